@@ -1,0 +1,75 @@
+//! The engine: keys, policy and clock, ready to issue and verify.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::ConfigError;
+use crate::keyring::{DerivedKeys, KeyRing};
+use crate::policy::Policy;
+use crate::target::AllowedOrigins;
+
+/// Issues and verifies links for one purpose under one policy.
+///
+/// Build it once at start-up and share it (it is `Send + Sync`; wrap it in an
+/// `Arc`): construction derives and prepares every key, so issuing and
+/// verifying do no key setup.
+pub struct Authlink {
+    pub(crate) keys: DerivedKeys,
+    pub(crate) ring: KeyRing,
+    pub(crate) policy: Policy,
+    pub(crate) origins: AllowedOrigins,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Authlink {
+    /// An engine signing with `keys` for `purpose`.
+    ///
+    /// The purpose names the app and the use (`"example.com webview login"`);
+    /// it enters key derivation, so a link made for one purpose never
+    /// verifies for another, even under the same secret.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] when the purpose is empty or the policy is out of range.
+    pub fn new(keys: KeyRing, purpose: &str, policy: Policy) -> Result<Self, ConfigError> {
+        if purpose.is_empty() {
+            return Err(ConfigError::EmptyPurpose);
+        }
+        policy.validate()?;
+        Ok(Self {
+            keys: keys.derive(purpose),
+            origins: AllowedOrigins::new(&policy.allowed_origins)?,
+            ring: keys,
+            policy,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Replaces the system clock, for tests and simulations.
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The policy in force.
+    #[must_use]
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The current time by this engine's clock.
+    #[must_use]
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+}
+
+impl fmt::Debug for Authlink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authlink")
+            .field("keys", &self.ring)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,163 @@
+//! Single use: the one piece of shared state. A [`ReplayCache`] remembers
+//! which links were consumed, until they could no longer verify anyway.
+//!
+//! A backend implements one atomic operation, "record this link id unless it
+//! is recorded, and keep it until this time", so that of any number of
+//! concurrent consumers of one link exactly one is told [`Freshness::Fresh`].
+//!
+//! # A custom backend
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use std::future::Future;
+//! use std::sync::Mutex;
+//!
+//! use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
+//! use time::OffsetDateTime;
+//!
+//! /// Never forgets (so never bounded): a sketch, not for production.
+//! #[derive(Default)]
+//! struct Forever(Mutex<HashMap<ReplayKey, OffsetDateTime>>);
+//!
+//! impl ReplayCache for Forever {
+//!     fn mark_used(
+//!         &self,
+//!         key: ReplayKey,
+//!         retain_until: OffsetDateTime,
+//!         _now: OffsetDateTime,
+//!     ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
+//!         let result = match self.0.lock() {
+//!             Ok(mut used) => match used.insert(key, retain_until) {
+//!                 None => Ok(Freshness::Fresh),
+//!                 Some(_) => Ok(Freshness::Used),
+//!             },
+//!             Err(_) => Err(ReplayError::Backend("lock poisoned".into())),
+//!         };
+//!         std::future::ready(result)
+//!     }
+//! }
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use thiserror::Error;
+use time::OffsetDateTime;
+
+use crate::claims::LINK_ID_LEN;
+use crate::key::KeyId;
+
+mod memory;
+
+pub use memory::{DEFAULT_CAPACITY, MemoryReplayCache};
+
+/// Identifies one issued link: its key id and random link id, both taken from
+/// the authenticated token (never from the raw string). Carries no user data.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReplayKey {
+    key_id: KeyId,
+    link_id: [u8; LINK_ID_LEN],
+}
+
+impl ReplayKey {
+    pub(crate) fn new(key_id: KeyId, link_id: [u8; LINK_ID_LEN]) -> Self {
+        Self { key_id, link_id }
+    }
+
+    /// The id of the key the link was signed with.
+    #[must_use]
+    pub fn key_id(&self) -> KeyId {
+        self.key_id
+    }
+
+    /// The link's random id.
+    #[must_use]
+    pub fn link_id(&self) -> [u8; LINK_ID_LEN] {
+        self.link_id
+    }
+
+    pub(crate) fn shard(&self, shards: usize) -> usize {
+        usize::from(self.link_id[0]) % shards
+    }
+}
+
+/// Lowercase hex, key id then link id: `0001a3f0…`, fit for a storage key.
+impl fmt::Display for ReplayKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04x}", self.key_id.get())?;
+        self.link_id.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for ReplayKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ReplayKey({self})")
+    }
+}
+
+/// What a replay cache says of a link it was asked to mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Not seen before; now recorded. The caller may proceed.
+    Fresh,
+    /// Recorded already: the link was used.
+    Used,
+}
+
+/// A replay cache could not answer. Verification fails closed on any of these.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ReplayError {
+    /// Full of entries for links that are still valid; none can be dropped.
+    #[error("replay cache is full of unexpired entries")]
+    Full,
+    /// The backend did not answer in time.
+    #[error("replay cache did not answer within {0:?}")]
+    Timeout(std::time::Duration),
+    /// The backend answered with an error or could not be reached.
+    #[error("replay cache backend failed: {0}")]
+    Backend(String),
+}
+
+/// Remembers consumed links until they expire.
+///
+/// The returned future must be `Send`, so the trait suits async backends; the
+/// in-memory cache returns a future that is already complete, so the core
+/// needs no runtime.
+pub trait ReplayCache: Send + Sync {
+    /// Atomically records `key` as used, keeping it at least until
+    /// `retain_until`, unless it is recorded already. `now` is the verifier's
+    /// clock, for backends that evict by time.
+    ///
+    /// # Errors
+    /// A [`ReplayError`] when the cache cannot tell; the link is then refused.
+    fn mark_used(
+        &self,
+        key: ReplayKey,
+        retain_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send;
+}
+
+impl<C: ReplayCache + ?Sized> ReplayCache for &C {
+    fn mark_used(
+        &self,
+        key: ReplayKey,
+        retain_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
+        (**self).mark_used(key, retain_until, now)
+    }
+}
+
+impl<C: ReplayCache + ?Sized> ReplayCache for Arc<C> {
+    fn mark_used(
+        &self,
+        key: ReplayKey,
+        retain_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
+        (**self).mark_used(key, retain_until, now)
+    }
+}

@@ -1,0 +1,33 @@
+//! User stamps: stateless revocation. A stamp is any value the app changes
+//! to cut off a user's outstanding links (a hash of the password hash, a
+//! security-stamp column, a logout-everywhere counter). Tokens carry only a
+//! keyed hash of it.
+
+use hmac::Mac as _;
+use subtle::ConstantTimeEq as _;
+
+use crate::claims::STAMP_HASH_LEN;
+use crate::keyring::HmacSha256;
+
+pub(crate) fn stamp_hash(key: &HmacSha256, stamp: &[u8]) -> [u8; STAMP_HASH_LEN] {
+    let mut mac = key.clone();
+    mac.update(stamp);
+    let mut out = [0u8; STAMP_HASH_LEN];
+    out.copy_from_slice(&mac.finalize().into_bytes()[..STAMP_HASH_LEN]);
+    out
+}
+
+/// Whether the stamp bound at issue matches the app's current one. A link
+/// carries a stamp exactly when the app gives one, so a missing stamp on
+/// either side is a mismatch.
+pub(crate) fn stamp_matches(
+    key: &HmacSha256,
+    bound: Option<[u8; STAMP_HASH_LEN]>,
+    current: Option<&[u8]>,
+) -> bool {
+    match (bound, current) {
+        (None, None) => true,
+        (Some(bound), Some(current)) => bound.ct_eq(&stamp_hash(key, current)).into(),
+        _ => false,
+    }
+}

@@ -1,0 +1,223 @@
+//! Verifying: token text in, trusted claims out, in a fixed order: size and
+//! format, key, tag, then time, client, stamp, and last single use.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::ops::Range;
+
+use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq as _;
+use time::OffsetDateTime;
+
+use crate::authlink::Authlink;
+use crate::claims::{Claims, LINK_ID_LEN, STAMP_HASH_LEN};
+use crate::codec::{TokenBytes, UnverifiedToken};
+use crate::error::{VerifyError, VerifyErrorKind};
+use crate::key::KeyId;
+use crate::keyring::DerivedKey;
+use crate::replay::{Freshness, ReplayCache, ReplayKey};
+use crate::stamp::stamp_matches;
+
+const NANOS_PER_SECOND: i128 = 1_000_000_000;
+
+/// A link whose tag, times and client address checked out; its user stamp
+/// is next. Produced only by [`Authlink::verify`].
+///
+/// Look up the user's current stamp with [`Authenticated::user`] (from a
+/// database, asynchronously if need be), then call
+/// [`Authenticated::check_stamp`]. Apps that bind no stamps pass `None`.
+pub struct Authenticated<'a, U> {
+    key: &'a DerivedKey,
+    stamp: Option<[u8; STAMP_HASH_LEN]>,
+    link: VerifiedLink<U>,
+}
+
+impl<'a, U> Authenticated<'a, U> {
+    /// The user the link logs in.
+    pub fn user(&self) -> &U {
+        &self.link.user
+    }
+
+    /// Checks the stamp bound at issue against the user's `current` one and
+    /// yields the verified link.
+    ///
+    /// # Errors
+    /// [`VerifyErrorKind::Revoked`] when they differ, or when exactly one of
+    /// the two is absent.
+    pub fn check_stamp(self, current: Option<&[u8]>) -> Result<VerifiedLink<U>, VerifyError> {
+        if stamp_matches(&self.key.stamp, self.stamp, current) {
+            Ok(self.link)
+        } else {
+            Err(VerifyErrorKind::Revoked.into())
+        }
+    }
+}
+
+impl<U: fmt::Debug> fmt::Debug for Authenticated<'_, U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticated")
+            .field("link", &self.link)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A link that passed every check but single use. Produced only by
+/// [`Authenticated::check_stamp`].
+#[derive(Clone)]
+pub struct VerifiedLink<U> {
+    bytes: TokenBytes,
+    target: Range<usize>,
+    user: U,
+    key_id: KeyId,
+    link_id: [u8; LINK_ID_LEN],
+    issued_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+}
+
+impl<U> VerifiedLink<U> {
+    /// The user the link logs in.
+    pub fn user(&self) -> &U {
+        &self.user
+    }
+
+    /// The user the link logs in, by value.
+    pub fn into_user(self) -> U {
+        self.user
+    }
+
+    /// Where the link leads: a same-site path and query, or an absolute URL
+    /// on an allowed origin, as checked at issue.
+    pub fn target(&self) -> &str {
+        // The range was taken from a `&str` into these very bytes.
+        std::str::from_utf8(&self.bytes.claims()[self.target.clone()]).unwrap_or("/")
+    }
+
+    /// When the link was issued (whole seconds).
+    pub fn issued_at(&self) -> OffsetDateTime {
+        self.issued_at
+    }
+
+    /// When the link expires.
+    pub fn expires_at(&self) -> OffsetDateTime {
+        self.expires_at
+    }
+
+    /// The key id the link was signed with.
+    pub fn key_id(&self) -> KeyId {
+        self.key_id
+    }
+
+    /// The link's identity for single use.
+    pub fn replay_key(&self) -> ReplayKey {
+        ReplayKey::new(self.key_id, self.link_id)
+    }
+}
+
+impl<U: fmt::Debug> fmt::Debug for VerifiedLink<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedLink")
+            .field("user", &self.user)
+            .field("target", &self.target())
+            .field("key_id", &self.key_id)
+            .field("issued_at", &self.issued_at)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+impl Authlink {
+    /// Verifies `token` for a request from `client_ip`: format, key, tag in
+    /// constant time, expiry, issue time and client address. Nothing is read
+    /// from the claims before the tag checks out.
+    ///
+    /// The user stamp comes next ([`Authenticated::check_stamp`]), and single
+    /// use last ([`Authlink::consume`]).
+    ///
+    /// # Errors
+    /// A [`VerifyError`] naming the first check that failed.
+    pub fn verify<U>(&self, token: &str, client_ip: IpAddr) -> Result<Authenticated<'_, U>, VerifyError>
+    where
+        U: DeserializeOwned,
+    {
+        let unverified = UnverifiedToken::decode(token)?;
+        let key = self
+            .keys
+            .get(unverified.key_id())
+            .ok_or(VerifyErrorKind::UnknownKey)?;
+        let bytes = unverified.authenticate(&key.mac)?;
+
+        let claims_bytes = bytes.claims();
+        let (claims, rest) = postcard::take_from_bytes::<Claims<'_, U>>(claims_bytes)
+            .map_err(|_| VerifyErrorKind::Malformed)?;
+        if !rest.is_empty() {
+            return Err(VerifyErrorKind::Malformed.into());
+        }
+        let Claims {
+            link_id,
+            issued_at,
+            user,
+            target,
+            client,
+            stamp,
+        } = claims;
+        let start = target.as_ptr().addr() - claims_bytes.as_ptr().addr();
+        let target = start..start + target.len();
+
+        let (issued_at, expires_at) = self.check_time(issued_at)?;
+        if let Some(expected) = self.policy.ip_binding.client_hash(&key.client, client_ip) {
+            let matches = client.is_some_and(|bound| bool::from(bound.ct_eq(&expected)));
+            if !matches {
+                return Err(VerifyErrorKind::ClientMismatch.into());
+            }
+        }
+        Ok(Authenticated {
+            key,
+            stamp,
+            link: VerifiedLink {
+                bytes,
+                target,
+                user,
+                key_id: key.id,
+                link_id,
+                issued_at,
+                expires_at,
+            },
+        })
+    }
+
+    /// Marks a verified link as used in `cache`: the first call for a link
+    /// returns it, every later one fails with [`VerifyErrorKind::AlreadyUsed`].
+    /// The entry is kept until the link expires plus the leeway.
+    ///
+    /// # Errors
+    /// [`VerifyErrorKind::AlreadyUsed`], or
+    /// [`VerifyErrorKind::ReplayCacheUnavailable`] when the cache cannot tell
+    /// (the link is refused: fail closed).
+    pub async fn consume<U, C>(&self, link: VerifiedLink<U>, cache: &C) -> Result<VerifiedLink<U>, VerifyError>
+    where
+        C: ReplayCache + ?Sized,
+    {
+        let retain_until = link.expires_at.saturating_add(self.policy.leeway);
+        match cache.mark_used(link.replay_key(), retain_until, self.clock.now()).await {
+            Ok(Freshness::Fresh) => Ok(link),
+            Ok(Freshness::Used) => Err(VerifyErrorKind::AlreadyUsed.into()),
+            Err(err) => Err(VerifyError::cache(err)),
+        }
+    }
+
+    /// Issue time not beyond now + leeway, and now before issue time + ttl.
+    /// Computed in `i128` nanoseconds, where no `u64` issue time overflows.
+    fn check_time(&self, issued_at: u64) -> Result<(OffsetDateTime, OffsetDateTime), VerifyErrorKind> {
+        let now = self.clock.now().unix_timestamp_nanos();
+        let issued = i128::from(issued_at) * NANOS_PER_SECOND;
+        if issued > now + self.policy.leeway.whole_nanoseconds() {
+            return Err(VerifyErrorKind::IssuedInFuture);
+        }
+        let expires = issued + self.policy.ttl.whole_nanoseconds();
+        if now >= expires {
+            return Err(VerifyErrorKind::Expired);
+        }
+        let at = |nanos| OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| VerifyErrorKind::Malformed);
+        Ok((at(issued)?, at(expires)?))
+    }
+}
