@@ -1,5 +1,6 @@
 //! Shared fixtures: a fixed key, a stopped clock, a policy that allows the
 //! pages django-authlink's tests use.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code, unreachable_pub)]
 
 pub mod reference;
@@ -20,7 +21,8 @@ pub fn key(byte: u8) -> SecretKey {
 
 pub fn policy() -> Policy {
     let mut policy = Policy::default();
-    policy.whitelist = Whitelist::new(["^/account$", "^/account/settings$", "^/page/[0-9]+$"]).unwrap();
+    policy.whitelist =
+        Whitelist::new(["^/account$", "^/account/settings$", "^/page/[0-9]+$"]).unwrap();
     policy
 }
 
@@ -46,4 +48,14 @@ pub fn binding_off() -> Policy {
     let mut policy = policy();
     policy.ip_binding = IpBinding::Off;
     policy
+}
+
+pub trait ClockExt {
+    fn now_at(&self) -> OffsetDateTime;
+}
+
+impl ClockExt for ManualClock {
+    fn now_at(&self) -> OffsetDateTime {
+        authlink::Clock::now(self)
+    }
 }

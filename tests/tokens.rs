@@ -1,0 +1,287 @@
+//! Round trips, keys, purposes, rotation, and agreement with the spec's
+//! reference encoder.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
+
+mod common;
+
+use authlink::{Authlink, KeyId, KeyRing, VerifyErrorKind};
+use common::reference::{self, Claims};
+use common::{PURPOSE, T0, clock, engine, engine_with, ip, key, policy};
+use serde::{Deserialize, Serialize};
+
+const CLIENT: &str = "203.0.113.9";
+
+fn round_trip<U>(user: &U) -> U
+where
+    U: Serialize + serde::de::DeserializeOwned,
+{
+    let clock = clock();
+    let authlink = engine(&clock);
+    let link = authlink
+        .issue(user, "/account/settings?tab=security", ip(CLIENT))
+        .unwrap();
+    let verified = authlink
+        .verify::<U>(&link.key, ip(CLIENT))
+        .unwrap()
+        .check_stamp(None)
+        .unwrap();
+    assert_eq!(verified.target(), "/account/settings?tab=security");
+    verified.into_user()
+}
+
+#[test]
+fn user_ids_of_several_types_round_trip() {
+    assert_eq!(round_trip(&0u64), 0);
+    assert_eq!(round_trip(&u64::MAX), u64::MAX);
+    assert_eq!(round_trip(&-17i32), -17);
+    assert_eq!(round_trip(&"alice".to_owned()), "alice");
+    assert_eq!(round_trip(&String::new()), "");
+    let id = uuid::Uuid::from_u128(0x6f1c_2a4e_9b3d_4c7a_8e5f_0a1b_2c3d_4e5f);
+    assert_eq!(round_trip(&id), id);
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Tenant {
+        tenant: u32,
+        user: String,
+    }
+    let user = Tenant {
+        tenant: 9,
+        user: "bob".into(),
+    };
+    assert_eq!(round_trip(&user), user);
+}
+
+#[test]
+fn str_user_issues_and_verifies_as_string() {
+    let clock = clock();
+    let authlink = engine(&clock);
+    let link = authlink.issue("alice", "/account", ip(CLIENT)).unwrap();
+    let verified = authlink.verify::<String>(&link.key, ip(CLIENT)).unwrap();
+    assert_eq!(verified.user(), "alice");
+}
+
+#[test]
+fn verifying_as_another_user_type_fails_cleanly() {
+    let clock = clock();
+    let authlink = engine(&clock);
+    let link = authlink.issue("alice", "/account", ip(CLIENT)).unwrap();
+    let err = authlink.verify::<bool>(&link.key, ip(CLIENT)).unwrap_err();
+    assert_eq!(err.kind(), VerifyErrorKind::Malformed);
+}
+
+#[test]
+fn typical_token_is_at_most_100_characters() {
+    let clock = clock();
+    let authlink = engine(&clock);
+    let target = "/account/settings?tab=12";
+    assert_eq!(target.len(), 24);
+    let link = authlink.issue(&1_000_000u64, target, ip(CLIENT)).unwrap();
+    assert_eq!(link.key.len(), 94, "README states this length");
+    let link = authlink.issue(&u64::MAX, target, ip(CLIENT)).unwrap();
+    assert!(link.key.len() <= 103, "{}", link.key.len());
+}
+
+#[test]
+fn another_key_another_purpose_or_an_unknown_key_id_is_refused() {
+    let clock = clock();
+    let authlink = engine(&clock);
+    let link = authlink.issue(&42u64, "/account", ip(CLIENT)).unwrap();
+
+    let other_key = Authlink::new(KeyRing::new(KeyId::new(1), key(8)), PURPOSE, policy())
+        .unwrap()
+        .with_clock(clock.clone());
+    assert_eq!(
+        other_key
+            .verify::<u64>(&link.key, ip(CLIENT))
+            .unwrap_err()
+            .kind(),
+        VerifyErrorKind::BadSignature
+    );
+
+    let other_purpose = Authlink::new(KeyRing::new(KeyId::new(1), key(7)), "another app", policy())
+        .unwrap()
+        .with_clock(clock.clone());
+    assert_eq!(
+        other_purpose
+            .verify::<u64>(&link.key, ip(CLIENT))
+            .unwrap_err()
+            .kind(),
+        VerifyErrorKind::BadSignature
+    );
+
+    let other_id = Authlink::new(KeyRing::new(KeyId::new(2), key(7)), PURPOSE, policy())
+        .unwrap()
+        .with_clock(clock.clone());
+    let err = other_id.verify::<u64>(&link.key, ip(CLIENT)).unwrap_err();
+    assert_eq!(err.kind(), VerifyErrorKind::UnknownKey);
+    assert_eq!(err.to_string(), "link was signed with an unknown key");
+}
+
+#[test]
+fn rotation_new_key_signs_old_key_still_verifies() {
+    let clock = clock();
+    let old = engine(&clock);
+    let old_link = old.issue(&42u64, "/account", ip(CLIENT)).unwrap();
+
+    let ring = KeyRing::new(KeyId::new(2), key(9))
+        .with_verification_key(KeyId::new(1), key(7))
+        .unwrap();
+    let rotated = Authlink::new(ring, PURPOSE, policy())
+        .unwrap()
+        .with_clock(clock.clone());
+    let new_link = rotated.issue(&43u64, "/account", ip(CLIENT)).unwrap();
+
+    assert_eq!(
+        reference::decode(&new_link.key)[1..3],
+        [0, 2],
+        "new links carry the new key id"
+    );
+    assert_eq!(
+        *rotated
+            .verify::<u64>(&old_link.key, ip(CLIENT))
+            .unwrap()
+            .user(),
+        42
+    );
+    assert_eq!(
+        *rotated
+            .verify::<u64>(&new_link.key, ip(CLIENT))
+            .unwrap()
+            .user(),
+        43
+    );
+    // A node that has not been given the new key yet refuses the new link.
+    assert_eq!(
+        old.verify::<u64>(&new_link.key, ip(CLIENT))
+            .unwrap_err()
+            .kind(),
+        VerifyErrorKind::UnknownKey
+    );
+}
+
+#[test]
+fn duplicate_key_ids_are_refused() {
+    let err = KeyRing::new(KeyId::new(1), key(1))
+        .with_verification_key(KeyId::new(1), key(2))
+        .unwrap_err();
+    assert_eq!(err.to_string(), "key id 1 appears twice in the key ring");
+}
+
+#[test]
+fn issued_tokens_match_the_reference_encoding() {
+    let clock = clock();
+    let authlink = engine(&clock);
+    let link = authlink
+        .issue_with_stamp(&42u64, "/account", ip(CLIENT), b"stamp-1")
+        .unwrap();
+    let bytes = reference::decode(&link.key);
+    let link_id: [u8; 8] = bytes[3..11].try_into().unwrap();
+    let claims = Claims {
+        link_id,
+        issued_at: T0 as u64,
+        user: 42u64,
+        target: "/account",
+        client: Some(reference::client_hash(&[7; 32], PURPOSE, ip(CLIENT), 32)),
+        stamp: Some(reference::stamp_hash(&[7; 32], PURPOSE, b"stamp-1")),
+    };
+    let expected = reference::sign(&[7; 32], PURPOSE, 1, 1, &reference::claims_bytes(&claims));
+    assert_eq!(link.key, expected);
+}
+
+#[test]
+fn link_ids_differ_between_links() {
+    let clock = clock();
+    let authlink = engine(&clock);
+    let ids: std::collections::HashSet<_> = (0..1000)
+        .map(|_| {
+            let link = authlink.issue(&42u64, "/account", ip(CLIENT)).unwrap();
+            authlink
+                .verify::<u64>(&link.key, ip(CLIENT))
+                .unwrap()
+                .check_stamp(None)
+                .unwrap()
+                .replay_key()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1000);
+}
+
+#[test]
+fn unsupported_version_and_trailing_bytes_are_refused_even_when_signed() {
+    let clock = clock();
+    let authlink = engine(&clock);
+    let claims = Claims {
+        link_id: [1; 8],
+        issued_at: T0 as u64,
+        user: 42u64,
+        target: "/account",
+        client: None,
+        stamp: None,
+    };
+    let bytes = reference::claims_bytes(&claims);
+    let unbound = engine_with(common::binding_off(), &clock);
+    let good = reference::sign(&[7; 32], PURPOSE, 1, 1, &bytes);
+    assert!(unbound.verify::<u64>(&good, ip(CLIENT)).is_ok());
+
+    let v2 = reference::sign(&[7; 32], PURPOSE, 2, 1, &bytes);
+    assert_eq!(
+        authlink.verify::<u64>(&v2, ip(CLIENT)).unwrap_err().kind(),
+        VerifyErrorKind::UnsupportedVersion
+    );
+
+    let mut trailing = bytes.clone();
+    trailing.push(0);
+    let trailing = reference::sign(&[7; 32], PURPOSE, 1, 1, &trailing);
+    assert_eq!(
+        unbound
+            .verify::<u64>(&trailing, ip(CLIENT))
+            .unwrap_err()
+            .kind(),
+        VerifyErrorKind::Malformed
+    );
+}
+
+#[test]
+fn debug_output_hides_keys_and_links() {
+    let clock = clock();
+    let authlink = engine(&clock);
+    let link = authlink.issue(&42u64, "/account", ip(CLIENT)).unwrap();
+    let shown = format!("{link:?} {authlink:?}");
+    assert!(!shown.contains(&link.key), "{shown}");
+    assert!(shown.contains("<redacted>"));
+    assert!(!shown.contains(&key(7).to_base64()));
+    let verified = authlink.verify::<u64>(&link.key, ip(CLIENT)).unwrap();
+    let shown = format!("{verified:?}");
+    assert!(
+        !shown.contains(&link.key) && !shown.contains(CLIENT),
+        "{shown}"
+    );
+}
+
+#[test]
+fn error_messages_carry_no_token_content() {
+    let clock = clock();
+    let authlink = engine(&clock);
+    let link = authlink.issue(&42u64, "/account", ip(CLIENT)).unwrap();
+    let errors = [
+        authlink
+            .verify::<u64>(&link.key, ip("10.1.1.1"))
+            .unwrap_err(),
+        authlink
+            .verify::<u64>(&link.key[1..], ip(CLIENT))
+            .unwrap_err(),
+        authlink
+            .verify::<u64>(&format!("{}A", &link.key), ip(CLIENT))
+            .unwrap_err(),
+    ];
+    for err in errors {
+        let text = format!("{err} {err:?}");
+        assert!(
+            !text.contains(&link.key[..20])
+                && !text.contains("10.1.1.1")
+                && !text.contains("account"),
+            "{text}"
+        );
+    }
+}
