@@ -1,0 +1,203 @@
+//! One set of replay-cache tests for every backend. A backend implements
+//! [`Backend`] and runs the suite with `replay_conformance!(TheBackend);`.
+// Test crates that include `common` without running the suite.
+#![allow(unused_macros, unused_imports)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
+use time::OffsetDateTime;
+
+/// Bounds every wait for a recovering backend.
+const RECOVERY_ATTEMPTS: usize = 200;
+const RECOVERY_PAUSE: Duration = Duration::from_millis(25);
+
+/// A replay cache under test, with the levers the suite needs.
+#[allow(async_fn_in_trait)]
+pub trait Backend: Sized {
+    type Cache: ReplayCache + 'static;
+
+    /// A fresh, empty backend.
+    async fn start() -> Self;
+
+    fn cache(&self) -> Arc<Self::Cache>;
+
+    /// "Now" as the backend judges expiry: a manual clock for the memory
+    /// cache, the wall clock for a server that expires keys by itself.
+    fn now(&self) -> OffsetDateTime;
+
+    /// Lets `by` pass on that clock.
+    async fn advance(&self, by: Duration);
+
+    /// Brings the backend into the state where it must refuse to record a
+    /// new link: full of live entries, or down.
+    async fn refuse(&mut self);
+
+    /// Ends [`Backend::refuse`]'s state.
+    async fn recover(&mut self);
+}
+
+/// `n` distinct replay keys, taken from real issued and verified links.
+pub fn replay_keys(n: usize) -> Vec<ReplayKey> {
+    let clock = super::clock();
+    let engine = super::engine_with(super::binding_off(), &clock);
+    let ip = super::ip("192.0.2.1");
+    (0..n)
+        .map(|user| {
+            let link = engine.issue(&(user as u64), "/account", ip).unwrap();
+            let verified = engine.verify::<u64>(&link.key, ip).unwrap().check_stamp(None).unwrap();
+            verified.replay_key()
+        })
+        .collect()
+}
+
+async fn mark<B: Backend>(backend: &B, key: ReplayKey, keep: Duration) -> Result<Freshness, ReplayError> {
+    let now = backend.now();
+    backend.cache().mark_used(key, now + keep, now).await
+}
+
+const LONG: Duration = Duration::from_secs(3600);
+
+pub async fn fresh_then_used<B: Backend>() {
+    let backend = B::start().await;
+    let [key] = replay_keys(1).try_into().unwrap();
+    assert_eq!(mark(&backend, key, LONG).await, Ok(Freshness::Fresh));
+    for _ in 0..3 {
+        assert_eq!(mark(&backend, key, LONG).await, Ok(Freshness::Used));
+    }
+}
+
+pub async fn distinct_links_are_independent<B: Backend>() {
+    let backend = B::start().await;
+    let keys = replay_keys(3);
+    assert_eq!(mark(&backend, keys[0], LONG).await, Ok(Freshness::Fresh));
+    assert_eq!(mark(&backend, keys[1], LONG).await, Ok(Freshness::Fresh));
+    assert_eq!(mark(&backend, keys[0], LONG).await, Ok(Freshness::Used));
+    assert_eq!(mark(&backend, keys[1], LONG).await, Ok(Freshness::Used));
+    assert_eq!(mark(&backend, keys[2], LONG).await, Ok(Freshness::Fresh));
+}
+
+/// Kept while the link lives, gone once `retain_until` has passed: the
+/// same link id is then fresh again (it could no longer verify anyway).
+pub async fn entries_expire_after_retain_until<B: Backend>() {
+    let backend = B::start().await;
+    let [short, long] = replay_keys(2).try_into().unwrap();
+    assert_eq!(mark(&backend, short, Duration::from_secs(1)).await, Ok(Freshness::Fresh));
+    assert_eq!(mark(&backend, long, LONG).await, Ok(Freshness::Fresh));
+    assert_eq!(mark(&backend, short, Duration::from_secs(1)).await, Ok(Freshness::Used));
+
+    backend.advance(Duration::from_millis(1_500)).await;
+
+    assert_eq!(mark(&backend, short, Duration::from_secs(1)).await, Ok(Freshness::Fresh));
+    assert_eq!(mark(&backend, long, LONG).await, Ok(Freshness::Used));
+}
+
+/// Many tasks at once: one key -> exactly one fresh; many keys, each hit by
+/// several tasks -> exactly one fresh per key.
+pub async fn concurrent_marks_have_exactly_one_winner<B: Backend>() {
+    const TASKS: usize = 200;
+    const KEYS: usize = 50;
+    let backend = B::start().await;
+    let [hot] = replay_keys(1).try_into().unwrap();
+    let spread = replay_keys(KEYS);
+
+    let now = backend.now();
+    let until = now + LONG;
+    let mut tasks = Vec::new();
+    for i in 0..TASKS {
+        let cache = backend.cache();
+        let other = spread[i % KEYS];
+        tasks.push(tokio::spawn(async move {
+            let hot = cache.mark_used(hot, until, now).await;
+            let other = cache.mark_used(other, until, now).await;
+            (hot, other)
+        }));
+    }
+    let mut hot_fresh = 0;
+    let mut fresh_per_key = vec![0usize; KEYS];
+    for (i, task) in tasks.into_iter().enumerate() {
+        let (hot, other) = task.await.unwrap();
+        match hot.unwrap() {
+            Freshness::Fresh => hot_fresh += 1,
+            Freshness::Used => {}
+        }
+        if other.unwrap() == Freshness::Fresh {
+            fresh_per_key[i % KEYS] += 1;
+        }
+    }
+    assert_eq!(hot_fresh, 1, "exactly one of {TASKS} concurrent marks of one key is fresh");
+    assert_eq!(fresh_per_key, vec![1; KEYS], "exactly one fresh mark per key");
+}
+
+/// Full of live entries, or down: a new link is refused (never fresh), a
+/// used one is never fresh, and a refusal records nothing. Once the
+/// backend recovers, new links are accepted and links used before stay used.
+pub async fn refuses_when_unavailable_and_recovers<B: Backend>() {
+    let mut backend = B::start().await;
+    let keys = replay_keys(6);
+    let (before, during, after) = (keys[0], &keys[1..5], keys[5]);
+    assert_eq!(mark(&backend, before, LONG).await, Ok(Freshness::Fresh));
+
+    backend.refuse().await;
+    for &key in during {
+        let result = mark(&backend, key, LONG).await;
+        assert!(result.is_err(), "a refusing backend answered {result:?} for a new link");
+    }
+    let result = mark(&backend, before, LONG).await;
+    assert_ne!(result, Ok(Freshness::Fresh), "a used link turned fresh while refusing");
+
+    backend.recover().await;
+    assert_eq!(mark_when_back(&backend, after).await, Freshness::Fresh);
+    assert_eq!(mark(&backend, after, LONG).await, Ok(Freshness::Used));
+    assert_eq!(mark(&backend, before, LONG).await, Ok(Freshness::Used));
+    for &key in during {
+        assert_eq!(mark(&backend, key, LONG).await, Ok(Freshness::Fresh), "a refused mark was recorded");
+    }
+}
+
+/// The first answer that is not an error, within a bounded number of tries:
+/// a server that was down may refuse the first command after it is back.
+async fn mark_when_back<B: Backend>(backend: &B, key: ReplayKey) -> Freshness {
+    let mut last = None;
+    for _ in 0..RECOVERY_ATTEMPTS {
+        match mark(backend, key, LONG).await {
+            Ok(freshness) => return freshness,
+            Err(err) => last = Some(err),
+        }
+        tokio::time::sleep(RECOVERY_PAUSE).await;
+    }
+    panic!("backend did not recover after {RECOVERY_ATTEMPTS} attempts; last error: {last:?}");
+}
+
+/// Runs the suite against one backend type.
+macro_rules! replay_conformance {
+    ($backend:ty) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn fresh_then_used() {
+            $crate::common::replay_conformance::fresh_then_used::<$backend>().await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn distinct_links_are_independent() {
+            $crate::common::replay_conformance::distinct_links_are_independent::<$backend>().await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn entries_expire_after_retain_until() {
+            $crate::common::replay_conformance::entries_expire_after_retain_until::<$backend>().await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn concurrent_marks_have_exactly_one_winner() {
+            $crate::common::replay_conformance::concurrent_marks_have_exactly_one_winner::<$backend>().await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn refuses_when_unavailable_and_recovers() {
+            $crate::common::replay_conformance::refuses_when_unavailable_and_recovers::<$backend>().await;
+        }
+    };
+}
+
+pub(crate) use replay_conformance;
