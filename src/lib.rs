@@ -29,10 +29,10 @@ pub use crate::keyring::KeyRing;
 pub use crate::policy::{
     DEFAULT_LEEWAY, DEFAULT_TTL, DEFAULT_URL_TEMPLATE, MAX_LEEWAY, MAX_TTL, Policy,
 };
-pub use crate::replay::{MemoryReplayCache, ReplayCache};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use crate::replay::RedisReplayCache;
+pub use crate::replay::{MemoryReplayCache, ReplayCache};
 pub use crate::target::{MAX_TARGET_LEN, Target, TargetError, validate_target};
 pub use crate::verify::{Authenticated, VerifiedLink};
 pub use crate::whitelist::Whitelist;

@@ -3,6 +3,8 @@
 //! across nodes, expiry in Redis, and failing closed when Redis is killed,
 //! frozen or answering errors.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
+
 mod common;
 
 use std::net::IpAddr;
@@ -27,7 +29,11 @@ fn client_ip() -> IpAddr {
 /// Issues a link for `user` and verifies it, as the node that opens it would.
 fn verified(engine: &Authlink, user: u64) -> VerifiedLink<u64> {
     let link = engine.issue(&user, "/account", client_ip()).unwrap();
-    engine.verify::<u64>(&link.key, client_ip()).unwrap().check_stamp(None).unwrap()
+    engine
+        .verify::<u64>(&link.key, client_ip())
+        .unwrap()
+        .check_stamp(None)
+        .unwrap()
 }
 
 async fn raw(server: &RedisServer) -> MultiplexedConnection {
@@ -61,9 +67,16 @@ fn assert_unavailable<T: std::fmt::Debug>(result: &Result<T, VerifyError>) {
 
 /// Consumes fresh links until one succeeds, within a bounded number of
 /// tries; every failure on the way must be the typed "unavailable".
-async fn consume_when_back(engine: &Authlink, cache: &RedisReplayCache, user: u64) -> VerifiedLink<u64> {
+async fn consume_when_back(
+    engine: &Authlink,
+    cache: &RedisReplayCache,
+    user: u64,
+) -> VerifiedLink<u64> {
     for attempt in 0..200 {
-        match engine.consume(verified(engine, user + attempt), cache).await {
+        match engine
+            .consume(verified(engine, user + attempt), cache)
+            .await
+        {
             Ok(link) => return link,
             Err(err) => assert_eq!(err.kind(), VerifyErrorKind::ReplayCacheUnavailable, "{err}"),
         }
@@ -95,7 +108,9 @@ async fn thousand_concurrent_consumes_through_two_nodes_have_one_winner() {
         .map(|i| {
             let (engine, nodes, token) = (Arc::clone(&engine), Arc::clone(&nodes), token.clone());
             tokio::spawn(async move {
-                let link = engine.verify::<u64>(&token, client_ip())?.check_stamp(None)?;
+                let link = engine
+                    .verify::<u64>(&token, client_ip())?
+                    .check_stamp(None)?;
                 engine.consume(link, &nodes[i % 2]).await
             })
         })
@@ -132,18 +147,47 @@ async fn used_marker_lives_in_redis_until_the_link_expires() {
     let mut raw = raw(&server).await;
 
     let token = engine.issue(&42u64, "/account", client_ip()).unwrap().key;
-    let open = || engine.verify::<u64>(&token, client_ip()).unwrap().check_stamp(None).unwrap();
+    let open = || {
+        engine
+            .verify::<u64>(&token, client_ip())
+            .unwrap()
+            .check_stamp(None)
+            .unwrap()
+    };
     let link = open();
     let key = format!("expiry-test:{}", link.replay_key());
     assert_eq!(cache.redis_key(link.replay_key()), key);
     engine.consume(link, &cache).await.unwrap();
 
-    let keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(&mut raw).await.unwrap();
-    assert_eq!(keys, vec![key.clone()], "exactly one marker, named by prefix and link id");
-    assert!(key["expiry-test:".len()..].bytes().all(|b| b.is_ascii_hexdigit()));
-    let pttl: i64 = redis::cmd("PTTL").arg(&key).query_async(&mut raw).await.unwrap();
-    assert!(0 < pttl && pttl <= 3_000, "PTTL {pttl} ms is not within the link's 3 s life");
-    let value: String = redis::cmd("GET").arg(&key).query_async(&mut raw).await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(
+        keys,
+        vec![key.clone()],
+        "exactly one marker, named by prefix and link id"
+    );
+    assert!(
+        key["expiry-test:".len()..]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit())
+    );
+    let pttl: i64 = redis::cmd("PTTL")
+        .arg(&key)
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert!(
+        0 < pttl && pttl <= 3_000,
+        "PTTL {pttl} ms is not within the link's 3 s life"
+    );
+    let value: String = redis::cmd("GET")
+        .arg(&key)
+        .query_async(&mut raw)
+        .await
+        .unwrap();
     assert_eq!(value, "1");
     let err = engine.consume(open(), &cache).await.unwrap_err();
     assert_eq!(err.kind(), VerifyErrorKind::AlreadyUsed);
@@ -151,9 +195,17 @@ async fn used_marker_lives_in_redis_until_the_link_expires() {
     // Past the link's expiry, by Redis's clock.
     let remaining = Duration::from_millis(u64::try_from(pttl).unwrap());
     tokio::time::sleep(remaining + Duration::from_millis(200)).await;
-    let exists: i64 = redis::cmd("EXISTS").arg(&key).query_async(&mut raw).await.unwrap();
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg(&key)
+        .query_async(&mut raw)
+        .await
+        .unwrap();
     assert_eq!(exists, 0, "marker still in Redis after the link expired");
-    let pttl: i64 = redis::cmd("PTTL").arg(&key).query_async(&mut raw).await.unwrap();
+    let pttl: i64 = redis::cmd("PTTL")
+        .arg(&key)
+        .query_async(&mut raw)
+        .await
+        .unwrap();
     assert_eq!(pttl, -2, "PTTL of a missing key");
 }
 
@@ -196,7 +248,8 @@ async fn killed_redis_fails_closed_and_recovers_without_restart() {
 
     let workers: Vec<_> = (0..WORKERS)
         .map(|worker| {
-            let (cache, engine, stop) = (Arc::clone(&cache), Arc::clone(&engine), Arc::clone(&stop));
+            let (cache, engine, stop) =
+                (Arc::clone(&cache), Arc::clone(&engine), Arc::clone(&stop));
             tokio::spawn(async move {
                 let mut seen = Vec::new();
                 for i in 0..MAX_PER_WORKER {
@@ -237,8 +290,14 @@ async fn killed_redis_fails_closed_and_recovers_without_restart() {
             }
         }
     }
-    assert!(!succeeded.is_empty(), "no consume succeeded before the kill");
-    assert!(!refused_in_outage.is_empty(), "no consume ran during the outage");
+    assert!(
+        !succeeded.is_empty(),
+        "no consume succeeded before the kill"
+    );
+    assert!(
+        !refused_in_outage.is_empty(),
+        "no consume ran during the outage"
+    );
 
     block_in_place(|| server.restart());
     consume_when_back(&engine, &cache, 1 << 40).await;
@@ -286,7 +345,10 @@ async fn frozen_redis_times_out_within_the_configured_timeout() {
         assert_unavailable(&result);
         let err = result.unwrap_err();
         assert_eq!(err.replay_error(), Some(&ReplayError::Timeout(timeout)));
-        assert!(took < timeout + SLACK, "consume took {took:?} against a {timeout:?} timeout");
+        assert!(
+            took < timeout + SLACK,
+            "consume took {took:?} against a {timeout:?} timeout"
+        );
     }
 
     let connect_timeout = Duration::from_millis(500);
@@ -326,7 +388,10 @@ async fn redis_error_reply_fails_closed() {
         panic!("expected a backend error, got {err:?}");
     };
     assert!(message.contains("OOM"), "{message}");
-    assert!(!message.contains(&replay_key.to_string()), "the key leaked into {message}");
+    assert!(
+        !message.contains(&replay_key.to_string()),
+        "the key leaked into {message}"
+    );
 
     config_set(&mut raw, "maxmemory", "0").await;
     engine.consume(link, &cache).await.unwrap();
@@ -349,7 +414,8 @@ async fn connect_fails_in_bounded_time_and_hides_the_password() {
     assert!(!debug.contains(PASSWORD), "{debug}");
     assert!(debug.contains("authlink:used:"), "{debug}");
 
-    let wrong = RedisReplayCache::connect(&format!("redis://:wrong-{PASSWORD}@127.0.0.1:{port}/")).await;
+    let wrong =
+        RedisReplayCache::connect(&format!("redis://:wrong-{PASSWORD}@127.0.0.1:{port}/")).await;
     let err = wrong.unwrap_err();
     assert!(matches!(err, RedisCacheError::Unavailable(_)), "{err:?}");
     assert!(!format!("{err} {err:?}").contains(PASSWORD), "{err:?}");
@@ -376,7 +442,10 @@ async fn bad_settings_are_typed_errors() {
     }
     let zero = RedisReplayCache::builder().timeout(Duration::ZERO);
     assert_eq!(
-        zero.clone().connect("redis://127.0.0.1:1/").await.unwrap_err(),
+        zero.clone()
+            .connect("redis://127.0.0.1:1/")
+            .await
+            .unwrap_err(),
         RedisCacheError::ZeroTimeout
     );
     let client = redis::Client::open("redis://127.0.0.1:1/").unwrap();
@@ -384,11 +453,19 @@ async fn bad_settings_are_typed_errors() {
     assert_eq!(zero.build(lazy).unwrap_err(), RedisCacheError::ZeroTimeout);
     let no_connect = RedisReplayCache::builder().connect_timeout(Duration::ZERO);
     assert_eq!(
-        no_connect.connect("redis://127.0.0.1:1/").await.unwrap_err(),
+        no_connect
+            .connect("redis://127.0.0.1:1/")
+            .await
+            .unwrap_err(),
         RedisCacheError::ZeroTimeout
     );
 }
 
 fn system_clock_engine(policy: Policy) -> Authlink {
-    Authlink::new(KeyRing::new(KeyId::new(1), common::key(7)), common::PURPOSE, policy).unwrap()
+    Authlink::new(
+        KeyRing::new(KeyId::new(1), common::key(7)),
+        common::PURPOSE,
+        policy,
+    )
+    .unwrap()
 }

@@ -2,6 +2,8 @@
 //! cache always, Redis with the `redis` feature. A new backend adds a
 //! module here with its `Backend` and one `replay_conformance!` line.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
+
 mod common;
 
 mod memory {
@@ -56,7 +58,10 @@ mod memory {
                     other => panic!("filling the cache answered {other:?}"),
                 }
             }
-            panic!("a cache of capacity {CAPACITY} took {} entries", CAPACITY + 1);
+            panic!(
+                "a cache of capacity {CAPACITY} took {} entries",
+                CAPACITY + 1
+            );
         }
 
         /// The filling entries expire.

@@ -52,13 +52,13 @@ mod memory;
 #[cfg(feature = "redis")]
 mod redis;
 
-pub use memory::{DEFAULT_CAPACITY, MemoryReplayCache};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use self::redis::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_PREFIX, DEFAULT_TIMEOUT, RedisCacheError, RedisReplayCache,
     RedisReplayCacheBuilder,
 };
+pub use memory::{DEFAULT_CAPACITY, MemoryReplayCache};
 
 /// Identifies one issued link: its key id and random link id, both taken from
 /// the authenticated token (never from the raw string). Carries no user data.

@@ -54,8 +54,10 @@
 //!   can answer `OK` and fail before a replica has the marker, and the
 //!   promoted replica then lets the link be used once more. Single use is
 //!   exact while one primary lives; across a failover it is exact only for
-//!   markers that had reached the new primary. `WAIT` does not close this
-//!   gap, so this cache does not pretend to.
+//!   markers that had reached the new primary. `WAIT` narrows this gap but
+//!   does not close it.
+//! - **One primary.** The cache speaks to a single Redis node; Redis
+//!   Cluster is not supported.
 //!
 //! # Example
 //!
@@ -202,7 +204,9 @@ impl ReplayCache for RedisReplayCache {
                 Ok(Ok(Value::Okay)) => Ok(Freshness::Fresh),
                 Ok(Ok(Value::SimpleString(status))) if status == "OK" => Ok(Freshness::Fresh),
                 Ok(Ok(Value::Nil)) => Ok(Freshness::Used),
-                Ok(Ok(_)) => Err(ReplayError::Backend("unexpected reply to SET NX".to_owned())),
+                Ok(Ok(_)) => Err(ReplayError::Backend(
+                    "unexpected reply to SET NX".to_owned(),
+                )),
             }
         }
     }

@@ -97,13 +97,19 @@ impl RedisServer {
     /// Freezes the server with SIGSTOP: connections stay open, nothing is
     /// answered. Undone by [`RedisServer::thaw`], or by drop.
     pub fn freeze(&mut self) {
-        assert!(self.signal("STOP"), "could not send SIGSTOP to redis-server");
+        assert!(
+            self.signal("STOP"),
+            "could not send SIGSTOP to redis-server"
+        );
         self.frozen = true;
     }
 
     /// Wakes a frozen server with SIGCONT.
     pub fn thaw(&mut self) {
-        assert!(self.signal("CONT"), "could not send SIGCONT to redis-server");
+        assert!(
+            self.signal("CONT"),
+            "could not send SIGCONT to redis-server"
+        );
         self.frozen = false;
     }
 
@@ -158,7 +164,10 @@ impl RedisServer {
             }
             if Instant::now() >= deadline {
                 self.kill();
-                panic!("redis-server on port {} did not answer PING within {START_TIMEOUT:?}", self.port);
+                panic!(
+                    "redis-server on port {} did not answer PING within {START_TIMEOUT:?}",
+                    self.port
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -46,13 +46,21 @@ pub fn replay_keys(n: usize) -> Vec<ReplayKey> {
     (0..n)
         .map(|user| {
             let link = engine.issue(&(user as u64), "/account", ip).unwrap();
-            let verified = engine.verify::<u64>(&link.key, ip).unwrap().check_stamp(None).unwrap();
+            let verified = engine
+                .verify::<u64>(&link.key, ip)
+                .unwrap()
+                .check_stamp(None)
+                .unwrap();
             verified.replay_key()
         })
         .collect()
 }
 
-async fn mark<B: Backend>(backend: &B, key: ReplayKey, keep: Duration) -> Result<Freshness, ReplayError> {
+async fn mark<B: Backend>(
+    backend: &B,
+    key: ReplayKey,
+    keep: Duration,
+) -> Result<Freshness, ReplayError> {
     let now = backend.now();
     backend.cache().mark_used(key, now + keep, now).await
 }
@@ -83,13 +91,22 @@ pub async fn distinct_links_are_independent<B: Backend>() {
 pub async fn entries_expire_after_retain_until<B: Backend>() {
     let backend = B::start().await;
     let [short, long] = replay_keys(2).try_into().unwrap();
-    assert_eq!(mark(&backend, short, Duration::from_secs(1)).await, Ok(Freshness::Fresh));
+    assert_eq!(
+        mark(&backend, short, Duration::from_secs(1)).await,
+        Ok(Freshness::Fresh)
+    );
     assert_eq!(mark(&backend, long, LONG).await, Ok(Freshness::Fresh));
-    assert_eq!(mark(&backend, short, Duration::from_secs(1)).await, Ok(Freshness::Used));
+    assert_eq!(
+        mark(&backend, short, Duration::from_secs(1)).await,
+        Ok(Freshness::Used)
+    );
 
     backend.advance(Duration::from_millis(1_500)).await;
 
-    assert_eq!(mark(&backend, short, Duration::from_secs(1)).await, Ok(Freshness::Fresh));
+    assert_eq!(
+        mark(&backend, short, Duration::from_secs(1)).await,
+        Ok(Freshness::Fresh)
+    );
     assert_eq!(mark(&backend, long, LONG).await, Ok(Freshness::Used));
 }
 
@@ -126,8 +143,15 @@ pub async fn concurrent_marks_have_exactly_one_winner<B: Backend>() {
             fresh_per_key[i % KEYS] += 1;
         }
     }
-    assert_eq!(hot_fresh, 1, "exactly one of {TASKS} concurrent marks of one key is fresh");
-    assert_eq!(fresh_per_key, vec![1; KEYS], "exactly one fresh mark per key");
+    assert_eq!(
+        hot_fresh, 1,
+        "exactly one of {TASKS} concurrent marks of one key is fresh"
+    );
+    assert_eq!(
+        fresh_per_key,
+        vec![1; KEYS],
+        "exactly one fresh mark per key"
+    );
 }
 
 /// Full of live entries, or down: a new link is refused (never fresh), a
@@ -142,17 +166,28 @@ pub async fn refuses_when_unavailable_and_recovers<B: Backend>() {
     backend.refuse().await;
     for &key in during {
         let result = mark(&backend, key, LONG).await;
-        assert!(result.is_err(), "a refusing backend answered {result:?} for a new link");
+        assert!(
+            result.is_err(),
+            "a refusing backend answered {result:?} for a new link"
+        );
     }
     let result = mark(&backend, before, LONG).await;
-    assert_ne!(result, Ok(Freshness::Fresh), "a used link turned fresh while refusing");
+    assert_ne!(
+        result,
+        Ok(Freshness::Fresh),
+        "a used link turned fresh while refusing"
+    );
 
     backend.recover().await;
     assert_eq!(mark_when_back(&backend, after).await, Freshness::Fresh);
     assert_eq!(mark(&backend, after, LONG).await, Ok(Freshness::Used));
     assert_eq!(mark(&backend, before, LONG).await, Ok(Freshness::Used));
     for &key in during {
-        assert_eq!(mark(&backend, key, LONG).await, Ok(Freshness::Fresh), "a refused mark was recorded");
+        assert_eq!(
+            mark(&backend, key, LONG).await,
+            Ok(Freshness::Fresh),
+            "a refused mark was recorded"
+        );
     }
 }
 
