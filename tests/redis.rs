@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use authlink::replay::{RedisCacheError, RedisReplayCache, ReplayError};
+use authlink::replay::ReplayError;
+use authlink::replay::redis::{RedisCacheError, RedisReplayCache};
 use authlink::{Authlink, KeyId, KeyRing, Policy, VerifiedLink, VerifyError, VerifyErrorKind};
 use redis::aio::{ConnectionManager, MultiplexedConnection};
 use tokio::task::block_in_place;

@@ -5,6 +5,11 @@
 //! is recorded, and keep it until this time", so that of any number of
 //! concurrent consumers of one link exactly one is told [`Freshness::Fresh`].
 //!
+//! [`MemoryReplayCache`] serves one process; `redis::RedisReplayCache`
+//! (feature `redis`) serves every node that shares one Redis. A new backend
+//! proves itself by passing the conformance suite in
+//! `tests/replay_conformance.rs`.
+//!
 //! # A custom backend
 //!
 //! ```
@@ -50,14 +55,11 @@ use crate::key::KeyId;
 
 mod memory;
 #[cfg(feature = "redis")]
-mod redis;
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
 
 #[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use self::redis::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_PREFIX, DEFAULT_TIMEOUT, RedisCacheError, RedisReplayCache,
-    RedisReplayCacheBuilder,
-};
+pub use self::redis::RedisReplayCache;
 pub use memory::{DEFAULT_CAPACITY, MemoryReplayCache};
 
 /// Identifies one issued link: its key id and random link id, both taken from

@@ -120,7 +120,7 @@ pub enum RedisCacheError {
 }
 
 /// A replay cache in Redis, shared by every node that points at the same
-/// Redis. See the [module docs](self) for the command, the failure
+/// Redis. See the [module docs](crate::replay::redis) for the command, the failure
 /// behaviour and the Redis settings it needs.
 ///
 /// Cloning is cheap and shares the connection.
