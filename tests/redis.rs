@@ -210,12 +210,15 @@ async fn used_marker_lives_in_redis_until_the_link_expires() {
     assert_eq!(pttl, -2, "PTTL of a missing key");
 }
 
-/// Consuming the same link twice: the second is "already used" while the
-/// marker is in Redis.
+/// Consuming the same link twice, through a cache wrapping the app's own
+/// connection manager: the second is "already used".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn second_consume_of_a_link_is_already_used() {
     let server = block_in_place(RedisServer::start);
-    let cache = RedisReplayCache::connect(&server.url()).await.unwrap();
+    let client = redis::Client::open(server.url()).unwrap();
+    let manager = ConnectionManager::new(client).await.unwrap();
+    let cache = RedisReplayCache::from_manager(manager);
+    assert_eq!(cache.prefix(), "authlink:used:");
     let clock = common::clock();
     let engine = common::engine_with(common::binding_off(), &clock);
     let link = verified(&engine, 7);

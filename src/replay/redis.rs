@@ -116,7 +116,7 @@ pub enum RedisCacheError {
     ZeroTimeout,
     /// Redis could not be reached in time, or refused the connection.
     #[error("redis is unavailable: {0}")]
-    Unavailable(#[source] ReplayError),
+    Unavailable(ReplayError),
 }
 
 /// A replay cache in Redis, shared by every node that points at the same
