@@ -87,7 +87,9 @@ impl AllowedOrigins {
     }
 }
 
-/// Checks a target with no absolute origins allowed; see [`validate_target_with`].
+/// Checks that `target` is a safe same-site path, as issuing does before the
+/// whitelist is asked; absolute URLs are refused here, since no origin is
+/// allowed outside a [`Policy`](crate::Policy).
 ///
 /// # Errors
 /// The first [`TargetError`] the target breaks.
