@@ -52,11 +52,7 @@ impl IpBinding {
     }
 
     /// The keyed hash of the (masked) address, or `None` when unbound.
-    pub(crate) fn client_hash(
-        self,
-        key: &HmacSha256,
-        ip: IpAddr,
-    ) -> Option<[u8; CLIENT_HASH_LEN]> {
+    pub(crate) fn client_hash(self, key: &HmacSha256, ip: IpAddr) -> Option<[u8; CLIENT_HASH_LEN]> {
         let (v4_bits, v6_bits) = match self {
             Self::Exact => (32, 128),
             Self::Prefix { v4, v6 } => (v4.min(32), v6.min(128)),

@@ -134,7 +134,10 @@ mod tests {
     fn max_token_bytes_holds_any_accepted_text() {
         let longest = "A".repeat(MAX_TOKEN_LEN);
         let mut buf = [0u8; MAX_TOKEN_BYTES];
-        assert_eq!(URL_SAFE_NO_PAD.decode_slice(&longest, &mut buf), Ok(MAX_TOKEN_BYTES));
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode_slice(&longest, &mut buf),
+            Ok(MAX_TOKEN_BYTES)
+        );
         assert_eq!(URL_SAFE_NO_PAD.encode(buf).len(), MAX_TOKEN_LEN);
     }
 }

@@ -101,7 +101,8 @@ impl Authlink {
     {
         let target = self.check_target(target)?;
         let now = self.clock.now();
-        let issued_at = u64::try_from(now.unix_timestamp()).map_err(|_| IssueError::ClockOutOfRange)?;
+        let issued_at =
+            u64::try_from(now.unix_timestamp()).map_err(|_| IssueError::ClockOutOfRange)?;
         let expires_at = OffsetDateTime::from_unix_timestamp(now.unix_timestamp())
             .ok()
             .and_then(|issued| issued.checked_add(self.policy.ttl))

@@ -88,7 +88,10 @@ impl fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyRing")
             .field("signing", &self.signing)
-            .field("keys", &self.keys.iter().map(|(id, _)| id).collect::<Vec<_>>())
+            .field(
+                "keys",
+                &self.keys.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -113,7 +116,9 @@ impl DerivedKey {
             // 64 bytes, HMAC-SHA256's block size: the key is used as is.
             let mut okm = zeroize::Zeroizing::new([0u8; 64]);
             // Length-prefixed so no (label, purpose) pair can spell another.
-            let purpose_len = u64::try_from(purpose.len()).unwrap_or(u64::MAX).to_be_bytes();
+            let purpose_len = u64::try_from(purpose.len())
+                .unwrap_or(u64::MAX)
+                .to_be_bytes();
             let info: [&[u8]; 3] = [label, &purpose_len, purpose.as_bytes()];
             // Fails only for outputs over 255 * 32 bytes; 64 is far below.
             let _ = hkdf.expand_multi_info(&info, okm.as_mut_slice());

@@ -8,6 +8,8 @@ mod claims;
 pub mod clock;
 mod codec;
 mod error;
+#[cfg(feature = "http")]
+pub mod http;
 mod issue;
 mod key;
 mod keyring;

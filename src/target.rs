@@ -131,13 +131,13 @@ pub(crate) fn validate_target_with<'a>(
     let path = path_and_query
         .split_once('?')
         .map_or(path_and_query, |(path, _)| path);
-    if path.split('/').any(|segment| segment == "." || segment == "..") {
+    if path
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
         return Err(TargetError::DotSegment);
     }
-    Ok(Target {
-        full: target,
-        path,
-    })
+    Ok(Target { full: target, path })
 }
 
 /// Printable ASCII other than space: everything else must be percent-encoded.
@@ -183,5 +183,7 @@ fn check_escapes(text: &str) -> Result<(), TargetError> {
 }
 
 fn hex(byte: u8) -> Option<u8> {
-    (byte as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    (byte as char)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }

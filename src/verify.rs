@@ -135,7 +135,11 @@ impl Authlink {
     ///
     /// # Errors
     /// A [`VerifyError`] naming the first check that failed.
-    pub fn verify<U>(&self, token: &str, client_ip: IpAddr) -> Result<Authenticated<'_, U>, VerifyError>
+    pub fn verify<U>(
+        &self,
+        token: &str,
+        client_ip: IpAddr,
+    ) -> Result<Authenticated<'_, U>, VerifyError>
     where
         U: DeserializeOwned,
     {
@@ -193,12 +197,19 @@ impl Authlink {
     /// [`VerifyErrorKind::AlreadyUsed`], or
     /// [`VerifyErrorKind::ReplayCacheUnavailable`] when the cache cannot tell
     /// (the link is refused: fail closed).
-    pub async fn consume<U, C>(&self, link: VerifiedLink<U>, cache: &C) -> Result<VerifiedLink<U>, VerifyError>
+    pub async fn consume<U, C>(
+        &self,
+        link: VerifiedLink<U>,
+        cache: &C,
+    ) -> Result<VerifiedLink<U>, VerifyError>
     where
         C: ReplayCache + ?Sized,
     {
         let retain_until = link.expires_at.saturating_add(self.policy.leeway);
-        match cache.mark_used(link.replay_key(), retain_until, self.clock.now()).await {
+        match cache
+            .mark_used(link.replay_key(), retain_until, self.clock.now())
+            .await
+        {
             Ok(Freshness::Fresh) => Ok(link),
             Ok(Freshness::Used) => Err(VerifyErrorKind::AlreadyUsed.into()),
             Err(err) => Err(VerifyError::cache(err)),
@@ -207,7 +218,10 @@ impl Authlink {
 
     /// Issue time not beyond now + leeway, and now before issue time + ttl.
     /// Computed in `i128` nanoseconds, where no `u64` issue time overflows.
-    fn check_time(&self, issued_at: u64) -> Result<(OffsetDateTime, OffsetDateTime), VerifyErrorKind> {
+    fn check_time(
+        &self,
+        issued_at: u64,
+    ) -> Result<(OffsetDateTime, OffsetDateTime), VerifyErrorKind> {
         let now = self.clock.now().unix_timestamp_nanos();
         let issued = i128::from(issued_at) * NANOS_PER_SECOND;
         if issued > now + self.policy.leeway.whole_nanoseconds() {
@@ -217,7 +231,9 @@ impl Authlink {
         if now >= expires {
             return Err(VerifyErrorKind::Expired);
         }
-        let at = |nanos| OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| VerifyErrorKind::Malformed);
+        let at = |nanos| {
+            OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| VerifyErrorKind::Malformed)
+        };
         Ok((at(issued)?, at(expires)?))
     }
 }
