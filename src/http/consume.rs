@@ -19,6 +19,7 @@ use super::adapter::Adapter;
 use super::client_ip::{TrustedProxies, client_ip, peer_of};
 use super::response::{FailureReason, ResponseBody, html, private, set_header, text};
 use crate::authlink::Authlink;
+use crate::error::VerifyError;
 use crate::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
 
 /// How the endpoint answers a `GET`.
@@ -151,14 +152,13 @@ impl<A: Adapter, C: ReplayCache + 'static> ConsumeService<A, C> {
             &parts.headers,
             &self.config.trusted,
         ) else {
-            tracing::warn!(target: "authlink", outcome = "refused", reason = "no_client_address", "link refused");
+            tracing::warn!(target: "authlink", outcome = "refused", reason = "client_mismatch", kind = "no_client_address", "link refused");
             return self.failure(FailureReason::ClientMismatch);
         };
         let authenticated = match self.authlink.verify::<A::User>(key, ip) {
             Ok(authenticated) => authenticated,
             Err(err) => {
-                tracing::info!(target: "authlink", outcome = "refused", reason = ?err.kind(), "link refused");
-                return self.failure(err.kind().into());
+                return self.refused(&err);
             }
         };
         let stamp = match self.adapter.user_stamp(authenticated.user()).await {
@@ -168,7 +168,8 @@ impl<A: Adapter, C: ReplayCache + 'static> ConsumeService<A, C> {
                     target: "authlink",
                     user = ?authenticated.user(),
                     outcome = "refused",
-                    reason = "stamp_unavailable",
+                    reason = "unavailable",
+                    kind = "stamp_lookup",
                     error = %err,
                     "link refused"
                 );
@@ -182,14 +183,7 @@ impl<A: Adapter, C: ReplayCache + 'static> ConsumeService<A, C> {
         let link = match link {
             Ok(link) => link,
             Err(err) => {
-                tracing::info!(
-                    target: "authlink",
-                    outcome = "refused",
-                    reason = ?err.kind(),
-                    cache_error = err.replay_error().map(tracing::field::display),
-                    "link refused"
-                );
-                return self.failure(err.kind().into());
+                return self.refused(&err);
             }
         };
         let (mut response, body) = self.adapter.success_response(&link).into_parts();
@@ -213,6 +207,19 @@ impl<A: Adapter, C: ReplayCache + 'static> ConsumeService<A, C> {
             "link consumed"
         );
         Response::from_parts(response, body)
+    }
+
+    fn refused(&self, err: &VerifyError) -> Response<ResponseBody> {
+        let reason = FailureReason::from(err.kind());
+        tracing::info!(
+            target: "authlink",
+            outcome = "refused",
+            reason = reason.code(),
+            kind = ?err.kind(),
+            cache_error = err.replay_error().map(tracing::field::display),
+            "link refused"
+        );
+        self.failure(reason)
     }
 
     fn failure(&self, reason: FailureReason) -> Response<ResponseBody> {

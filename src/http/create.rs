@@ -158,8 +158,8 @@ impl<A: Adapter> CreateService<A> {
                 return match err {
                     IssueError::TargetNotAllowed => url_error("URL specified is not whitelisted"),
                     IssueError::TooLong => url_error("URL specified is too long"),
-                    IssueError::TargetInvalid(_) => {
-                        url_error(&format!("URL specified is invalid: {err}"))
+                    IssueError::TargetInvalid(reason) => {
+                        url_error(&format!("URL specified is invalid: {reason}"))
                     }
                     _ => detail(
                         StatusCode::INTERNAL_SERVER_ERROR,
