@@ -106,10 +106,16 @@ impl FromStr for Cidr {
             Some((addr, prefix)) => (addr, Some(prefix)),
             None => (text, None),
         };
-        let network = addr
+        let written = addr
             .parse::<IpAddr>()
-            .map_err(|_| CidrError::Address(text.to_owned()))?
-            .to_canonical();
+            .map_err(|_| CidrError::Address(text.to_owned()))?;
+        let network = written.to_canonical();
+        // A mapped address (`::ffff:10.0.0.0/104`) counts its prefix over 128 bits.
+        let offset = if written.is_ipv6() && network.is_ipv4() {
+            96
+        } else {
+            0
+        };
         let bits = if network.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => bits,
@@ -118,6 +124,7 @@ impl FromStr for Cidr {
                 .all(|b| b.is_ascii_digit())
                 .then(|| p.parse::<u8>().ok())
                 .flatten()
+                .and_then(|p| p.checked_sub(offset))
                 .filter(|p| *p <= bits)
                 .ok_or_else(|| CidrError::Prefix(text.to_owned()))?,
         };
@@ -341,7 +348,7 @@ fn parse_forwarded_element(element: &str) -> Option<IpAddr> {
 }
 
 fn is_port(text: &str) -> bool {
-    !text.is_empty() && text.len() <= 5 && text.bytes().all(|b| b.is_ascii_digit())
+    text.bytes().all(|b| b.is_ascii_digit()) && text.parse::<u16>().is_ok()
 }
 
 /// The peer address the server recorded in the request's extensions.
