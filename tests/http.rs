@@ -1,5 +1,6 @@
 //! The create and consume endpoints over real HTTP: django-authlink's
 //! scenarios and the edge cases around them.
+#![cfg(feature = "http")]
 
 mod http_support;
 

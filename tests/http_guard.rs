@@ -1,6 +1,7 @@
 //! The session guard over real HTTP (django-authlink's
 //! AuthLinkWhitelistMiddleware tests): link sessions reach whitelisted pages
 //! only; other sessions and anonymous requests pass untouched.
+#![cfg(feature = "http")]
 
 mod http_support;
 
