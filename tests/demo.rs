@@ -51,7 +51,16 @@ async fn webview_flow_with_link_session() {
     let admin = client.get("/admin").await;
     assert_eq!(admin.status, StatusCode::FORBIDDEN);
     assert_eq!(admin.text(), NOT_WHITELISTED_MESSAGE);
-    // The link is single use by default.
+    // The link is single use by default: reopened in the same webview, it
+    // ends on the failure page, which the link session may see.
+    client.get(&location).await.assert_redirect("/?error=used");
+    let failure = client.get("/?error=used").await;
+    assert_eq!(failure.status, StatusCode::OK);
+    assert!(
+        failure.text().contains("Link has already been used."),
+        "{}",
+        failure.text()
+    );
     let again = Client::new(demo.addr);
     again.get(&location).await.assert_redirect("/?error=used");
     let home = again.get("/?error=used").await;

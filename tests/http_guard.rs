@@ -5,6 +5,7 @@
 
 mod http_support;
 
+use authlink::Whitelist;
 use authlink::http::NOT_WHITELISTED_MESSAGE;
 use http::{Method, StatusCode};
 use http_support::{Client, Options, TestApp};
@@ -99,4 +100,25 @@ async fn guard_ends_with_the_link_session() {
         .await
         .assert_redirect("/account");
     assert_eq!(client.get("/admin").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn also_allowed_paths_open_to_link_sessions_only_as_configured() {
+    let app = TestApp::start(Options {
+        also_allow: Some(Whitelist::new(["^/$"]).unwrap()),
+        ..Options::default()
+    })
+    .await;
+    let client = link_session(&app).await;
+    let link = app.link_for(&client, "/account").await;
+    client.get(&link).await.assert_redirect("/account");
+    // Reopening the used link from the same link session lands on a page it may see.
+    client.get(&link).await.assert_redirect("/?error=used");
+    let home = client.get("/?error=used").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert_eq!(home.text(), "Home error=used");
+    assert_eq!(client.get("/admin").await.status, StatusCode::FORBIDDEN);
+    // No link may lead to an also-allowed path.
+    let reply = client.create("alice-api-token", r#"{"url": "/"}"#).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
 }

@@ -245,7 +245,9 @@ impl<C: ReplayCache + 'static> App<C> {
                 .with_trusted_proxies(config.trusted.clone())
                 .with_failure_url("/?error={reason}")
                 .with_mode(mode),
-            guard: SessionGuardLayer::new(Arc::clone(&demo), authlink.policy().whitelist.clone()),
+            // A link session whose next link fails must see why.
+            guard: SessionGuardLayer::new(Arc::clone(&demo), authlink.policy().whitelist.clone())
+                .also_allow(Whitelist::new(["^/$"]).map_err(|err| err.to_string())?),
             demo,
         })
     }

@@ -28,6 +28,7 @@ use crate::whitelist::Whitelist;
 pub struct SessionGuardLayer<A> {
     adapter: Arc<A>,
     whitelist: Arc<Whitelist>,
+    also: Arc<Whitelist>,
 }
 
 impl<A> SessionGuardLayer<A> {
@@ -37,7 +38,21 @@ impl<A> SessionGuardLayer<A> {
         Self {
             adapter,
             whitelist: Arc::new(whitelist),
+            also: Arc::new(Whitelist::deny_all()),
         }
+    }
+
+    /// Also lets link sessions through to `paths`, which no link may lead
+    /// to: the consume endpoint's failure page above all (a link session
+    /// whose next link fails lands there), a logout page, static assets.
+    #[must_use]
+    pub fn also_allow(mut self, paths: Whitelist) -> Self {
+        self.also = Arc::new(paths);
+        self
+    }
+
+    fn allows(&self, path: &str) -> bool {
+        self.whitelist.allows(path) || self.also.allows(path)
     }
 }
 
@@ -46,6 +61,7 @@ impl<A> Clone for SessionGuardLayer<A> {
         Self {
             adapter: Arc::clone(&self.adapter),
             whitelist: Arc::clone(&self.whitelist),
+            also: Arc::clone(&self.also),
         }
     }
 }
@@ -54,6 +70,7 @@ impl<A> std::fmt::Debug for SessionGuardLayer<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionGuardLayer")
             .field("whitelist", &self.whitelist)
+            .field("also", &self.also)
             .finish_non_exhaustive()
     }
 }
@@ -78,7 +95,9 @@ impl<A, S> Layer<S> for SessionGuardLayer<A> {
 /// The whitelist is matched against the request's path as received, without
 /// percent-decoding or normalization, so an encoded or dotted variant of a
 /// whitelisted path is refused rather than let through. Mount the consume
-/// endpoint outside the guard, so that a link session can open another link.
+/// endpoint outside the guard, so that a link session can open another link,
+/// and let link sessions see the failure page with
+/// [`SessionGuardLayer::also_allow`].
 pub struct SessionGuard<S, A> {
     inner: S,
     layer: SessionGuardLayer<A>,
@@ -125,7 +144,7 @@ where
         Box::pin(async move {
             let (parts, body) = request.into_parts();
             if let Some(session) = layer.adapter.session(&parts).await {
-                if session.via_link && !layer.whitelist.allows(parts.uri.path()) {
+                if session.via_link && !layer.allows(parts.uri.path()) {
                     tracing::info!(target: "authlink", user = ?session.user, outcome = "forbidden", "link session kept to the whitelist");
                     return Ok(layer.adapter.forbidden_response(&parts).map(Either::Right));
                 }

@@ -177,6 +177,8 @@ pub struct Options {
     pub mode: ConsumeMode,
     pub trusted: TrustedProxies,
     pub body_limit: Option<usize>,
+    /// Paths the guard also lets link sessions see.
+    pub also_allow: Option<Whitelist>,
 }
 
 impl Default for Options {
@@ -186,6 +188,7 @@ impl Default for Options {
             mode: ConsumeMode::Direct,
             trusted: TrustedProxies::none(),
             body_limit: None,
+            also_allow: None,
         }
     }
 }
@@ -235,8 +238,12 @@ impl TestApp {
             .with_mode(options.mode);
         let pages_adapter = adapter.clone();
         let pages = tower::service_fn(move |request| pages(pages_adapter.clone(), request));
-        let guarded = SessionGuardLayer::new(adapter.clone(), authlink.policy().whitelist.clone())
-            .layer(pages);
+        let mut guard =
+            SessionGuardLayer::new(adapter.clone(), authlink.policy().whitelist.clone());
+        if let Some(paths) = options.also_allow {
+            guard = guard.also_allow(paths);
+        }
+        let guarded = guard.layer(pages);
         let router = tower::service_fn(move |request: Request<Incoming>| {
             let (create, consume, guarded) = (create.clone(), consume.clone(), guarded.clone());
             async move {
@@ -333,6 +340,10 @@ async fn pages(
         (&Method::GET, "/account/settings", Some(session)) => {
             html(StatusCode::OK, format!("Settings of {}", session.user))
         }
+        (&Method::GET, "/", _) => html(
+            StatusCode::OK,
+            format!("Home {}", parts.uri.query().unwrap_or_default()),
+        ),
         (&Method::GET, "/admin", Some(session)) => {
             html(StatusCode::OK, format!("Admin for {}", session.user))
         }
