@@ -1,106 +1,19 @@
 //! The demo driven by headless Chromium the way an app's webview opens a
 //! link: follow the Location from the API, end on `/account` showing
-//! `Hello, alice` (direct and prefetch-safe modes), and see the failure page
-//! when the same link is opened again.
+//! `Hello, alice` (direct and prefetch-safe modes), then open the same link
+//! again in the same browser and end on the failure page.
 //!
 //! Needs Debian's `chromium` (`apt-get install -y chromium`); `.ci/run`
 //! installs it. Without it the test fails rather than pass unchecked.
 #![cfg(feature = "http")]
 
+mod browser_support;
 mod demo_support;
 mod http_support;
 
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
+use browser_support::Browser;
 use http::StatusCode;
 use http_support::Client;
-use tokio::process::Command;
-
-/// How long one page load may take, script and redirects included.
-const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
-
-fn chromium() -> PathBuf {
-    let candidates = ["chromium", "chromium-browser"];
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .flat_map(|dir| candidates.iter().map(move |name| dir.join(name)))
-        .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "headless Chromium is needed for this test and was not found on PATH; \
-                 install it with `apt-get install -y chromium`"
-            )
-        })
-}
-
-/// A browser profile directory, removed when dropped.
-struct Profile(PathBuf);
-
-impl Profile {
-    fn new(name: &str) -> Self {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir =
-            std::env::temp_dir().join(format!("authlink-{name}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for Profile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Opens `url` in headless Chromium with `profile` and returns the DOM of
-/// the page it ends on, after script, form posts and redirects.
-async fn open(profile: &Profile, url: &str) -> String {
-    assert!(
-        url.starts_with("http://127.0.0.1:"),
-        "only loopback pages are opened: {url}"
-    );
-    let mut command = Command::new(chromium());
-    command
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            // Resolve no host name at all: nothing but the loopback page is reached.
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            "--dump-dom",
-            "--virtual-time-budget=10000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.0.display()))
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(BROWSER_TIMEOUT, command.output())
-        .await
-        .expect("Chromium did not finish in time")
-        .expect("Chromium could not be started");
-    let dom = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success() && !dom.is_empty(),
-        "Chromium failed ({}):\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    dom
-}
 
 async fn webview_flow(vars: &[(&str, &str)]) {
     let demo = demo_support::start(vars).await;
@@ -111,24 +24,37 @@ async fn webview_flow(vars: &[(&str, &str)]) {
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
     let location = reply.header("location").unwrap().to_owned();
 
-    let profile = Profile::new("webview");
-    let page = open(&profile, &location).await;
-    assert!(
-        page.contains("Hello, alice"),
-        "did not end on the account page:\n{page}"
-    );
-    assert!(page.contains("Signed in with a link."), "{page}");
+    let mut browser = Browser::launch().await;
+    let page = browser.open(&location, "/account").await;
+    assert!(page.text.contains("Hello, alice"), "{page:?}");
+    assert!(page.text.contains("Signed in with a link."), "{page:?}");
+    let cookies = browser.cookies(&demo.base).await;
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    assert_eq!(cookies[0]["httpOnly"], true, "{cookies:?}");
+    assert_eq!(cookies[0]["sameSite"], "Lax", "{cookies:?}");
 
-    // The same webview opening the same link again.
-    let again = open(&profile, &location).await;
-    assert!(
-        again.contains("Link has already been used."),
-        "did not end on the failure page:\n{again}"
+    // The link session stays on the whitelist.
+    let admin = browser
+        .open(&format!("{}/admin", demo.base), "/admin")
+        .await;
+    assert_eq!(
+        admin.text,
+        "That URL is not whitelisted for your authentication method."
     );
-    assert!(!again.contains("Hello, alice"), "{again}");
-    // And a fresh one.
-    let fresh = open(&Profile::new("fresh"), &location).await;
-    assert!(fresh.contains("Link has already been used."), "{fresh}");
+
+    // The same webview opens the same link again.
+    let again = browser.open(&location, "/").await;
+    assert_eq!(again.path, "/?error=used");
+    assert!(
+        again.text.contains("Link has already been used."),
+        "{again:?}"
+    );
+    assert!(!again.text.contains("Hello"), "{again:?}");
+
+    // And a browser of its own, which never had a session.
+    let mut other = Browser::launch().await;
+    let fresh = other.open(&location, "/").await;
+    assert_eq!(fresh.path, "/?error=used");
 }
 
 #[tokio::test]
