@@ -2,6 +2,8 @@
 //! `route_service`, the guard as a layer, the peer address from
 //! `ConnectInfo` (the `axum` feature).
 #![cfg(feature = "axum")]
+// Helpers outside #[test] functions fail tests by panicking, as the tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[allow(dead_code)]
 #[path = "../examples/axum.rs"]

@@ -1,6 +1,8 @@
 //! The create and consume endpoints over real HTTP: django-authlink's
 //! scenarios and the edge cases around them.
 #![cfg(feature = "http")]
+// Helpers outside #[test] functions fail tests by panicking, as the tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod http_support;
 
@@ -642,7 +644,7 @@ async fn confirm_page_script_matches_its_csp_hash() {
 
 fn behind_proxy() -> Options {
     Options {
-        trusted: "127.0.0.1/32".parse().unwrap(),
+        trusted: TrustedProxies::new(["127.0.0.1/32"]).expect("a valid network"),
         ..Options::default()
     }
 }

@@ -2,6 +2,8 @@
 //! AuthLinkWhitelistMiddleware tests): link sessions reach whitelisted pages
 //! only; other sessions and anonymous requests pass untouched.
 #![cfg(feature = "http")]
+// Helpers outside #[test] functions fail tests by panicking, as the tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod http_support;
 

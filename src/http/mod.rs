@@ -108,7 +108,7 @@
 //! let mut policy = Policy::default();
 //! policy.whitelist = Whitelist::new(["^/account$", "^/account/settings$"])?;
 //! let authlink = Arc::new(Authlink::new(
-//!     KeyRing::new(KeyId::new(1), SecretKey::generate()?),
+//!     KeyRing::new(KeyId::new(1), SecretKey::generate()),
 //!     "example.com webview login",
 //!     policy,
 //! )?);

@@ -1,7 +1,7 @@
 //! Headless Chromium driven over the DevTools protocol: one browser, one
 //! tab, cookies kept between navigations, as in an app's webview. A minimal
 //! WebSocket client (text frames only) carries the protocol.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::process::Stdio;

@@ -1,6 +1,6 @@
 //! The demo app (examples/demo/app.rs), started in-process on a free
 //! loopback port with the environment a test gives it.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../examples/demo/app.rs"]
 pub mod app;

@@ -1,6 +1,6 @@
 //! A test app around the endpoints, served on 127.0.0.1:0, and a small HTTP
 //! client with a cookie jar that can connect from any loopback address.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::convert::Infallible;
