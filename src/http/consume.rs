@@ -152,14 +152,18 @@ impl<A: Adapter, C: ReplayCache + 'static> ConsumeService<A, C> {
             &parts.headers,
             &self.config.trusted,
         ) else {
-            tracing::warn!(target: "authlink", outcome = "refused", reason = "client_mismatch", kind = "no_client_address", "link refused");
+            tracing::warn!(
+                target: "authlink",
+                outcome = "refused",
+                reason = "client_mismatch",
+                kind = "no_client_address",
+                "link refused",
+            );
             return self.failure(FailureReason::ClientMismatch);
         };
         let authenticated = match self.authlink.verify::<A::User>(key, ip) {
             Ok(authenticated) => authenticated,
-            Err(err) => {
-                return self.refused(&err);
-            }
+            Err(err) => return self.refused(&err),
         };
         let stamp = match self.adapter.user_stamp(authenticated.user()).await {
             Ok(stamp) => stamp,
@@ -182,20 +186,30 @@ impl<A: Adapter, C: ReplayCache + 'static> ConsumeService<A, C> {
         };
         let link = match link {
             Ok(link) => link,
-            Err(err) => {
-                return self.refused(&err);
-            }
+            Err(err) => return self.refused(&err),
         };
         let (mut response, body) = self.adapter.success_response(&link).into_parts();
         let previous = self.adapter.session(parts).await;
         if previous.is_some() {
             if let Err(err) = self.adapter.logout(parts, &mut response).await {
-                tracing::error!(target: "authlink", user = ?link.user(), outcome = "logout_failed", error = %err, "link consumed, login failed");
+                tracing::error!(
+                    target: "authlink",
+                    user = ?link.user(),
+                    outcome = "logout_failed",
+                    error = %err,
+                    "link consumed, login failed",
+                );
                 return text(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed.");
             }
         }
         if let Err(err) = self.adapter.login(parts, link.user(), &mut response).await {
-            tracing::error!(target: "authlink", user = ?link.user(), outcome = "login_failed", error = %err, "link consumed, login failed");
+            tracing::error!(
+                target: "authlink",
+                user = ?link.user(),
+                outcome = "login_failed",
+                error = %err,
+                "link consumed, login failed",
+            );
             return text(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed.");
         }
         tracing::info!(

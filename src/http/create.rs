@@ -105,7 +105,12 @@ impl<A: Adapter> CreateService<A> {
         }
         let (parts, body) = request.into_parts();
         let Some(user) = self.adapter.api_user(&parts).await else {
-            tracing::info!(target: "authlink", outcome = "refused", reason = "unauthenticated", "link refused");
+            tracing::info!(
+                target: "authlink",
+                outcome = "refused",
+                reason = "unauthenticated",
+                "link refused",
+            );
             let mut response = detail(
                 StatusCode::UNAUTHORIZED,
                 "Authentication credentials were not provided.",
@@ -122,7 +127,13 @@ impl<A: Adapter> CreateService<A> {
         let url = match self.read_url(&parts.headers, body).await {
             Ok(url) => url,
             Err(response) => {
-                tracing::info!(target: "authlink", user = ?user, outcome = "refused", reason = "bad_request", "link refused");
+                tracing::info!(
+                    target: "authlink",
+                    user = ?user,
+                    outcome = "refused",
+                    reason = "bad_request",
+                    "link refused",
+                );
                 return response;
             }
         };
@@ -131,7 +142,13 @@ impl<A: Adapter> CreateService<A> {
             &parts.headers,
             &self.config.trusted,
         ) else {
-            tracing::warn!(target: "authlink", user = ?user, outcome = "refused", reason = "no_client_address", "link refused");
+            tracing::warn!(
+                target: "authlink",
+                user = ?user,
+                outcome = "refused",
+                reason = "no_client_address",
+                "link refused",
+            );
             return detail(
                 StatusCode::BAD_REQUEST,
                 "The client address could not be determined.",
@@ -140,7 +157,14 @@ impl<A: Adapter> CreateService<A> {
         let stamp = match self.adapter.user_stamp(&user).await {
             Ok(stamp) => stamp,
             Err(err) => {
-                tracing::error!(target: "authlink", user = ?user, outcome = "refused", reason = "unavailable", error = %err, "link refused");
+                tracing::error!(
+                    target: "authlink",
+                    user = ?user,
+                    outcome = "refused",
+                    reason = "unavailable",
+                    error = %err,
+                    "link refused",
+                );
                 let mut response = detail(StatusCode::SERVICE_UNAVAILABLE, "Try again later.");
                 set_header(&mut response, RETRY_AFTER, RETRY_AFTER_SECONDS);
                 return response;
@@ -154,7 +178,13 @@ impl<A: Adapter> CreateService<A> {
             Ok(link) => link,
             Err(err) => {
                 let reason = issue_reason(err);
-                tracing::info!(target: "authlink", user = ?user, outcome = "refused", reason, "link refused");
+                tracing::info!(
+                    target: "authlink",
+                    user = ?user,
+                    outcome = "refused",
+                    reason,
+                    "link refused",
+                );
                 return match err {
                     IssueError::TargetNotAllowed => url_error("URL specified is not whitelisted"),
                     IssueError::TooLong => url_error("URL specified is too long"),

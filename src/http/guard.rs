@@ -145,7 +145,12 @@ where
             let (parts, body) = request.into_parts();
             if let Some(session) = layer.adapter.session(&parts).await {
                 if session.via_link && !layer.allows(parts.uri.path()) {
-                    tracing::info!(target: "authlink", user = ?session.user, outcome = "forbidden", "link session kept to the whitelist");
+                    tracing::info!(
+                        target: "authlink",
+                        user = ?session.user,
+                        outcome = "forbidden",
+                        "link session kept to the whitelist",
+                    );
                     return Ok(layer.adapter.forbidden_response(&parts).map(Either::Right));
                 }
             }

@@ -56,7 +56,10 @@
 //! impl Adapter for App {
 //!     type User = String;
 //!
-//!     fn api_user(&self, request: &request::Parts) -> impl Future<Output = Option<String>> + Send {
+//!     fn api_user(
+//!         &self,
+//!         request: &request::Parts,
+//!     ) -> impl Future<Output = Option<String>> + Send {
 //!         // A real app looks the token up in its database.
 //!         let token = request.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
 //!         ready(match token {
@@ -118,7 +121,8 @@
 //! });
 //!
 //! let create = CreateService::new(authlink.clone(), app.clone());
-//! let consume = ConsumeService::new(authlink.clone(), app.clone(), Arc::new(MemoryReplayCache::new()))
+//! let cache = Arc::new(MemoryReplayCache::new());
+//! let consume = ConsumeService::new(authlink.clone(), app.clone(), cache)
 //!     .with_failure_url("/?error={reason}");
 //! let guard = SessionGuardLayer::new(app, authlink.policy().whitelist.clone());
 //! # let _ = (create, consume, guard);
