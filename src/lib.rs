@@ -9,6 +9,7 @@ pub mod clock;
 mod codec;
 mod error;
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 mod issue;
 mod key;
