@@ -298,8 +298,14 @@ fn environment_errors_name_the_variable() {
 async fn out_of_range_ttl_is_refused_at_start() {
     let config = demo_support::config(&[("AUTHLINK_TTL_SECONDS", "0")]).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let err = demo_support::app::run(listener, &config, authlink::SecretKey::generate(), async {})
-        .await
-        .unwrap_err();
+    let err = demo_support::app::run(
+        listener,
+        &config,
+        authlink::SecretKey::generate(),
+        |_| {},
+        async {},
+    )
+    .await
+    .unwrap_err();
     assert!(err.contains("ttl"), "{err}");
 }

@@ -311,19 +311,24 @@ pub(crate) async fn serve<C: ReplayCache + 'static>(
 
 /// Builds the app from `config` and serves it on `listener` until
 /// `shutdown`: the in-memory replay cache, or none when single use is off.
+/// `ready` is told the base URL once the configuration has been accepted.
 pub(crate) async fn run(
     listener: TcpListener,
     config: &Config,
     secret: SecretKey,
+    ready: impl FnOnce(&str),
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
-    let authlink = Arc::new(authlink(config, secret, &format!("http://{addr}"))?);
+    let base = format!("http://{addr}");
+    let authlink = Arc::new(authlink(config, secret, &base)?);
     if config.single_use {
         let app = App::new(authlink, Arc::new(MemoryReplayCache::new()), config)?;
+        ready(&base);
         serve(listener, app, shutdown).await;
     } else {
         let app = App::new(authlink, Arc::new(ReusableLinks), config)?;
+        ready(&base);
         serve(listener, app, shutdown).await;
     }
     Ok(())

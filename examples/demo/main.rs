@@ -47,15 +47,14 @@ async fn run() -> Result<(), String> {
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", config.addr))?;
-    let addr = listener.local_addr().map_err(|err| err.to_string())?;
-    println!("{}", instructions(&config, &format!("http://{addr}")));
     let shutdown = async {
         // If the signal handler cannot be installed, run until killed.
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
     };
-    app::run(listener, &config, secret, shutdown).await?;
+    let ready = |base: &str| println!("{}", instructions(&config, base));
+    app::run(listener, &config, secret, ready, shutdown).await?;
     println!("authlink demo: stopped");
     Ok(())
 }

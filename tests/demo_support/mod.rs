@@ -31,10 +31,9 @@ pub async fn start(vars: &[(&str, &str)]) -> Demo {
     let secret = config.secret.clone().unwrap_or_else(SecretKey::generate);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let server =
-        tokio::spawn(
-            async move { app::run(listener, &config, secret, std::future::pending()).await },
-        );
+    let server = tokio::spawn(async move {
+        app::run(listener, &config, secret, |_| {}, std::future::pending()).await
+    });
     Demo {
         addr,
         base: format!("http://{addr}"),
