@@ -8,6 +8,9 @@ mod claims;
 pub mod clock;
 mod codec;
 mod error;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 mod issue;
 mod key;
 mod keyring;

@@ -1,0 +1,366 @@
+//! Which address a request comes from: the connection's peer, or, behind
+//! proxies the app trusts, the address they report.
+//!
+//! [`client_ip`] is a pure function of the peer address, the headers and the
+//! [`TrustedProxies`]; the endpoints call it for every request.
+//!
+//! # Deployment caveat
+//!
+//! Forwarding headers are only as honest as whoever wrote them. They are read
+//! only when the connection's peer is in a trusted network, and only the
+//! header named by [`TrustedProxies::header`] is read: configure the one your
+//! proxy *sets or appends to*. A proxy that passes a header through untouched
+//! lets any client write its own address into it, and the right-most
+//! untrusted entry is then the client's invention. List only the networks of
+//! your own proxies (a load balancer's subnet, `127.0.0.1/32` for a sidecar),
+//! never a network where clients live. Behind a CDN, trust the CDN's ranges
+//! only if every request reaches you through it.
+//!
+//! When the address cannot be told (no peer, a trusted proxy that sent no
+//! header, an entry that does not parse such as `unknown` or an obfuscated
+//! `Forwarded` node), [`client_ip`] returns `None` and the endpoints fail
+//! closed: no link is issued and no one is logged in.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use http::HeaderMap;
+use http::header::{FORWARDED, HeaderName};
+use thiserror::Error;
+
+/// The longest chain of forwarding entries examined. A request that came
+/// through more trusted hops than this has no address we can tell.
+pub const MAX_FORWARDED_HOPS: usize = 32;
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
+/// The address of the connection a request arrived on.
+///
+/// Put it in the request's extensions where the server accepts connections;
+/// the endpoints and the guard read it from there. With the `axum` feature,
+/// axum's `ConnectInfo<SocketAddr>` is read as well.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub IpAddr);
+
+/// Raw addresses stay out of logs and panics.
+impl fmt::Debug for PeerAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PeerAddr(<redacted>)")
+    }
+}
+
+/// A network in CIDR notation: `10.0.0.0/8`, `2001:db8::/32`, or a single
+/// address (`127.0.0.1`, read as `/32` or `/128`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    network: IpAddr,
+    prefix: u8,
+}
+
+/// A trusted-proxy network could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum CidrError {
+    /// The address part is not an IPv4 or IPv6 address.
+    #[error("{0:?} is not an IP address or CIDR network")]
+    Address(String),
+    /// The prefix length is not a number within the address's size.
+    #[error("{0:?} has a prefix length outside 0..=32 (IPv4) or 0..=128 (IPv6)")]
+    Prefix(String),
+    /// Bits are set after the prefix (`10.0.0.1/8`), which usually means a
+    /// typo; write the network address (`10.0.0.0/8`).
+    #[error("{0:?} has host bits set; write the network address")]
+    HostBits(String),
+}
+
+impl Cidr {
+    /// Whether `ip` lies in this network. IPv4-mapped IPv6 addresses count
+    /// as their IPv4 address.
+    #[must_use]
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.network, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(ip) & mask == u32::from(net)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(ip) & mask == u128::from(net)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for Cidr {
+    type Err = CidrError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        let (addr, prefix) = match text.split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (text, None),
+        };
+        let written = addr
+            .parse::<IpAddr>()
+            .map_err(|_| CidrError::Address(text.to_owned()))?;
+        let network = written.to_canonical();
+        // A mapped address (`::ffff:10.0.0.0/104`) counts its prefix over 128 bits.
+        let offset = if written.is_ipv6() && network.is_ipv4() {
+            96
+        } else {
+            0
+        };
+        let bits = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => bits,
+            Some(p) => p
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| p.parse::<u8>().ok())
+                .flatten()
+                .and_then(|p| p.checked_sub(offset))
+                .filter(|p| *p <= bits)
+                .ok_or_else(|| CidrError::Prefix(text.to_owned()))?,
+        };
+        let cidr = Self { network, prefix };
+        if !cidr.is_network_address() {
+            return Err(CidrError::HostBits(text.to_owned()));
+        }
+        Ok(cidr)
+    }
+}
+
+impl Cidr {
+    fn is_network_address(&self) -> bool {
+        match self.network {
+            IpAddr::V4(net) => {
+                let host = u32::MAX.checked_shr(u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & host == 0
+            }
+            IpAddr::V6(net) => {
+                let host = u128::MAX.checked_shr(u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & host == 0
+            }
+        }
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
+/// Which forwarding header trusted proxies write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1, proxy2` (the default: nginx,
+    /// HAProxy, most load balancers).
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
+    Forwarded,
+}
+
+/// The networks whose forwarding headers are believed. Default: none, so the
+/// client address is always the connection's peer.
+///
+/// ```
+/// use authlink::http::TrustedProxies;
+///
+/// let trusted: TrustedProxies = "10.0.0.0/8, 127.0.0.1".parse()?;
+/// assert!(trusted.trusts("10.1.2.3".parse()?));
+/// assert!(!trusted.trusts("192.0.2.1".parse()?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies {
+    networks: Vec<Cidr>,
+    header: ForwardedHeader,
+}
+
+impl TrustedProxies {
+    /// Trusts no proxy: the peer address is the client address.
+    #[must_use]
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Trusts the given networks.
+    ///
+    /// # Errors
+    /// The [`CidrError`] of the first entry that does not parse.
+    pub fn new<I, S>(networks: I) -> Result<Self, CidrError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let networks = networks
+            .into_iter()
+            .map(|net| net.as_ref().parse())
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            networks,
+            header: ForwardedHeader::default(),
+        })
+    }
+
+    /// Reads `header` instead of `X-Forwarded-For`.
+    #[must_use]
+    pub fn with_header(mut self, header: ForwardedHeader) -> Self {
+        self.header = header;
+        self
+    }
+
+    /// The header that is read.
+    #[must_use]
+    pub fn header(&self) -> ForwardedHeader {
+        self.header
+    }
+
+    /// Whether `ip` is in a trusted network.
+    #[must_use]
+    pub fn trusts(&self, ip: IpAddr) -> bool {
+        self.networks.iter().any(|net| net.contains(ip))
+    }
+
+    /// Whether no network is trusted.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.networks.is_empty()
+    }
+}
+
+/// A comma-separated list of networks; empty text trusts none.
+impl FromStr for TrustedProxies {
+    type Err = CidrError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::new(text.split(',').map(str::trim).filter(|net| !net.is_empty()))
+    }
+}
+
+/// The client address of a request that arrived from `peer` with `headers`.
+///
+/// The peer is the client unless it is a trusted proxy. Then the configured
+/// forwarding header is read right to left, skipping trusted proxies, and the
+/// first untrusted address is the client; if every entry is trusted, the
+/// left-most is. IPv4-mapped IPv6 addresses come back as IPv4.
+///
+/// Returns `None`, and the caller must refuse the request, when there is no
+/// peer, when a trusted peer sent no header, when an entry that had to be read
+/// does not parse, or when the chain has more than [`MAX_FORWARDED_HOPS`]
+/// trusted entries. See the module's deployment caveat.
+#[must_use]
+pub fn client_ip(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &TrustedProxies,
+) -> Option<IpAddr> {
+    let peer = peer?.to_canonical();
+    if !trusted.trusts(peer) {
+        return Some(peer);
+    }
+    let (name, parse): (HeaderName, fn(&str) -> Option<IpAddr>) = match trusted.header {
+        ForwardedHeader::XForwardedFor => (X_FORWARDED_FOR, parse_xff_entry),
+        ForwardedHeader::Forwarded => (FORWARDED, parse_forwarded_element),
+    };
+    let mut hops = 0;
+    let mut leftmost = None;
+    // Later header lines were appended by later hops: walk them last first.
+    for value in headers.get_all(&name).iter().rev() {
+        let value = value.to_str().ok()?;
+        for entry in split_list(value).rev() {
+            hops += 1;
+            if hops > MAX_FORWARDED_HOPS {
+                return None;
+            }
+            let ip = parse(entry)?.to_canonical();
+            if !trusted.trusts(ip) {
+                return Some(ip);
+            }
+            leftmost = Some(ip);
+        }
+    }
+    leftmost
+}
+
+/// Splits a header list on commas outside quoted strings.
+fn split_list(value: &str) -> impl DoubleEndedIterator<Item = &str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in value.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                parts.push(&value[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&value[start..]);
+    parts.into_iter().map(str::trim)
+}
+
+/// `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`, `[2001:db8::1]` or
+/// `[2001:db8::1]:5678`.
+fn parse_xff_entry(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    if let Ok(ip) = entry.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = entry.strip_prefix('[') {
+        let (ip, after) = rest.split_once(']')?;
+        let port_ok = after.is_empty() || after.strip_prefix(':').is_some_and(is_port);
+        return if port_ok { ip.parse().ok() } else { None };
+    }
+    let (ip, port) = entry.rsplit_once(':')?;
+    let ip: std::net::Ipv4Addr = ip.parse().ok()?;
+    is_port(port).then_some(IpAddr::V4(ip))
+}
+
+/// The `for=` node of one `Forwarded` element (`for=1.2.3.4;proto=https`).
+fn parse_forwarded_element(element: &str) -> Option<IpAddr> {
+    let node = element.split(';').find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("for")
+            .then_some(value.trim())
+    })?;
+    let node = match node.strip_prefix('"') {
+        Some(quoted) => quoted.strip_suffix('"')?,
+        None => node,
+    };
+    // `unknown` and obfuscated `_name` nodes do not parse: fail closed.
+    parse_xff_entry(node)
+}
+
+fn is_port(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_digit()) && text.parse::<u16>().is_ok()
+}
+
+/// The peer address the server recorded in the request's extensions.
+pub(crate) fn peer_of(extensions: &http::Extensions) -> Option<IpAddr> {
+    if let Some(PeerAddr(ip)) = extensions.get::<PeerAddr>() {
+        return Some(*ip);
+    }
+    #[cfg(feature = "axum")]
+    if let Some(axum::extract::ConnectInfo(addr)) =
+        extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+    {
+        return Some(addr.ip());
+    }
+    None
+}

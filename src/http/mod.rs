@@ -1,0 +1,163 @@
+//! The web face: the create and consume endpoints and the session guard, as
+//! tower services over the `http` 1.x types, for hyper directly or any
+//! tower-based framework (axum's `Router::route_service` and `Router::layer`).
+//!
+//! - [`CreateService`]: `POST {"url": "/account"}` by an authenticated API
+//!   caller → `201 Created` with the link in `Location`.
+//! - [`ConsumeService`]: `GET /authlink/{key}` → log the link's user in with
+//!   a fresh session, `303 See Other` to the target; on failure `303` to the
+//!   failure URL, with the [`FailureReason`] for the app to show.
+//! - [`SessionGuardLayer`]: sessions established through a link reach only
+//!   whitelisted paths (403 elsewhere).
+//! - [`client_ip`]: the client address, from the connection's peer
+//!   ([`PeerAddr`] in the request extensions) or trusted proxies' headers.
+//! - [`Adapter`]: the app's side (who is calling, who is logged in, log in
+//!   and out), and [`MemorySessions`] and [`SessionCookie`] to build one.
+//!
+//! # Direct or prefetch-safe
+//!
+//! [`ConsumeMode::Direct`] (the default) consumes on `GET`: right for a link
+//! an app opens in its own webview moments after asking for it, where no one
+//! else sees it first. [`ConsumeMode::PrefetchSafe`] answers `GET` with a page
+//! that posts back by itself and consumes only on `POST`: right for links in
+//! e-mail or chat, whose scanners fetch every link before the person clicks
+//! and would use up a single-use link. Scanners that run script as well defeat
+//! it; a link bound to the address that asked for it
+//! ([`IpBinding::Exact`](crate::IpBinding::Exact)) still fails for them.
+//!
+//! # A complete adapter
+//!
+//! API callers authenticate with a bearer token; browser sessions live in
+//! [`MemorySessions`] behind a cookie.
+//!
+//! ```
+//! use std::future::{Future, ready};
+//! use std::sync::Arc;
+//!
+//! use authlink::http::{
+//!     Adapter, AdapterError, BrowserSession, ConsumeService, CreateService, MemorySessions,
+//!     SessionCookie, SessionGuardLayer,
+//! };
+//! use authlink::{Authlink, KeyId, KeyRing, MemoryReplayCache, Policy, SecretKey, Whitelist};
+//! use http::header::{AUTHORIZATION, SET_COOKIE};
+//! use http::{request, response};
+//!
+//! struct App {
+//!     sessions: MemorySessions<String>,
+//!     cookie: SessionCookie,
+//! }
+//!
+//! impl App {
+//!     fn current(&self, request: &request::Parts) -> Option<BrowserSession<String>> {
+//!         self.sessions.get(self.cookie.read(&request.headers)?)
+//!     }
+//! }
+//!
+//! impl Adapter for App {
+//!     type User = String;
+//!
+//!     fn api_user(
+//!         &self,
+//!         request: &request::Parts,
+//!     ) -> impl Future<Output = Option<String>> + Send {
+//!         // A real app looks the token up in its database.
+//!         let token = request.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+//!         ready(match token {
+//!             Some("Bearer alice-api-token") => Some("alice".to_owned()),
+//!             _ => None,
+//!         })
+//!     }
+//!
+//!     fn session(
+//!         &self,
+//!         request: &request::Parts,
+//!     ) -> impl Future<Output = Option<BrowserSession<String>>> + Send {
+//!         ready(self.current(request))
+//!     }
+//!
+//!     fn login(
+//!         &self,
+//!         request: &request::Parts,
+//!         user: &String,
+//!         response: &mut response::Parts,
+//!     ) -> impl Future<Output = Result<(), AdapterError>> + Send {
+//!         // `create` draws a fresh id: never the browser's, never the link's.
+//!         let result = self
+//!             .sessions
+//!             .create(BrowserSession::via_link(user.clone()))
+//!             .map(|id| {
+//!                 response.headers.append(SET_COOKIE, self.cookie.set(&id, request));
+//!             })
+//!             .map_err(AdapterError::new);
+//!         ready(result)
+//!     }
+//!
+//!     fn logout(
+//!         &self,
+//!         request: &request::Parts,
+//!         response: &mut response::Parts,
+//!     ) -> impl Future<Output = Result<(), AdapterError>> + Send {
+//!         if let Some(id) = self.cookie.read(&request.headers) {
+//!             self.sessions.remove(id);
+//!         }
+//!         response.headers.append(SET_COOKIE, self.cookie.clear(request));
+//!         ready(Ok(()))
+//!     }
+//!
+//!     // `user_stamp`, `success_response`, `failure_response` and
+//!     // `forbidden_response` keep their defaults.
+//! }
+//!
+//! let mut policy = Policy::default();
+//! policy.whitelist = Whitelist::new(["^/account$", "^/account/settings$"])?;
+//! let authlink = Arc::new(Authlink::new(
+//!     KeyRing::new(KeyId::new(1), SecretKey::generate()),
+//!     "example.com webview login",
+//!     policy,
+//! )?);
+//! let app = Arc::new(App {
+//!     sessions: MemorySessions::new(),
+//!     cookie: SessionCookie::new("session")?,
+//! });
+//!
+//! let create = CreateService::new(authlink.clone(), app.clone());
+//! let cache = Arc::new(MemoryReplayCache::new());
+//! let consume = ConsumeService::new(authlink.clone(), app.clone(), cache)
+//!     .with_failure_url("/?error={reason}");
+//! let guard = SessionGuardLayer::new(app, authlink.policy().whitelist.clone());
+//! # let _ = (create, consume, guard);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Serve them with hyper by putting the connection's [`PeerAddr`] into each
+//! request's extensions (`examples/demo/` does), or in axum with
+//! `Router::route_service` and `Router::layer` (`examples/axum.rs`; with the
+//! `axum` feature the peer address comes from axum's `ConnectInfo`).
+
+use std::future::Future;
+use std::pin::Pin;
+
+mod adapter;
+mod client_ip;
+mod consume;
+mod create;
+mod guard;
+mod response;
+mod session;
+
+pub use adapter::{Adapter, AdapterError, RETRY_AFTER_SECONDS};
+pub use client_ip::{
+    Cidr, CidrError, ForwardedHeader, MAX_FORWARDED_HOPS, PeerAddr, TrustedProxies, client_ip,
+};
+pub use consume::{ConsumeMode, ConsumeService, DEFAULT_FAILURE_URL, ReusableLinks};
+pub use create::{CreateService, DEFAULT_BODY_LIMIT};
+pub use guard::{SessionGuard, SessionGuardLayer};
+pub use response::{
+    FailureReason, NOT_WHITELISTED_MESSAGE, ResponseBody, UnknownReason, html, see_other, text,
+};
+pub use session::{
+    BrowserSession, CookieNameError, MemorySessions, SessionCookie, SessionId, SessionStoreFull,
+};
+
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;

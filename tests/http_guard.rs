@@ -1,0 +1,126 @@
+//! The session guard over real HTTP (django-authlink's
+//! AuthLinkWhitelistMiddleware tests): link sessions reach whitelisted pages
+//! only; other sessions and anonymous requests pass untouched.
+#![cfg(feature = "http")]
+// Helpers outside #[test] functions fail tests by panicking, as the tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod http_support;
+
+use authlink::Whitelist;
+use authlink::http::NOT_WHITELISTED_MESSAGE;
+use http::{Method, StatusCode};
+use http_support::{Client, Options, TestApp};
+
+async fn link_session(app: &TestApp) -> Client {
+    let client = app.client();
+    let link = app.link_for(&client, "/account").await;
+    client.get(&link).await.assert_redirect("/account");
+    client
+}
+
+#[tokio::test]
+async fn inactive_for_password_sessions() {
+    let app = TestApp::start(Options::default()).await;
+    let client = app.client();
+    client
+        .send(Method::POST, "/login?user=alice", &[], "")
+        .await
+        .assert_redirect("/account");
+    for (path, body) in [("/admin", "Admin for alice"), ("/account", "Hello, alice")] {
+        let reply = client.get(path).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert_eq!(reply.text(), body);
+    }
+}
+
+#[tokio::test]
+async fn inactive_without_session() {
+    let app = TestApp::start(Options::default()).await;
+    let client = app.client();
+    client.get("/admin").await.assert_redirect("/login");
+    assert_eq!(client.get("/nowhere").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn active_with_whitelisted_url() {
+    let app = TestApp::start(Options::default()).await;
+    let client = link_session(&app).await;
+    for (path, body) in [
+        ("/account", "Hello, alice"),
+        ("/account/settings", "Settings of alice"),
+    ] {
+        let reply = client.get(path).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert_eq!(reply.text(), body);
+    }
+}
+
+#[tokio::test]
+async fn active_with_non_whitelisted_url() {
+    let app = TestApp::start(Options::default()).await;
+    let client = link_session(&app).await;
+    for path in [
+        "/admin",
+        "/",
+        "/account/",
+        "/account/delete",
+        "/account/settings/../../admin",
+        "/%61ccount",
+        "/ACCOUNT",
+        "/account?next=/admin",
+    ] {
+        let reply = client.get(path).await;
+        let whitelisted_with_query = path.starts_with("/account?");
+        if whitelisted_with_query {
+            // The query is not part of the path the whitelist matches.
+            assert_eq!(reply.status, StatusCode::OK, "{path}");
+            continue;
+        }
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(reply.text(), NOT_WHITELISTED_MESSAGE);
+        assert_eq!(
+            reply.text(),
+            "That URL is not whitelisted for your authentication method."
+        );
+    }
+    // Other methods are guarded as well.
+    let reply = client.send(Method::POST, "/login?user=bob", &[], "").await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(client.get("/account").await.text(), "Hello, alice");
+}
+
+#[tokio::test]
+async fn guard_ends_with_the_link_session() {
+    let app = TestApp::start(Options::default()).await;
+    let client = link_session(&app).await;
+    assert_eq!(client.get("/admin").await.status, StatusCode::FORBIDDEN);
+    // The same browser logs in with a password: a session of another kind.
+    client.cookies.lock().unwrap().clear();
+    client
+        .send(Method::POST, "/login?user=alice", &[], "")
+        .await
+        .assert_redirect("/account");
+    assert_eq!(client.get("/admin").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn also_allowed_paths_open_to_link_sessions_only_as_configured() {
+    let app = TestApp::start(Options {
+        also_allow: Some(Whitelist::new(["^/$"]).unwrap()),
+        ..Options::default()
+    })
+    .await;
+    let client = link_session(&app).await;
+    let link = app.link_for(&client, "/account").await;
+    client.get(&link).await.assert_redirect("/account");
+    // Reopening the used link from the same link session lands on a page it may see.
+    client.get(&link).await.assert_redirect("/?error=used");
+    let home = client.get("/?error=used").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert_eq!(home.text(), "Home error=used");
+    assert_eq!(client.get("/admin").await.status, StatusCode::FORBIDDEN);
+    // No link may lead to an also-allowed path.
+    let reply = client.create("alice-api-token", r#"{"url": "/"}"#).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+}

@@ -1,0 +1,560 @@
+//! A test app around the endpoints, served on 127.0.0.1:0, and a small HTTP
+//! client with a cookie jar that can connect from any loopback address.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::{Future, ready};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use authlink::http::{
+    Adapter, AdapterError, BrowserSession, ConsumeMode, ConsumeService, CreateService,
+    MemorySessions, PeerAddr, ResponseBody, SessionCookie, SessionGuardLayer, TrustedProxies, html,
+    see_other,
+};
+use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
+use authlink::{
+    Authlink, KeyId, KeyRing, ManualClock, MemoryReplayCache, Policy, SecretKey, Whitelist,
+};
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, COOKIE, HOST, SET_COOKIE};
+use http::{
+    HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, request, response,
+};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use time::OffsetDateTime;
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::task::JoinHandle;
+use tower::ServiceExt as _;
+use tower_layer::Layer as _;
+
+pub const PURPOSE: &str = "http tests webview login";
+
+/// 2026-11-01T00:00:00Z.
+pub const T0: i64 = 1_793_491_200;
+
+/// How long any one exchange may take before the test fails.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+pub type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The secret every test app signs with.
+pub fn secret() -> SecretKey {
+    SecretKey::try_from([42u8; 32].as_slice()).unwrap()
+}
+
+pub fn policy() -> Policy {
+    let mut policy = Policy::default();
+    policy.whitelist = Whitelist::new(["^/account$", "^/account/settings$"]).unwrap();
+    policy
+}
+
+pub fn clock() -> ManualClock {
+    ManualClock::new(OffsetDateTime::from_unix_timestamp(T0).unwrap())
+}
+
+/// Bearer tokens for `alice` and `bob`, sessions in memory, stamps the test
+/// can change or break.
+pub struct TestAdapter {
+    pub sessions: MemorySessions<String>,
+    pub cookie: SessionCookie,
+    pub stamps: Mutex<HashMap<String, Vec<u8>>>,
+    pub stamps_fail: AtomicBool,
+}
+
+impl TestAdapter {
+    pub fn new() -> Self {
+        Self {
+            sessions: MemorySessions::new(),
+            cookie: SessionCookie::new("sid").unwrap(),
+            stamps: Mutex::new(HashMap::new()),
+            stamps_fail: AtomicBool::new(false),
+        }
+    }
+
+    fn current(&self, request: &request::Parts) -> Option<BrowserSession<String>> {
+        self.sessions.get(self.cookie.read(&request.headers)?)
+    }
+
+    fn start(
+        &self,
+        request: &request::Parts,
+        session: BrowserSession<String>,
+        response: &mut response::Parts,
+    ) {
+        let id = self.sessions.create(session).unwrap();
+        response
+            .headers
+            .append(SET_COOKIE, self.cookie.set(&id, request));
+    }
+}
+
+impl Adapter for TestAdapter {
+    type User = String;
+
+    fn api_user(&self, request: &request::Parts) -> impl Future<Output = Option<String>> + Send {
+        let user = match request
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some("Bearer alice-api-token") => Some("alice".to_owned()),
+            Some("Bearer bob-api-token") => Some("bob".to_owned()),
+            _ => None,
+        };
+        ready(user)
+    }
+
+    fn session(
+        &self,
+        request: &request::Parts,
+    ) -> impl Future<Output = Option<BrowserSession<String>>> + Send {
+        ready(self.current(request))
+    }
+
+    fn login(
+        &self,
+        request: &request::Parts,
+        user: &String,
+        response: &mut response::Parts,
+    ) -> impl Future<Output = Result<(), AdapterError>> + Send {
+        self.start(request, BrowserSession::via_link(user.clone()), response);
+        ready(Ok(()))
+    }
+
+    fn logout(
+        &self,
+        request: &request::Parts,
+        response: &mut response::Parts,
+    ) -> impl Future<Output = Result<(), AdapterError>> + Send {
+        if let Some(id) = self.cookie.read(&request.headers) {
+            self.sessions.remove(id);
+        }
+        response
+            .headers
+            .append(SET_COOKIE, self.cookie.clear(request));
+        ready(Ok(()))
+    }
+
+    fn user_stamp(
+        &self,
+        user: &String,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, AdapterError>> + Send {
+        let result = if self.stamps_fail.load(Ordering::SeqCst) {
+            Err(AdapterError::new("user database is down"))
+        } else {
+            Ok(self.stamps.lock().unwrap().get(user).cloned())
+        };
+        ready(result)
+    }
+}
+
+/// A replay cache whose backend is always down.
+#[derive(Debug, Default)]
+pub struct BrokenCache;
+
+impl ReplayCache for BrokenCache {
+    fn mark_used(
+        &self,
+        _key: ReplayKey,
+        _retain_until: OffsetDateTime,
+        _now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
+        ready(Err(ReplayError::Backend("connection refused".into())))
+    }
+}
+
+/// How a test app is set up.
+pub struct Options {
+    pub policy: Policy,
+    pub mode: ConsumeMode,
+    pub trusted: TrustedProxies,
+    pub body_limit: Option<usize>,
+    /// Paths the guard also lets link sessions see.
+    pub also_allow: Option<Whitelist>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            policy: policy(),
+            mode: ConsumeMode::Direct,
+            trusted: TrustedProxies::none(),
+            body_limit: None,
+            also_allow: None,
+        }
+    }
+}
+
+/// A running test app. Dropping it stops the server.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub clock: ManualClock,
+    pub adapter: Arc<TestAdapter>,
+    pub authlink: Arc<Authlink>,
+    server: JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestApp {
+    pub async fn start(options: Options) -> Self {
+        Self::start_with(options, MemoryReplayCache::new()).await
+    }
+
+    /// Serves `POST /api/authlink`, `/authlink/{key}`, and behind the guard
+    /// `/account`, `/account/settings`, `/admin` and `POST /login?user=NAME`.
+    pub async fn start_with<C: ReplayCache + 'static>(options: Options, cache: C) -> Self {
+        let clock = clock();
+        let authlink = Arc::new(
+            Authlink::new(
+                KeyRing::new(KeyId::new(1), secret()),
+                PURPOSE,
+                options.policy,
+            )
+            .unwrap()
+            .with_clock(clock.clone()),
+        );
+        let adapter = Arc::new(TestAdapter::new());
+        let mut create = CreateService::new(authlink.clone(), adapter.clone())
+            .with_trusted_proxies(options.trusted.clone());
+        if let Some(limit) = options.body_limit {
+            create = create.with_body_limit(limit);
+        }
+        let consume = ConsumeService::new(authlink.clone(), adapter.clone(), Arc::new(cache))
+            .with_trusted_proxies(options.trusted)
+            .with_failure_url("/?error={reason}")
+            .with_mode(options.mode);
+        let pages_adapter = adapter.clone();
+        let pages = tower::service_fn(move |request| pages(pages_adapter.clone(), request));
+        let mut guard =
+            SessionGuardLayer::new(adapter.clone(), authlink.policy().whitelist.clone());
+        if let Some(paths) = options.also_allow {
+            guard = guard.also_allow(paths);
+        }
+        let guarded = guard.layer(pages);
+        let router = tower::service_fn(move |request: Request<Incoming>| {
+            let (create, consume, guarded) = (create.clone(), consume.clone(), guarded.clone());
+            async move {
+                let path = request.uri().path();
+                let response = if path == "/api/authlink" {
+                    boxed(create.oneshot(request).await?)
+                } else if path.starts_with("/authlink/") {
+                    boxed(consume.oneshot(request).await?)
+                } else {
+                    boxed(guarded.oneshot(request).await?)
+                };
+                Ok::<_, Infallible>(response)
+            }
+        });
+        let (addr, server) = serve(router).await;
+        Self {
+            addr,
+            clock,
+            adapter,
+            authlink,
+            server,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(self.addr)
+    }
+
+    /// Asks for a link to `target` as `alice` from `client`; returns its URL.
+    pub async fn link_for(&self, client: &Client, target: &str) -> String {
+        let reply = client
+            .create("alice-api-token", &format!(r#"{{"url": "{target}"}}"#))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+        reply.header("location").unwrap().to_owned()
+    }
+}
+
+/// Serves any tower service on 127.0.0.1:0, each request carrying its
+/// connection's [`PeerAddr`].
+pub async fn serve<S, B>(service: S) -> (SocketAddr, JoinHandle<()>)
+where
+    S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let mut connections = tokio::task::JoinSet::new();
+        // Aborting this task drops the set, which aborts every connection.
+        while let Ok((stream, peer)) = listener.accept().await {
+            let service = service
+                .clone()
+                .map_request(move |mut request: Request<Incoming>| {
+                    request.extensions_mut().insert(PeerAddr(peer.ip()));
+                    request
+                });
+            connections.spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+                    .await;
+            });
+        }
+    });
+    (addr, server)
+}
+
+async fn pages(
+    adapter: Arc<TestAdapter>,
+    request: Request<Incoming>,
+) -> Result<Response<ResponseBody>, Infallible> {
+    let (parts, _) = request.into_parts();
+    let session = adapter.current(&parts);
+    let response = match (&parts.method, parts.uri.path(), session) {
+        (&Method::POST, "/login", _) => {
+            let user = parts
+                .uri
+                .query()
+                .and_then(|q| q.strip_prefix("user="))
+                .unwrap()
+                .to_owned();
+            let (mut head, body) = see_other("/account").into_parts();
+            adapter.start(&parts, BrowserSession::other(user), &mut head);
+            Response::from_parts(head, body)
+        }
+        (&Method::GET, "/account", Some(session)) => {
+            html(StatusCode::OK, format!("Hello, {}", session.user))
+        }
+        (&Method::GET, "/account/settings", Some(session)) => {
+            html(StatusCode::OK, format!("Settings of {}", session.user))
+        }
+        (&Method::GET, "/", _) => html(
+            StatusCode::OK,
+            format!("Home {}", parts.uri.query().unwrap_or_default()),
+        ),
+        (&Method::GET, "/admin", Some(session)) => {
+            html(StatusCode::OK, format!("Admin for {}", session.user))
+        }
+        (&Method::GET, "/account" | "/account/settings" | "/admin", None) => see_other("/login"),
+        _ => html(StatusCode::NOT_FOUND, "not found"),
+    };
+    Ok(response)
+}
+
+pub fn boxed<B>(response: Response<B>) -> Response<Body>
+where
+    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    response.map(|body| body.map_err(Into::into).boxed())
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|err| panic!("not JSON ({err}): {}", self.text()))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+
+    pub fn set_cookies(&self) -> Vec<&str> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect()
+    }
+
+    #[track_caller]
+    pub fn assert_redirect(&self, location: &str) {
+        assert_eq!(self.status, StatusCode::SEE_OTHER, "{self:?}");
+        assert_eq!(self.header("location"), Some(location), "{self:?}");
+    }
+}
+
+/// A browser-like client: one connection per request, from a chosen
+/// loopback address, with a cookie jar.
+pub struct Client {
+    addr: SocketAddr,
+    pub from: IpAddr,
+    pub host: String,
+    pub cookies: Mutex<HashMap<String, String>>,
+}
+
+impl Client {
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            from: "127.0.0.1".parse().unwrap(),
+            host: addr.to_string(),
+            cookies: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Connects from `from` (any 127.0.0.0/8 address works on Linux).
+    pub fn from(mut self, from: &str) -> Self {
+        self.from = from.parse().unwrap();
+        self
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
+    }
+
+    pub async fn create(&self, token: &str, body: &str) -> Reply {
+        let auth = format!("Bearer {token}");
+        self.send(
+            Method::POST,
+            "/api/authlink",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body.to_owned(),
+        )
+        .await
+    }
+
+    pub async fn get(&self, url: &str) -> Reply {
+        self.send(Method::GET, url, &[], "").await
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Reply {
+        let path = path_of(url);
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Full::new(body.into()))
+            .unwrap();
+        request
+            .headers_mut()
+            .insert(HOST, HeaderValue::from_str(&self.host).unwrap());
+        let jar = self
+            .cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        if !jar.is_empty() {
+            request
+                .headers_mut()
+                .insert(COOKIE, HeaderValue::from_str(&jar).unwrap());
+        }
+        for (name, value) in headers {
+            request.headers_mut().append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        let reply = tokio::time::timeout(TIMEOUT, self.exchange(request))
+            .await
+            .expect("no answer in time");
+        let mut jar = self.cookies.lock().unwrap();
+        for set in reply.set_cookies() {
+            let pair = set.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if set.contains("Max-Age=0") {
+                jar.remove(name);
+            } else {
+                jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        drop(jar);
+        reply
+    }
+
+    async fn exchange(&self, request: Request<Full<Bytes>>) -> Reply {
+        let socket = if self.from.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
+        }
+        .unwrap();
+        socket.bind(SocketAddr::new(self.from, 0)).unwrap();
+        let stream = socket.connect(self.addr).await.unwrap();
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        let connection = tokio::spawn(connection);
+        let response = sender.send_request(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        connection.abort();
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+}
+
+/// The path and query of an absolute or relative URL.
+pub fn path_of(url: &str) -> &str {
+    match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => url,
+    }
+}
+
+/// Writes `head` and then as much of `body` as the server takes, and reads
+/// the response head: for requests a well-behaved client would not send.
+pub async fn raw_exchange(addr: SocketAddr, head: &str, body: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        // The server may answer and close before the body is sent: that is
+        // the point, so write errors are expected.
+        for chunk in body.chunks(1024) {
+            if stream.write_all(chunk).await.is_err() {
+                break;
+            }
+        }
+        let mut response = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !response.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => response.extend_from_slice(&buf[..n]),
+            }
+        }
+        String::from_utf8_lossy(&response).into_owned()
+    };
+    tokio::time::timeout(TIMEOUT, exchange)
+        .await
+        .expect("no answer in time")
+}
