@@ -45,6 +45,8 @@ pub(crate) struct Config {
     pub(crate) single_use: bool,
     pub(crate) confirm: bool,
     pub(crate) trusted: TrustedProxies,
+    /// A shared Redis for single use across several demo processes.
+    pub(crate) redis_url: Option<String>,
 }
 
 impl Config {
@@ -58,12 +60,13 @@ impl Config {
             single_use: true,
             confirm: false,
             trusted: TrustedProxies::none(),
+            redis_url: None,
         }
     }
 
     /// Reads `AUTHLINK_DEMO_ADDR`, `AUTHLINK_SECRET`, `AUTHLINK_TTL_SECONDS`,
     /// `AUTHLINK_SINGLE_USE`, `AUTHLINK_CONFIRM` and
-    /// `AUTHLINK_TRUSTED_PROXIES` through `var`.
+    /// `AUTHLINK_TRUSTED_PROXIES` and `AUTHLINK_REDIS_URL` through `var`.
     pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let mut config = Self::new();
         if let Some(addr) = var("AUTHLINK_DEMO_ADDR") {
@@ -92,6 +95,14 @@ impl Config {
             config.trusted = list
                 .parse()
                 .map_err(|err| format!("AUTHLINK_TRUSTED_PROXIES: {err}"))?;
+        }
+        if let Some(url) = var("AUTHLINK_REDIS_URL").filter(|url| !url.trim().is_empty()) {
+            if !cfg!(feature = "redis") {
+                return Err("AUTHLINK_REDIS_URL: this build has no Redis support; \
+                            run with `cargo run --example demo --features redis`"
+                    .to_owned());
+            }
+            config.redis_url = Some(url.trim().to_owned());
         }
         Ok(config)
     }
@@ -310,7 +321,8 @@ pub(crate) async fn serve<C: ReplayCache + 'static>(
 }
 
 /// Builds the app from `config` and serves it on `listener` until
-/// `shutdown`: the in-memory replay cache, or none when single use is off.
+/// `shutdown`. Single use goes through Redis when `AUTHLINK_REDIS_URL` is
+/// set, the in-memory cache otherwise, and nothing when it is off.
 /// `ready` is told the base URL once the configuration has been accepted.
 pub(crate) async fn run(
     listener: TcpListener,
@@ -322,16 +334,43 @@ pub(crate) async fn run(
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
     let base = format!("http://{addr}");
     let authlink = Arc::new(authlink(config, secret, &base)?);
-    if config.single_use {
-        let app = App::new(authlink, Arc::new(MemoryReplayCache::new()), config)?;
-        ready(&base);
-        serve(listener, app, shutdown).await;
+    let ready = || ready(&base);
+    if !config.single_use {
+        serve_with(listener, authlink, ReusableLinks, config, ready, shutdown).await
+    } else if let Some(url) = &config.redis_url {
+        let cache = redis_cache(url).await?;
+        serve_with(listener, authlink, cache, config, ready, shutdown).await
     } else {
-        let app = App::new(authlink, Arc::new(ReusableLinks), config)?;
-        ready(&base);
-        serve(listener, app, shutdown).await;
+        let cache = MemoryReplayCache::new();
+        serve_with(listener, authlink, cache, config, ready, shutdown).await
     }
+}
+
+async fn serve_with<C: ReplayCache + 'static>(
+    listener: TcpListener,
+    authlink: Arc<Authlink>,
+    cache: C,
+    config: &Config,
+    ready: impl FnOnce(),
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
+    let app = App::new(authlink, Arc::new(cache), config)?;
+    ready();
+    serve(listener, app, shutdown).await;
     Ok(())
+}
+
+#[cfg(feature = "redis")]
+async fn redis_cache(url: &str) -> Result<authlink::replay::redis::RedisReplayCache, String> {
+    authlink::replay::redis::RedisReplayCache::connect(url)
+        .await
+        .map_err(|err| format!("AUTHLINK_REDIS_URL: {err}"))
+}
+
+#[cfg(not(feature = "redis"))]
+async fn redis_cache(_url: &str) -> Result<ReusableLinks, String> {
+    // Config::from_vars refuses the variable in such a build already.
+    Err("AUTHLINK_REDIS_URL needs `--features redis`".to_owned())
 }
 
 /// The app's own pages: `/`, `/login`, `/account`, `/account/settings`, `/admin`.

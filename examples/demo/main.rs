@@ -8,7 +8,8 @@
 //! Environment: `AUTHLINK_DEMO_ADDR` (default `127.0.0.1:8080`),
 //! `AUTHLINK_SECRET` (base64 key; random when unset), `AUTHLINK_TTL_SECONDS`
 //! (60), `AUTHLINK_SINGLE_USE` (1), `AUTHLINK_CONFIRM` (prefetch-safe mode,
-//! 0), `AUTHLINK_TRUSTED_PROXIES` (comma-separated CIDRs, none).
+//! 0), `AUTHLINK_TRUSTED_PROXIES` (comma-separated CIDRs, none),
+//! `AUTHLINK_REDIS_URL` (a shared Redis for single use; needs `--features redis`).
 
 mod app;
 
@@ -82,7 +83,12 @@ Try it:
   curl -si -b jar.txt {base}/admin          # 403 for link sessions
 Stop with Ctrl-C.",
         ttl = config.ttl.whole_seconds(),
-        single = if config.single_use { "yes" } else { "no" },
+        // The Redis URL may hold a password: say only that it is in use.
+        single = match (config.single_use, &config.redis_url) {
+            (false, _) => "no",
+            (true, None) => "yes (in memory)",
+            (true, Some(_)) => "yes (Redis)",
+        },
         confirm = if config.confirm { "yes" } else { "no" },
         whitelist = app::WHITELIST.join(" "),
     )

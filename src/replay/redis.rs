@@ -33,6 +33,11 @@
 //! that wakes up runs what it was sent), so such a link may turn out used
 //! although nobody was logged in with it. That errs on the safe side.
 //!
+//! A command that fails because the connection is gone is sent once more,
+//! within the same timeout, on the connection the manager starts in its
+//! place. `SET NX` makes that retry safe: if the first attempt did reach
+//! Redis, the retry finds the marker and the link reads as used.
+//!
 //! The connection reconnects by itself: when the connection drops, the next
 //! command starts one connection attempt (bounded by the connect timeout,
 //! default [`DEFAULT_CONNECT_TIMEOUT`]) that the commands after it share.
@@ -197,7 +202,16 @@ impl ReplayCache for RedisReplayCache {
         let mut conn = self.manager.clone();
         let timeout = self.timeout;
         async move {
-            let reply = tokio::time::timeout(timeout, cmd.query_async::<Value>(&mut conn)).await;
+            let attempt = async {
+                match cmd.query_async::<Value>(&mut conn).await {
+                    // A dead connection is replaced only when a command
+                    // fails on it: retry once, within the same timeout, so
+                    // the first consume after Redis returns already works.
+                    Err(err) if is_connection_error(&err) => cmd.query_async(&mut conn).await,
+                    reply => reply,
+                }
+            };
+            let reply = tokio::time::timeout(timeout, attempt).await;
             match reply {
                 Err(_elapsed) => Err(ReplayError::Timeout(timeout)),
                 Ok(Err(err)) => Err(backend(&err)),
@@ -335,6 +349,11 @@ fn ttl_millis(retain_until: OffsetDateTime, now: OffsetDateTime) -> i64 {
     let nanos = (retain_until - now).whole_nanoseconds();
     let millis = (nanos + NANOS_PER_MILLI - 1).div_euclid(NANOS_PER_MILLI);
     i64::try_from(millis.max(1)).unwrap_or(i64::MAX)
+}
+
+/// Errors after which the connection manager starts a new connection.
+fn is_connection_error(err: &RedisError) -> bool {
+    err.is_io_error() || err.is_connection_dropped() || err.is_connection_refusal()
 }
 
 /// The client's and server's messages name the failure (refused, reset,

@@ -1,0 +1,55 @@
+//! The consume endpoint over a real Redis: with Redis down it answers 503
+//! with `Retry-After`, starts no session and burns no link; once Redis is
+//! back the same link works, once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
+
+mod common;
+mod http_support;
+
+use std::time::Duration;
+
+use authlink::replay::redis::RedisReplayCache;
+use common::redis_server::RedisServer;
+use http::StatusCode;
+use http_support::{Options, TestApp};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consume_with_redis_down_is_503_and_sets_no_session() {
+    let mut redis = RedisServer::start();
+    let cache = RedisReplayCache::builder()
+        .timeout(Duration::from_millis(300))
+        .connect(&redis.url())
+        .await
+        .unwrap();
+    let app = TestApp::start_with(Options::default(), cache).await;
+    let client = app.client();
+    let link = app.link_for(&client, "/account").await;
+
+    redis.kill();
+    let reply = client.get(&link).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.text()
+    );
+    assert!(reply.header("retry-after").is_some());
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert!(
+        reply.header("location").is_none(),
+        "no redirect to the target"
+    );
+    assert!(reply.set_cookies().is_empty(), "{:?}", reply.set_cookies());
+    client.get("/account").await.assert_redirect("/login");
+
+    // Redis back, same app and cache: the link was not burnt by the outage.
+    redis.restart();
+    client.get(&link).await.assert_redirect("/account");
+    let page = client.get("/account").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("alice"), "{}", page.text());
+    // And it is single use again.
+    let again = app.client();
+    again.get(&link).await.assert_redirect("/?error=used");
+}
