@@ -23,18 +23,15 @@ use common::redis_server::RedisServer;
 /// Slack on top of a configured timeout for a busy two-core machine.
 const SLACK: Duration = Duration::from_secs(2);
 
+const CLIENT: &str = "192.0.2.7";
+
 fn client_ip() -> IpAddr {
-    common::ip("192.0.2.7")
+    common::ip(CLIENT)
 }
 
 /// Issues a link for `user` and verifies it, as the node that opens it would.
 fn verified(engine: &Authlink, user: u64) -> VerifiedLink<u64> {
-    let link = engine.issue(&user, "/account", client_ip()).unwrap();
-    engine
-        .verify::<u64>(&link.key, client_ip())
-        .unwrap()
-        .check_stamp(None)
-        .unwrap()
+    common::verified(engine, user, CLIENT)
 }
 
 async fn raw(server: &RedisServer) -> MultiplexedConnection {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Barrier};
 
 use authlink::replay::{Freshness, ReplayError};
 use authlink::{MemoryReplayCache, VerifyErrorKind};
-use common::{ClockExt as _, clock, engine, ip};
+use common::{ClockExt as _, clock, consume_fresh, engine, ip, verified};
 use time::Duration;
 
 #[test]
@@ -57,13 +57,7 @@ fn entries_are_evicted_after_expiry_so_memory_stays_bounded() {
     let authlink = engine(&clock);
     let cache = MemoryReplayCache::new();
     for _ in 0..5_000 {
-        let link = authlink.issue(&1u64, "/account", ip("192.0.2.1")).unwrap();
-        let verified = authlink
-            .verify::<u64>(&link.key, ip("192.0.2.1"))
-            .unwrap()
-            .check_stamp(None)
-            .unwrap();
-        pollster::block_on(authlink.consume(verified, &cache)).unwrap();
+        consume_fresh(&authlink, &cache).unwrap();
     }
     assert_eq!(cache.len(), 5_000);
     // Kept for ttl + leeway: still there one second before.
@@ -81,15 +75,7 @@ fn inserts_evict_expired_entries_of_their_shard_on_the_way() {
     let clock = clock();
     let authlink = engine(&clock);
     let cache = MemoryReplayCache::new();
-    let consume_one = || {
-        let link = authlink.issue(&1u64, "/account", ip("192.0.2.1")).unwrap();
-        let verified = authlink
-            .verify::<u64>(&link.key, ip("192.0.2.1"))
-            .unwrap()
-            .check_stamp(None)
-            .unwrap();
-        pollster::block_on(authlink.consume(verified, &cache)).unwrap();
-    };
+    let consume_one = || consume_fresh(&authlink, &cache).unwrap();
     for _ in 0..2_000 {
         consume_one();
     }
@@ -107,15 +93,7 @@ fn a_full_cache_refuses_rather_than_forgets() {
     let clock = clock();
     let authlink = engine(&clock);
     let cache = MemoryReplayCache::with_capacity(3);
-    let consume = || {
-        let link = authlink.issue(&1u64, "/account", ip("192.0.2.1")).unwrap();
-        let verified = authlink
-            .verify::<u64>(&link.key, ip("192.0.2.1"))
-            .unwrap()
-            .check_stamp(None)
-            .unwrap();
-        pollster::block_on(authlink.consume(verified, &cache))
-    };
+    let consume = || consume_fresh(&authlink, &cache);
     for _ in 0..3 {
         consume().unwrap();
     }
@@ -138,13 +116,7 @@ fn the_same_link_id_under_another_key_id_is_another_entry() {
     let clock = clock();
     let cache = MemoryReplayCache::new();
     let authlink = engine(&clock);
-    let link = authlink.issue(&1u64, "/account", ip("192.0.2.1")).unwrap();
-    let key = authlink
-        .verify::<u64>(&link.key, ip("192.0.2.1"))
-        .unwrap()
-        .check_stamp(None)
-        .unwrap()
-        .replay_key();
+    let key = verified(&authlink, 1, "192.0.2.1").replay_key();
     let until = clock.now_at() + Duration::minutes(1);
     assert_eq!(
         cache.mark_used_now(key, until, clock.now_at()),

@@ -61,3 +61,22 @@ impl ClockExt for ManualClock {
         authlink::Clock::now(self)
     }
 }
+
+/// Issues a link for `user` to `/account` from `client` and verifies it, as
+/// the node that opens it would: ready to consume.
+pub fn verified(authlink: &Authlink, user: u64, client: &str) -> authlink::VerifiedLink<u64> {
+    let link = authlink.issue(&user, "/account", ip(client)).unwrap();
+    authlink
+        .verify::<u64>(&link.key, ip(client))
+        .unwrap()
+        .check_stamp(None)
+        .unwrap()
+}
+
+/// Consumes a fresh link through `cache`.
+pub fn consume_fresh<C: authlink::ReplayCache>(
+    authlink: &Authlink,
+    cache: &C,
+) -> Result<authlink::VerifiedLink<u64>, authlink::VerifyError> {
+    pollster::block_on(authlink.consume(verified(authlink, 1, "192.0.2.1"), cache))
+}
