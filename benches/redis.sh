@@ -95,14 +95,14 @@ run_set() {
     shift 2
     flush
     timeout 300 redis-benchmark -h 127.0.0.1 -p "$port" -t set -n "$sets" \
-        -r 100000000 --csv "$@" >"$out" 2>"$work/set-$round.err" || {
+        -r 1000000000 --csv "$@" >"$out" 2>"$work/set-$round.err" || {
         cat "$work/set-$round.err" >&2
         fail "redis-benchmark $* failed (round $round)"
     }
     local row
     row=$(grep '^"SET"' "$out") || fail "redis-benchmark printed no SET row (round $round)"
     IFS=, read -r _ rps _ _ p50 _ p99 _ <<<"${row//\"/}"
-    # Random keys from 10^8 collide rarely: nearly every SET made a key.
+    # Random keys from 10^9 collide rarely: nearly every SET made a key.
     local keys
     keys=$(dbsize)
     [ "$keys" -ge $((sets * 99 / 100)) ] || fail "redis-benchmark left $keys keys for $sets SETs (round $round)"

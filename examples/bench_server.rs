@@ -85,7 +85,8 @@ fn main() -> ExitCode {
 fn authlink() -> Result<Authlink, String> {
     let secret = std::env::var("AUTHLINK_SECRET")
         .map_err(|_| "AUTHLINK_SECRET is not set (a base64 key of 32 bytes or more)".to_owned())?;
-    let secret = SecretKey::from_base64(&secret).map_err(|err| format!("AUTHLINK_SECRET: {err}"))?;
+    let secret =
+        SecretKey::from_base64(&secret).map_err(|err| format!("AUTHLINK_SECRET: {err}"))?;
     let mut policy = Policy::default();
     policy.ttl = time::Duration::hours(1);
     policy.whitelist = Whitelist::new([format!("^{TARGET}$")]).map_err(|err| err.to_string())?;
@@ -159,8 +160,8 @@ fn serve_authlink() -> Result<(), String> {
         cookie: SessionCookie::new(COOKIE).map_err(|err| err.to_string())?,
     });
     let cache = Arc::new(MemoryReplayCache::with_capacity(REPLAY_CAPACITY));
-    let consume = ConsumeService::new(authlink, adapter, cache)
-        .with_failure_url("/failed?error={reason}");
+    let consume =
+        ConsumeService::new(authlink, adapter, cache).with_failure_url("/failed?error={reason}");
     serve(move |request| {
         let mut consume = consume.clone();
         async move { consume.call(request).await }
