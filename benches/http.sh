@@ -80,7 +80,8 @@ start_server() {
     fail "bench_server $1 did not start within 10 s"
 }
 
-# Runs wrk against a fresh `bench_server $1`; sets rps. Runs in this shell
+# Runs wrk against a fresh `bench_server $1`; sets rps, and cpu_us (the
+# server's CPU time per request, in microseconds). Runs in this shell
 # (never in a command substitution), so the EXIT trap sees server_pid.
 measure() {
     local side=$1 round=$2 log="$work/wrk-$1-$2.txt"
@@ -92,6 +93,9 @@ measure() {
         cat "$log" >&2
         fail "wrk failed against $side (round $round)"
     }
+    # The server's CPU time (user + system, in clock ticks) over its life.
+    local ticks
+    ticks=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")
     stop_server
     local result
     result=$(grep '^RESULT ' "$log") || {
@@ -110,26 +114,31 @@ measure() {
         fail "$side: $bad bad responses, $errors socket errors, $good good of $requests (round $round)"
     fi
     rps=$(field rps)
+    cpu_us=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+        'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "== $ROUNDS rounds of ${SECONDS_PER_RUN} s per side, wrk -t $WRK_THREADS -c $WRK_CONNECTIONS," \
     "$links_per_round links per round"
-ours=()
-bare=()
+ours=() ours_cpu=()
+bare=() bare_cpu=()
 for round in $(seq "$ROUNDS"); do
     "$bin" links "$links_per_round" >"$work/links"
     measure authlink "$round"
-    ours+=("$rps")
+    ours+=("$rps") ours_cpu+=("$cpu_us")
     measure bare "$round"
-    bare+=("$rps")
-    printf 'round %d: authlink %.0f req/s, bare %.0f req/s\n' "$round" "${ours[-1]}" "${bare[-1]}"
+    bare+=("$rps") bare_cpu+=("$cpu_us")
+    printf 'round %d: authlink %.0f req/s (%s us CPU each), bare %.0f req/s (%s us CPU each)\n' \
+        "$round" "${ours[-1]}" "${ours_cpu[-1]}" "${bare[-1]}" "${bare_cpu[-1]}"
 done
 
 ours_median=$(printf '%s\n' "${ours[@]}" | median)
 bare_median=$(printf '%s\n' "${bare[@]}" | median)
 ratio=$(awk -v a="$ours_median" -v b="$bare_median" 'BEGIN { printf "%.3f", a / b }')
+ours_cpu_median=$(printf '%s\n' "${ours_cpu[@]}" | median)
+bare_cpu_median=$(printf '%s\n' "${bare_cpu[@]}" | median)
 met=$(awk -v r="$ratio" -v t="$TARGET_RATIO" 'BEGIN { print (r >= t) ? "met" : "NOT met" }')
 
 echo
@@ -137,5 +146,7 @@ echo "| consume endpoint (median req/s) | bare hyper 303 (median req/s) | ratio 
 echo "| ---: | ---: | ---: | ---: | --- |"
 printf '| %.0f | %.0f | %s | >= %s | %s |\n' "$ours_median" "$bare_median" "$ratio" "$TARGET_RATIO" "$met"
 echo
+printf 'server CPU time per request (median): authlink %s us, bare %s us\n' \
+    "$ours_cpu_median" "$bare_cpu_median"
 echo "every request a distinct link consumed once; all responses 303 with Set-Cookie;" \
     "wrk and the server share $(nproc) cores"
