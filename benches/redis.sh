@@ -165,7 +165,7 @@ printf '| redis-benchmark SET -c 1 -P %s (reference) | %.0f | %s | %s | %s | | |
     "$(ms "$(m "${pip_p50[@]}")")" "$(ms "$(m "${pip_p99[@]}")")" "$(ratio "$pip_m")"
 for side in con ver; do
     if [ $side = con ]; then name="consume (pre-verified)" median=$con_m; else name="verify + consume" median=$ver_m; fi
-    p50s=${side}_p50[@] p99s=${side}_p99[@]
+    p50s="${side}_p50[@]" p99s="${side}_p99[@]"
     r=$(ratio "$median")
     printf '| %s | %.0f | %s | %s | %s | >= %s | %s |\n' "$name" "$median" \
         "$(us_to_ms "$(m "${!p50s}")")" "$(us_to_ms "$(m "${!p99s}")")" "$r" "$TARGET_RATIO" "$(met "$r")"

@@ -9,8 +9,10 @@
 //!
 //! Both servers listen on `127.0.0.1` on a free port, print
 //! `listening on 127.0.0.1:PORT` once they accept connections, and run until
-//! killed. They share everything but the handler: the tokio runtime, hyper's
-//! HTTP/1 connection setup and the peer address put in each request.
+//! killed. They share everything but the handler: the tokio runtime and
+//! hyper's HTTP/1 connection setup. Only the consume endpoint gets the peer
+//! address in each request's extensions, as it needs it to check the link's
+//! binding; the bare server is spared that.
 //!
 //! - `authlink`: [`ConsumeService`] with an in-memory replay cache. A link
 //!   that checks out is answered `303 See Other` to its target with a fresh
@@ -162,14 +164,15 @@ fn serve_authlink() -> Result<(), String> {
     let cache = Arc::new(MemoryReplayCache::with_capacity(REPLAY_CAPACITY));
     let consume =
         ConsumeService::new(authlink, adapter, cache).with_failure_url("/failed?error={reason}");
-    serve(move |request| {
+    serve(move |mut request, peer: SocketAddr| {
+        request.extensions_mut().insert(PeerAddr(peer.ip()));
         let mut consume = consume.clone();
         async move { consume.call(request).await }
     })
 }
 
 fn serve_bare() -> Result<(), String> {
-    serve(|_request| {
+    serve(|_request, _peer| {
         let cookie = format!(
             "{COOKIE}={}; Path=/; HttpOnly; SameSite=Lax",
             SessionId::generate().as_str()
@@ -187,10 +190,11 @@ fn serve_bare() -> Result<(), String> {
     })
 }
 
-/// Serves `handler` on a free loopback port until the process is killed.
+/// Serves `handler` on a free loopback port until the process is killed,
+/// passing it each request with the connection's peer address.
 fn serve<H, F>(handler: H) -> Result<(), String>
 where
-    H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    H: Fn(Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Result<Response<ResponseBody>, Infallible>> + Send + 'static,
 {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -215,10 +219,7 @@ where
             };
             let _ = stream.set_nodelay(true);
             let handler = handler.clone();
-            let service = service_fn(move |mut request: Request<Incoming>| {
-                request.extensions_mut().insert(PeerAddr(peer.ip()));
-                handler(request)
-            });
+            let service = service_fn(move |request| handler(request, peer));
             tokio::spawn(async move {
                 // A client that goes away mid-request ends its connection.
                 let _ = http1::Builder::new()
