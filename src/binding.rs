@@ -3,10 +3,11 @@
 
 use std::net::IpAddr;
 
-use hmac::Mac as _;
+use aes::Aes128Enc;
+use aes::cipher::{BlockCipherEncrypt as _, KeyInit as _};
+use zeroize::Zeroize as _;
 
 use crate::error::ConfigError;
-use crate::keyring::HmacSha256;
 
 /// Bytes of the keyed client hash carried in a token.
 pub(crate) const CLIENT_HASH_LEN: usize = 8;
@@ -52,31 +53,186 @@ impl IpBinding {
     }
 
     /// The keyed hash of the (masked) address, or `None` when unbound.
-    pub(crate) fn client_hash(
-        self,
-        key: &HmacSha256,
-        ip: IpAddr,
-    ) -> Option<[u8; CLIENT_HASH_LEN]> {
+    pub(crate) fn client_hash(self, key: &ClientKey, ip: IpAddr) -> Option<[u8; CLIENT_HASH_LEN]> {
         let (v4_bits, v6_bits) = match self {
             Self::Exact => (32, 128),
             Self::Prefix { v4, v6 } => (v4.min(32), v6.min(128)),
             Self::Off => return None,
         };
-        let mut mac = key.clone();
-        match ip.to_canonical() {
+        // Family, prefix length, masked address: one reading only. An IPv4
+        // input fits one AES block.
+        let mut input = [0u8; 18];
+        let len = match ip.to_canonical() {
             IpAddr::V4(v4) => {
                 let mask = u32::MAX.checked_shl(32 - u32::from(v4_bits)).unwrap_or(0);
-                mac.update(&[4, v4_bits]);
-                mac.update(&(u32::from(v4) & mask).to_be_bytes());
+                input[..2].copy_from_slice(&[4, v4_bits]);
+                input[2..6].copy_from_slice(&(u32::from(v4) & mask).to_be_bytes());
+                6
             }
             IpAddr::V6(v6) => {
                 let mask = u128::MAX.checked_shl(128 - u32::from(v6_bits)).unwrap_or(0);
-                mac.update(&[6, v6_bits]);
-                mac.update(&(u128::from(v6) & mask).to_be_bytes());
+                input[..2].copy_from_slice(&[6, v6_bits]);
+                input[2..].copy_from_slice(&(u128::from(v6) & mask).to_be_bytes());
+                18
             }
-        }
+        };
         let mut out = [0u8; CLIENT_HASH_LEN];
-        out.copy_from_slice(&mac.finalize().into_bytes()[..CLIENT_HASH_LEN]);
+        out.copy_from_slice(&key.cmac(&input[..len])[..CLIENT_HASH_LEN]);
         Some(out)
+    }
+}
+
+/// The client-address key: AES-128 with its CMAC subkeys, prepared once.
+///
+/// The client hash is AES-CMAC (NIST SP 800-38B, RFC 4493), a standard PRF,
+/// truncated to 64 bits. For these one- or two-block inputs it costs one or
+/// two AES block encryptions where HMAC-SHA256 costs two SHA-256
+/// compressions; the subkeys are derived here rather than per call, and the
+/// key is used by reference, never copied.
+#[derive(Clone)]
+pub(crate) struct ClientKey {
+    cipher: Aes128Enc,
+    k1: u128,
+    k2: u128,
+}
+
+impl ClientKey {
+    pub(crate) fn new(key: &[u8; 16]) -> Self {
+        let cipher = Aes128Enc::new(key.into());
+        let k1 = dbl(encrypt(&cipher, 0));
+        let k2 = dbl(k1);
+        Self { cipher, k1, k2 }
+    }
+
+    /// AES-CMAC of `msg` (RFC 4493, section 2.4).
+    fn cmac(&self, msg: &[u8]) -> [u8; 16] {
+        let head_len = msg.len().saturating_sub(1) / 16 * 16;
+        let (head, last) = msg.split_at(head_len);
+        let mut x = 0u128;
+        for block in head.chunks_exact(16) {
+            let mut bytes = [0u8; 16];
+            bytes.copy_from_slice(block);
+            x = encrypt(&self.cipher, x ^ u128::from_be_bytes(bytes));
+        }
+        let mut bytes = [0u8; 16];
+        bytes[..last.len()].copy_from_slice(last);
+        let last = if last.len() == 16 {
+            u128::from_be_bytes(bytes) ^ self.k1
+        } else {
+            bytes[last.len()] = 0x80;
+            u128::from_be_bytes(bytes) ^ self.k2
+        };
+        encrypt(&self.cipher, x ^ last).to_be_bytes()
+    }
+}
+
+impl Drop for ClientKey {
+    fn drop(&mut self) {
+        self.k1.zeroize();
+        self.k2.zeroize();
+    }
+}
+
+fn encrypt(cipher: &Aes128Enc, block: u128) -> u128 {
+    let mut block = aes::Block::from(block.to_be_bytes());
+    cipher.encrypt_block(&mut block);
+    u128::from_be_bytes(block.into())
+}
+
+/// Doubling in GF(2^128), constant time (RFC 4493, section 2.3).
+fn dbl(v: u128) -> u128 {
+    (v << 1) ^ ((v >> 127) * 0x87)
+}
+
+#[cfg(test)]
+mod tests {
+    use cmac::Mac as _;
+
+    use super::*;
+
+    fn hex(text: &str) -> Vec<u8> {
+        let text: String = text.split_whitespace().collect();
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn key(text: &str) -> [u8; 16] {
+        hex(text).try_into().unwrap()
+    }
+
+    const RFC_KEY: &str = "2b7e1516 28aed2a6 abf71588 09cf4f3c";
+    const RFC_MSG: &str = "6bc1bee2 2e409f96 e93d7e11 7393172a ae2d8a57 1e03ac9c 9eb76fac 45af8e51
+                           30c81c46 a35ce411 e5fbc119 1a0a52ef f69f2445 df4f9b17 ad2b417b e66c3710";
+
+    #[test]
+    fn matches_rfc_4493() {
+        let key = ClientKey::new(&key(RFC_KEY));
+        assert_eq!(
+            key.k1.to_be_bytes().to_vec(),
+            hex("fbeed618 35713366 7c85e08f 7236a8de")
+        );
+        assert_eq!(
+            key.k2.to_be_bytes().to_vec(),
+            hex("f7ddac30 6ae266cc f90bc11e e46d513b")
+        );
+        let msg = hex(RFC_MSG);
+        for (len, tag) in [
+            (0, "bb1d6929 e9593728 7fa37d12 9b756746"),
+            (16, "070a16b4 6b4d4144 f79bdd9d d04a287c"),
+            (40, "dfa66747 de9ae630 30ca3261 1497c827"),
+            (64, "51f0bebf 7e3b9d92 fc497417 79363cfe"),
+        ] {
+            assert_eq!(key.cmac(&msg[..len]).to_vec(), hex(tag), "length {len}");
+        }
+    }
+
+    #[test]
+    fn matches_the_cmac_crate_at_every_length() {
+        let raw = key("000102030405060708090a0b0c0d0e0f");
+        let ours = ClientKey::new(&raw);
+        let msg: Vec<u8> = (0..=255).collect();
+        for len in 0..=64 {
+            let mut theirs = <cmac::Cmac<Aes128Enc> as cmac::KeyInit>::new((&raw).into());
+            theirs.update(&msg[..len]);
+            assert_eq!(
+                ours.cmac(&msg[..len]).as_slice(),
+                theirs.finalize().into_bytes().as_slice(),
+                "length {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn hash_depends_on_mode_and_masked_address_only() {
+        let key = ClientKey::new(&[7; 16]);
+        let hash = |binding: IpBinding, ip: &str| binding.client_hash(&key, ip.parse().unwrap());
+        let prefix = IpBinding::prefix();
+        assert_eq!(hash(IpBinding::Off, "192.0.2.1"), None);
+        assert_eq!(hash(prefix, "192.0.2.1"), hash(prefix, "192.0.2.200"));
+        assert_ne!(hash(prefix, "192.0.2.1"), hash(prefix, "192.0.3.1"));
+        assert_ne!(
+            hash(IpBinding::Exact, "192.0.2.1"),
+            hash(IpBinding::Exact, "192.0.2.2")
+        );
+        // The prefix length is part of the input.
+        assert_ne!(
+            hash(IpBinding::Exact, "192.0.2.0"),
+            hash(prefix, "192.0.2.0")
+        );
+        // IPv4-mapped IPv6 is the IPv4 address.
+        assert_eq!(
+            hash(IpBinding::Exact, "::ffff:192.0.2.1"),
+            hash(IpBinding::Exact, "192.0.2.1")
+        );
+        assert_eq!(
+            hash(prefix, "2001:db8:1:2::1"),
+            hash(prefix, "2001:db8:1:2:ffff::9")
+        );
+        assert_ne!(
+            hash(prefix, "2001:db8:1:2::1"),
+            hash(prefix, "2001:db8:1:3::1")
+        );
     }
 }
