@@ -100,10 +100,11 @@ impl Authlink {
         U: Serialize + ?Sized,
     {
         let target = self.check_target(target)?;
-        let now = self.clock.now();
-        let issued_at = u64::try_from(now.unix_timestamp()).map_err(|_| IssueError::ClockOutOfRange)?;
-        let expires_at = OffsetDateTime::from_unix_timestamp(now.unix_timestamp())
+        let issued_at =
+            whole_seconds(self.clock.unix_nanos()).ok_or(IssueError::ClockOutOfRange)?;
+        let expires_at = i64::try_from(issued_at)
             .ok()
+            .and_then(|issued| OffsetDateTime::from_unix_timestamp(issued).ok())
             .and_then(|issued| issued.checked_add(self.policy.ttl))
             .ok_or(IssueError::ClockOutOfRange)?;
         let key = self.keys.signing();
@@ -118,19 +119,33 @@ impl Authlink {
             client: self.policy.ip_binding.client_hash(&key.client, client_ip),
             stamp: stamp.map(|stamp| stamp_hash(&key.stamp, stamp)),
         };
-        let token = codec::encode(key.id, &key.mac, |buf| {
-            postcard::to_slice(&claims, buf)
-                .map(|written| written.len())
-                .map_err(|err| match err {
-                    postcard::Error::SerializeBufferFull => IssueError::TooLong,
-                    _ => IssueError::UserEncoding,
-                })
-        })?;
-        let url = self.policy.url_template.replacen("{key}", &token, 1);
+        let (before, after) = self.url_template();
+        let (key, url) = codec::encode(
+            key.id,
+            &key.mac,
+            |buf| claims.encode(buf),
+            |token| {
+                let mut url = String::with_capacity(before.len() + token.len() + after.len());
+                url.push_str(before);
+                url.push_str(token);
+                url.push_str(after);
+                (token.to_owned(), url)
+            },
+        )?;
         Ok(Link {
-            key: token,
+            key,
             url,
             expires_at,
         })
+    }
+}
+
+/// Whole seconds since the epoch, or `None` before it.
+fn whole_seconds(nanos: i128) -> Option<u64> {
+    const NANOS_PER_SECOND: u64 = 1_000_000_000;
+    // The 64-bit path spares a 128-bit division for any clock before 2554.
+    match u64::try_from(nanos) {
+        Ok(nanos) => Some(nanos / NANOS_PER_SECOND),
+        Err(_) => u64::try_from(nanos.div_euclid(i128::from(NANOS_PER_SECOND))).ok(),
     }
 }

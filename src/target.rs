@@ -9,6 +9,44 @@ use crate::error::ConfigError;
 /// The longest target accepted, in bytes.
 pub const MAX_TARGET_LEN: usize = 512;
 
+/// Bytes of a verified target kept inline; longer ones are put on the heap.
+const INLINE_TARGET_LEN: usize = 126;
+
+/// A verified link's target, owned. Held inline up to
+/// [`INLINE_TARGET_LEN`] bytes, so verifying a link to a typical page
+/// allocates nothing, and a verified link stays small enough to move cheaply.
+#[derive(Clone)]
+pub(crate) enum OwnedTarget {
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_TARGET_LEN],
+    },
+    Heap(Box<str>),
+}
+
+impl OwnedTarget {
+    pub(crate) fn new(target: &str) -> Self {
+        match u8::try_from(target.len()) {
+            Ok(len) if target.len() <= INLINE_TARGET_LEN => {
+                let mut bytes = [0; INLINE_TARGET_LEN];
+                bytes[..target.len()].copy_from_slice(target.as_bytes());
+                Self::Inline { len, bytes }
+            }
+            _ => Self::Heap(target.into()),
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // The bytes were copied from a `&str`; the fallback is unreachable.
+            Self::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or("/")
+            }
+            Self::Heap(target) => target,
+        }
+    }
+}
+
 /// Why a target URL was refused before the whitelist was consulted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -131,13 +169,13 @@ pub(crate) fn validate_target_with<'a>(
     let path = path_and_query
         .split_once('?')
         .map_or(path_and_query, |(path, _)| path);
-    if path.split('/').any(|segment| segment == "." || segment == "..") {
+    if path
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
         return Err(TargetError::DotSegment);
     }
-    Ok(Target {
-        full: target,
-        path,
-    })
+    Ok(Target { full: target, path })
 }
 
 /// Printable ASCII other than space: everything else must be percent-encoded.
@@ -183,5 +221,7 @@ fn check_escapes(text: &str) -> Result<(), TargetError> {
 }
 
 fn hex(byte: u8) -> Option<u8> {
-    (byte as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    (byte as char)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }

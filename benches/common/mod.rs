@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::task::{Context, Poll, Waker};
 
-use authlink::{Authlink, IpBinding, KeyId, KeyRing, Policy, SecretKey, Whitelist};
+use authlink::{
+    Authlink, Clock, IpBinding, KeyId, KeyRing, Policy, SecretKey, SystemClock, Whitelist,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hkdf::Hkdf;
@@ -65,15 +67,20 @@ impl SkipClock {
     pub fn skip(&self, seconds: i64) {
         self.0.fetch_add(seconds, Ordering::Relaxed);
     }
+}
 
-    pub fn clock(&self) -> impl Fn() -> OffsetDateTime + Send + Sync + 'static {
-        let offset = Arc::clone(&self.0);
-        move || OffsetDateTime::now_utc() + Duration::seconds(offset.load(Ordering::Relaxed))
+impl Clock for SkipClock {
+    fn now(&self) -> OffsetDateTime {
+        SystemClock.now() + Duration::seconds(self.0.load(Ordering::Relaxed))
+    }
+
+    fn unix_nanos(&self) -> i128 {
+        SystemClock.unix_nanos() + i128::from(self.0.load(Ordering::Relaxed)) * 1_000_000_000
     }
 }
 
 pub fn engine_on(binding: IpBinding, clock: &SkipClock) -> Authlink {
-    engine(binding).with_clock(clock.clock())
+    engine(binding).with_clock(clock.clone())
 }
 
 /// Issues the typical link and checks it is as short as promised.
