@@ -50,6 +50,19 @@ where
     }
 }
 
+/// Whole Unix seconds in `nanos`, rounded down (saturating).
+pub(crate) fn unix_seconds(nanos: i128) -> i64 {
+    const NANOS_PER_SECOND: u64 = 1_000_000_000;
+    // The 64-bit path spares a 128-bit division for any clock from 1970 to 2554.
+    match u64::try_from(nanos) {
+        Ok(nanos) => i64::try_from(nanos / NANOS_PER_SECOND).unwrap_or(i64::MAX),
+        Err(_) => {
+            let seconds = nanos.div_euclid(i128::from(NANOS_PER_SECOND));
+            i64::try_from(seconds).unwrap_or(if seconds < 0 { i64::MIN } else { i64::MAX })
+        }
+    }
+}
+
 /// A clock that moves only when told to; clones share one time.
 ///
 /// ```
@@ -92,5 +105,32 @@ impl Clock for ManualClock {
 impl fmt::Debug for ManualClock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("ManualClock").field(&self.now()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_seconds_round_down_on_both_sides_of_the_epoch() {
+        let second = 1_000_000_000;
+        assert_eq!(unix_seconds(0), 0);
+        assert_eq!(unix_seconds(second - 1), 0);
+        assert_eq!(unix_seconds(5 * second + 7), 5);
+        assert_eq!(unix_seconds(-1), -1);
+        assert_eq!(unix_seconds(-second), -1);
+        assert_eq!(unix_seconds(-second - 1), -2);
+        assert_eq!(unix_seconds(i128::from(u64::MAX) + 1), 18_446_744_073);
+        assert_eq!(unix_seconds(i128::MAX), i64::MAX);
+        assert_eq!(unix_seconds(i128::MIN), i64::MIN);
+    }
+
+    #[test]
+    fn system_clock_counts_agree_with_its_dates() {
+        let before = SystemClock.now().unix_timestamp_nanos();
+        let nanos = SystemClock.unix_nanos();
+        let after = SystemClock.now().unix_timestamp_nanos();
+        assert!(before <= nanos && nanos <= after);
     }
 }

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use crate::authlink::Authlink;
 use crate::claims::{Claims, LINK_ID_LEN};
+use crate::clock::unix_seconds;
 use crate::codec;
 use crate::error::IssueError;
 use crate::stamp::stamp_hash;
@@ -100,13 +101,13 @@ impl Authlink {
         U: Serialize + ?Sized,
     {
         let target = self.check_target(target)?;
-        let issued_at =
-            whole_seconds(self.clock.unix_nanos()).ok_or(IssueError::ClockOutOfRange)?;
-        let expires_at = i64::try_from(issued_at)
+        let issued_at = unix_seconds(self.clock.unix_nanos());
+        let expires_at = OffsetDateTime::from_unix_timestamp(issued_at)
             .ok()
-            .and_then(|issued| OffsetDateTime::from_unix_timestamp(issued).ok())
             .and_then(|issued| issued.checked_add(self.policy.ttl))
             .ok_or(IssueError::ClockOutOfRange)?;
+        // Links carry no time before 1970.
+        let issued_at = u64::try_from(issued_at).map_err(|_| IssueError::ClockOutOfRange)?;
         let key = self.keys.signing();
         let mut link_id = [0u8; LINK_ID_LEN];
         // The thread-local CSPRNG: seeded from the OS, no syscall per link.
@@ -137,15 +138,5 @@ impl Authlink {
             url,
             expires_at,
         })
-    }
-}
-
-/// Whole seconds since the epoch, or `None` before it.
-fn whole_seconds(nanos: i128) -> Option<u64> {
-    const NANOS_PER_SECOND: u64 = 1_000_000_000;
-    // The 64-bit path spares a 128-bit division for any clock before 2554.
-    match u64::try_from(nanos) {
-        Ok(nanos) => Some(nanos / NANOS_PER_SECOND),
-        Err(_) => u64::try_from(nanos.div_euclid(i128::from(NANOS_PER_SECOND))).ok(),
     }
 }

@@ -10,6 +10,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::authlink::Authlink;
 use crate::claims::{Claims, LINK_ID_LEN, STAMP_HASH_LEN};
+use crate::clock::unix_seconds;
 use crate::codec::{TokenBuf, UnverifiedToken};
 use crate::error::{VerifyError, VerifyErrorKind};
 use crate::key::KeyId;
@@ -76,6 +77,8 @@ pub struct VerifiedLink<U> {
     /// times `OffsetDateTime` represents; they are built only when asked for.
     issued_at: i64,
     ttl: Duration,
+    /// Unix seconds when verified: the replay cache's "now".
+    verified_at: i64,
 }
 
 impl<U> VerifiedLink<U> {
@@ -191,6 +194,7 @@ impl Authlink {
                 link_id,
                 issued_at,
                 ttl: self.policy.ttl,
+                verified_at: unix_seconds(now),
             },
         })
     }
@@ -211,11 +215,15 @@ impl Authlink {
     where
         C: ReplayCache + ?Sized,
     {
-        let retain_until = link.expires_at().saturating_add(self.policy.leeway);
-        match cache
-            .mark_used(link.replay_key(), retain_until, self.clock.now())
-            .await
-        {
+        let retain_until = link
+            .issued_at()
+            .saturating_add(link.ttl + self.policy.leeway);
+        // The time of verification, not a second clock read: the cache uses
+        // it only to evict, and an earlier time can only evict less. It is
+        // in range, as verify checked the link's times around it.
+        let now = OffsetDateTime::from_unix_timestamp(link.verified_at)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        match cache.mark_used(link.replay_key(), retain_until, now).await {
             Ok(Freshness::Fresh) => Ok(link),
             Ok(Freshness::Used) => Err(VerifyErrorKind::AlreadyUsed.into()),
             Err(err) => Err(VerifyError::cache(err)),
