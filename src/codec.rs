@@ -29,6 +29,14 @@ pub(crate) const TAG_LEN: usize = 16;
 /// only variable part, so the input parses one way only.
 const MAC_DOMAIN: &[u8; 16] = b"authlink/v1/link";
 
+/// The token MAC keyed once with the domain already absorbed: every token
+/// then costs only its own bytes.
+pub(crate) fn mac_state(keyed: HmacSha256) -> HmacSha256 {
+    let mut mac = keyed;
+    mac.update(MAC_DOMAIN);
+    mac
+}
+
 /// Header, at least one claims byte, tag.
 const MIN_TOKEN_BYTES: usize = HEADER_LEN + 1 + TAG_LEN;
 
@@ -73,12 +81,11 @@ impl<'b> UnverifiedToken<'b> {
         KeyId::new(u16::from_be_bytes([self.bytes[1], self.bytes[2]]))
     }
 
-    /// Checks the tag in constant time and yields the claims bytes, the only
-    /// way to reach them.
+    /// Checks the tag in constant time under `key` (from [`mac_state`]) and
+    /// yields the claims bytes, the only way to reach them.
     pub(crate) fn authenticate(self, key: &HmacSha256) -> Result<&'b [u8], VerifyErrorKind> {
         let (body, tag) = self.bytes.split_at(self.bytes.len() - TAG_LEN);
         let mut mac = key.clone();
-        mac.update(MAC_DOMAIN);
         mac.update(body);
         mac.verify_truncated_left(tag)
             .map_err(|_| VerifyErrorKind::BadSignature)?;
@@ -87,8 +94,8 @@ impl<'b> UnverifiedToken<'b> {
 }
 
 /// Builds a token: header, the claims written by `write_claims` into the
-/// space it is given (returning how many bytes it used), tag; and hands its
-/// text to `finish`.
+/// space it is given (returning how many bytes it used), tag under `key`
+/// (from [`mac_state`]); and hands its text to `finish`.
 pub(crate) fn encode<R>(
     key_id: KeyId,
     key: &HmacSha256,
@@ -101,7 +108,6 @@ pub(crate) fn encode<R>(
     let claims_len = write_claims(&mut buf[HEADER_LEN..MAX_TOKEN_BYTES - TAG_LEN])?;
     let body_len = HEADER_LEN + claims_len;
     let mut mac = key.clone();
-    mac.update(MAC_DOMAIN);
     mac.update(&buf[..body_len]);
     let tag = mac.finalize().into_bytes();
     buf[body_len..body_len + TAG_LEN].copy_from_slice(&tag[..TAG_LEN]);

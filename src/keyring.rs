@@ -8,6 +8,7 @@ use hmac::{Hmac, KeyInit as _};
 use sha2::Sha256;
 
 use crate::binding::ClientKey;
+use crate::codec;
 use crate::error::ConfigError;
 use crate::key::{KeyId, SecretKey};
 
@@ -102,7 +103,8 @@ impl fmt::Debug for KeyRing {
 #[derive(Clone)]
 pub(crate) struct DerivedKey {
     pub(crate) id: KeyId,
-    /// Signs and checks the token.
+    /// Signs and checks the token; the MAC domain is already absorbed
+    /// ([`codec::mac_state`]).
     pub(crate) mac: HmacSha256,
     /// Hashes the client address.
     pub(crate) client: ClientKey,
@@ -134,7 +136,7 @@ impl DerivedKey {
         expand(b"client-cmac\0", client.as_mut_slice());
         Self {
             id,
-            mac: derive(b"mac\0"),
+            mac: codec::mac_state(derive(b"mac\0")),
             client: ClientKey::new(&client),
             stamp: derive(b"stamp\0"),
         }
