@@ -14,7 +14,8 @@ ROOT = Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
 
 def median(name: str) -> float:
     """The median in nanoseconds of the bench called `name`."""
-    path = ROOT / name / "new" / "estimates.json"
+    # criterion names a bench's folder after its id, with '/' as '_'.
+    path = ROOT / name.replace("/", "_") / "new" / "estimates.json"
     return json.loads(path.read_text())["median"]["point_estimate"]
 
 

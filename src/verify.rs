@@ -152,17 +152,12 @@ impl Authlink {
     where
         U: DeserializeOwned,
     {
-        // The clock and the expected client hash depend on nothing in the
-        // token, so they are computed up front, where the processor overlaps
-        // their latency with the tag check; they are compared only after it.
-        let now = self.clock.unix_nanos();
         let mut buf = TokenBuf::new();
         let unverified = UnverifiedToken::decode(token, &mut buf)?;
         let key = self
             .keys
             .get(unverified.key_id())
             .ok_or(VerifyErrorKind::UnknownKey)?;
-        let expected_client = self.policy.ip_binding.client_hash(&key.client, client_ip);
         let claims = unverified.authenticate(&key.mac)?;
 
         let Claims {
@@ -174,8 +169,9 @@ impl Authlink {
             stamp,
         } = Claims::decode(claims)?;
 
+        let now = self.clock.unix_nanos();
         let issued_at = self.check_time(issued_at, now)?;
-        if let Some(expected) = expected_client {
+        if let Some(expected) = self.policy.ip_binding.client_hash(&key.client, client_ip) {
             // One word compared in constant time, not eight bytes.
             let word = u64::from_ne_bytes;
             let matches =
