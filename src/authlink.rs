@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
 use crate::keyring::{DerivedKeys, KeyRing};
-use crate::policy::Policy;
+use crate::policy::{Policy, URL_KEY};
 use crate::target::AllowedOrigins;
 
 /// Issues and verifies links for one purpose under one policy.
@@ -20,6 +20,8 @@ pub struct Authlink {
     pub(crate) policy: Policy,
     pub(crate) origins: AllowedOrigins,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Where `{key}` stands in the policy's URL template.
+    url_key_at: usize,
 }
 
 impl Authlink {
@@ -36,7 +38,12 @@ impl Authlink {
             return Err(ConfigError::EmptyPurpose);
         }
         policy.validate()?;
+        let url_key_at = policy
+            .url_template
+            .find(URL_KEY)
+            .ok_or(ConfigError::UrlTemplate)?;
         Ok(Self {
+            url_key_at,
             keys: keys.derive(purpose),
             origins: AllowedOrigins::new(&policy.allowed_origins)?,
             ring: keys,
@@ -56,6 +63,15 @@ impl Authlink {
     #[must_use]
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// The URL template around `{key}`.
+    pub(crate) fn url_template(&self) -> (&str, &str) {
+        let template = &self.policy.url_template;
+        (
+            &template[..self.url_key_at],
+            &template[self.url_key_at + URL_KEY.len()..],
+        )
     }
 
     /// The current time by this engine's clock.

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
 
 use time::{Duration, OffsetDateTime};
 
@@ -10,6 +11,16 @@ use time::{Duration, OffsetDateTime};
 pub trait Clock: Send + Sync + 'static {
     /// The current time.
     fn now(&self) -> OffsetDateTime;
+
+    /// The current time in nanoseconds since the Unix epoch, negative before
+    /// it; must agree with [`Clock::now`].
+    ///
+    /// Verification reads the clock through this. The default converts
+    /// [`Clock::now`]; a source that has the count at hand can skip the
+    /// calendar arithmetic, as [`SystemClock`] does.
+    fn unix_nanos(&self) -> i128 {
+        self.now().unix_timestamp_nanos()
+    }
 }
 
 /// The system's wall clock (the default).
@@ -20,6 +31,14 @@ impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
     }
+
+    fn unix_nanos(&self) -> i128 {
+        // Saturating: no real clock is 10^20 years from 1970.
+        match SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) {
+            Ok(after) => i128::try_from(after.as_nanos()).unwrap_or(i128::MAX),
+            Err(before) => i128::try_from(before.duration().as_nanos()).map_or(i128::MIN, |n| -n),
+        }
+    }
 }
 
 impl<F> Clock for F
@@ -28,6 +47,19 @@ where
 {
     fn now(&self) -> OffsetDateTime {
         self()
+    }
+}
+
+/// Whole Unix seconds in `nanos`, rounded down (saturating).
+pub(crate) fn unix_seconds(nanos: i128) -> i64 {
+    const NANOS_PER_SECOND: u64 = 1_000_000_000;
+    // The 64-bit path spares a 128-bit division for any clock from 1970 to 2554.
+    match u64::try_from(nanos) {
+        Ok(nanos) => i64::try_from(nanos / NANOS_PER_SECOND).unwrap_or(i64::MAX),
+        Err(_) => {
+            let seconds = nanos.div_euclid(i128::from(NANOS_PER_SECOND));
+            i64::try_from(seconds).unwrap_or(if seconds < 0 { i64::MIN } else { i64::MAX })
+        }
     }
 }
 
@@ -73,5 +105,32 @@ impl Clock for ManualClock {
 impl fmt::Debug for ManualClock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("ManualClock").field(&self.now()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_seconds_round_down_on_both_sides_of_the_epoch() {
+        let second = 1_000_000_000;
+        assert_eq!(unix_seconds(0), 0);
+        assert_eq!(unix_seconds(second - 1), 0);
+        assert_eq!(unix_seconds(5 * second + 7), 5);
+        assert_eq!(unix_seconds(-1), -1);
+        assert_eq!(unix_seconds(-second), -1);
+        assert_eq!(unix_seconds(-second - 1), -2);
+        assert_eq!(unix_seconds(i128::from(u64::MAX) + 1), 18_446_744_073);
+        assert_eq!(unix_seconds(i128::MAX), i64::MAX);
+        assert_eq!(unix_seconds(i128::MIN), i64::MIN);
+    }
+
+    #[test]
+    fn system_clock_counts_agree_with_its_dates() {
+        let before = SystemClock.now().unix_timestamp_nanos();
+        let nanos = SystemClock.unix_nanos();
+        let after = SystemClock.now().unix_timestamp_nanos();
+        assert!(before <= nanos && nanos <= after);
     }
 }

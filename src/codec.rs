@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::Mac as _;
 
-use crate::error::VerifyErrorKind;
+use crate::error::{IssueError, VerifyErrorKind};
 use crate::key::KeyId;
 use crate::keyring::HmacSha256;
 
@@ -29,101 +29,95 @@ pub(crate) const TAG_LEN: usize = 16;
 /// only variable part, so the input parses one way only.
 const MAC_DOMAIN: &[u8; 16] = b"authlink/v1/link";
 
+/// The token MAC keyed once with the domain already absorbed: every token
+/// then costs only its own bytes.
+pub(crate) fn mac_state(keyed: HmacSha256) -> HmacSha256 {
+    let mut mac = keyed;
+    mac.update(MAC_DOMAIN);
+    mac
+}
+
 /// Header, at least one claims byte, tag.
 const MIN_TOKEN_BYTES: usize = HEADER_LEN + 1 + TAG_LEN;
 
-/// A token's bytes, held inline so verification never touches the heap.
-#[derive(Clone)]
-pub(crate) struct TokenBytes {
-    buf: [u8; MAX_TOKEN_BYTES],
-    len: usize,
-}
+/// Room for a token's bytes, on the verifier's stack: verification never
+/// touches the heap, and the bytes are never moved.
+pub(crate) struct TokenBuf([u8; MAX_TOKEN_BYTES]);
 
-impl TokenBytes {
-    fn as_slice(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-
-    /// Everything the tag covers: header and claims.
-    fn body(&self) -> &[u8] {
-        &self.buf[..self.len - TAG_LEN]
-    }
-
-    fn tag(&self) -> &[u8] {
-        &self.buf[self.len - TAG_LEN..self.len]
-    }
-
-    /// The claims bytes; meaningful only once the tag has been checked.
-    pub(crate) fn claims(&self) -> &[u8] {
-        &self.buf[HEADER_LEN..self.len - TAG_LEN]
+impl TokenBuf {
+    pub(crate) fn new() -> Self {
+        Self([0; MAX_TOKEN_BYTES])
     }
 }
 
 /// A token decoded from text whose tag has not been checked. Only the header
 /// can be read, to choose the key.
-pub(crate) struct UnverifiedToken(TokenBytes);
+pub(crate) struct UnverifiedToken<'b> {
+    bytes: &'b [u8],
+}
 
-impl UnverifiedToken {
+impl<'b> UnverifiedToken<'b> {
     /// Length, alphabet, canonical form and version; nothing else.
-    pub(crate) fn decode(text: &str) -> Result<Self, VerifyErrorKind> {
+    pub(crate) fn decode(text: &str, buf: &'b mut TokenBuf) -> Result<Self, VerifyErrorKind> {
         if text.len() > MAX_TOKEN_LEN || text.len() < MIN_TOKEN_BYTES * 4 / 3 {
             return Err(VerifyErrorKind::Malformed);
         }
-        let mut bytes = TokenBytes {
-            buf: [0; MAX_TOKEN_BYTES],
-            len: 0,
-        };
         // The engine refuses padding, `+`, `/`, whitespace and non-zero
         // trailing bits, so each token has exactly one spelling.
-        bytes.len = URL_SAFE_NO_PAD
-            .decode_slice(text, &mut bytes.buf)
+        let len = URL_SAFE_NO_PAD
+            .decode_slice(text, &mut buf.0)
             .map_err(|_| VerifyErrorKind::Malformed)?;
-        if bytes.len < MIN_TOKEN_BYTES {
+        let bytes = &buf.0[..len];
+        if bytes.len() < MIN_TOKEN_BYTES {
             return Err(VerifyErrorKind::Malformed);
         }
-        if bytes.buf[0] != VERSION {
+        if bytes[0] != VERSION {
             return Err(VerifyErrorKind::UnsupportedVersion);
         }
-        Ok(Self(bytes))
+        Ok(Self { bytes })
     }
 
     pub(crate) fn key_id(&self) -> KeyId {
-        KeyId::new(u16::from_be_bytes([self.0.buf[1], self.0.buf[2]]))
+        KeyId::new(u16::from_be_bytes([self.bytes[1], self.bytes[2]]))
     }
 
-    /// Checks the tag in constant time.
-    pub(crate) fn authenticate(self, key: &HmacSha256) -> Result<TokenBytes, VerifyErrorKind> {
+    /// Checks the tag in constant time under `key` (from [`mac_state`]) and
+    /// yields the claims bytes, the only way to reach them.
+    pub(crate) fn authenticate(self, key: &HmacSha256) -> Result<&'b [u8], VerifyErrorKind> {
+        let (body, tag) = self.bytes.split_at(self.bytes.len() - TAG_LEN);
         let mut mac = key.clone();
-        mac.update(MAC_DOMAIN);
-        mac.update(self.0.body());
-        mac.verify_truncated_left(self.0.tag())
+        mac.update(body);
+        mac.verify_truncated_left(tag)
             .map_err(|_| VerifyErrorKind::BadSignature)?;
-        Ok(self.0)
+        Ok(&body[HEADER_LEN..])
     }
 }
 
 /// Builds a token: header, the claims written by `write_claims` into the
-/// space it is given (returning how many bytes it used), tag.
-pub(crate) fn encode<E>(
+/// space it is given (returning how many bytes it used), tag under `key`
+/// (from [`mac_state`]); and hands its text to `finish`.
+pub(crate) fn encode<R>(
     key_id: KeyId,
     key: &HmacSha256,
-    write_claims: impl FnOnce(&mut [u8]) -> Result<usize, E>,
-) -> Result<String, E> {
-    let mut bytes = TokenBytes {
-        buf: [0; MAX_TOKEN_BYTES],
-        len: 0,
-    };
-    bytes.buf[0] = VERSION;
-    bytes.buf[1..HEADER_LEN].copy_from_slice(&key_id.get().to_be_bytes());
-    let claims_len = write_claims(&mut bytes.buf[HEADER_LEN..MAX_TOKEN_BYTES - TAG_LEN])?;
+    write_claims: impl FnOnce(&mut [u8]) -> Result<usize, IssueError>,
+    finish: impl FnOnce(&str) -> R,
+) -> Result<R, IssueError> {
+    let mut buf = [0u8; MAX_TOKEN_BYTES];
+    buf[0] = VERSION;
+    buf[1..HEADER_LEN].copy_from_slice(&key_id.get().to_be_bytes());
+    let claims_len = write_claims(&mut buf[HEADER_LEN..MAX_TOKEN_BYTES - TAG_LEN])?;
     let body_len = HEADER_LEN + claims_len;
     let mut mac = key.clone();
-    mac.update(MAC_DOMAIN);
-    mac.update(&bytes.buf[..body_len]);
+    mac.update(&buf[..body_len]);
     let tag = mac.finalize().into_bytes();
-    bytes.buf[body_len..body_len + TAG_LEN].copy_from_slice(&tag[..TAG_LEN]);
-    bytes.len = body_len + TAG_LEN;
-    Ok(URL_SAFE_NO_PAD.encode(bytes.as_slice()))
+    buf[body_len..body_len + TAG_LEN].copy_from_slice(&tag[..TAG_LEN]);
+    // MAX_TOKEN_LEN characters hold the base64 of MAX_TOKEN_BYTES bytes.
+    let mut text = [0u8; MAX_TOKEN_LEN];
+    let text_len = URL_SAFE_NO_PAD
+        .encode_slice(&buf[..body_len + TAG_LEN], &mut text)
+        .map_err(|_| IssueError::TooLong)?;
+    let text = std::str::from_utf8(&text[..text_len]).map_err(|_| IssueError::TooLong)?;
+    Ok(finish(text))
 }
 
 #[cfg(test)]

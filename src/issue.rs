@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use crate::authlink::Authlink;
 use crate::claims::{Claims, LINK_ID_LEN};
+use crate::clock::unix_seconds;
 use crate::codec;
 use crate::error::IssueError;
 use crate::stamp::stamp_hash;
@@ -100,13 +101,13 @@ impl Authlink {
         U: Serialize + ?Sized,
     {
         let target = self.check_target(target)?;
-        let now = self.clock.now();
-        let issued_at =
-            u64::try_from(now.unix_timestamp()).map_err(|_| IssueError::ClockOutOfRange)?;
-        let expires_at = OffsetDateTime::from_unix_timestamp(now.unix_timestamp())
+        let issued_at = unix_seconds(self.clock.unix_nanos());
+        let expires_at = OffsetDateTime::from_unix_timestamp(issued_at)
             .ok()
             .and_then(|issued| issued.checked_add(self.policy.ttl))
             .ok_or(IssueError::ClockOutOfRange)?;
+        // Links carry no time before 1970.
+        let issued_at = u64::try_from(issued_at).map_err(|_| IssueError::ClockOutOfRange)?;
         let key = self.keys.signing();
         let mut link_id = [0u8; LINK_ID_LEN];
         // The thread-local CSPRNG: seeded from the OS, no syscall per link.
@@ -119,17 +120,21 @@ impl Authlink {
             client: self.policy.ip_binding.client_hash(&key.client, client_ip),
             stamp: stamp.map(|stamp| stamp_hash(&key.stamp, stamp)),
         };
-        let token = codec::encode(key.id, &key.mac, |buf| {
-            postcard::to_slice(&claims, buf)
-                .map(|written| written.len())
-                .map_err(|err| match err {
-                    postcard::Error::SerializeBufferFull => IssueError::TooLong,
-                    _ => IssueError::UserEncoding,
-                })
-        })?;
-        let url = self.policy.url_template.replacen("{key}", &token, 1);
+        let (before, after) = self.url_template();
+        let (key, url) = codec::encode(
+            key.id,
+            &key.mac,
+            |buf| claims.encode(buf),
+            |token| {
+                let mut url = String::with_capacity(before.len() + token.len() + after.len());
+                url.push_str(before);
+                url.push_str(token);
+                url.push_str(after);
+                (token.to_owned(), url)
+            },
+        )?;
         Ok(Link {
-            key: token,
+            key,
             url,
             expires_at,
         })

@@ -7,6 +7,8 @@ use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit as _};
 use sha2::Sha256;
 
+use crate::binding::ClientKey;
+use crate::codec;
 use crate::error::ConfigError;
 use crate::key::{KeyId, SecretKey};
 
@@ -101,10 +103,11 @@ impl fmt::Debug for KeyRing {
 #[derive(Clone)]
 pub(crate) struct DerivedKey {
     pub(crate) id: KeyId,
-    /// Signs and checks the token.
+    /// Signs and checks the token; the MAC domain is already absorbed
+    /// ([`codec::mac_state`]).
     pub(crate) mac: HmacSha256,
     /// Hashes the client address.
-    pub(crate) client: HmacSha256,
+    pub(crate) client: ClientKey,
     /// Hashes the user stamp.
     pub(crate) stamp: HmacSha256,
 }
@@ -112,23 +115,29 @@ pub(crate) struct DerivedKey {
 impl DerivedKey {
     fn new(id: KeyId, secret: &SecretKey, purpose: &str) -> Self {
         let hkdf = Hkdf::<Sha256>::new(Some(KDF_SALT), secret.expose());
-        let derive = |label: &[u8]| {
-            // 64 bytes, HMAC-SHA256's block size: the key is used as is.
-            let mut okm = zeroize::Zeroizing::new([0u8; 64]);
+        let expand = |label: &[u8], okm: &mut [u8]| {
             // Length-prefixed so no (label, purpose) pair can spell another.
             let purpose_len = u64::try_from(purpose.len())
                 .unwrap_or(u64::MAX)
                 .to_be_bytes();
             let info: [&[u8]; 3] = [label, &purpose_len, purpose.as_bytes()];
-            // Fails only for outputs over 255 * 32 bytes; 64 is far below.
-            let _ = hkdf.expand_multi_info(&info, okm.as_mut_slice());
+            // Fails only for outputs over 255 * 32 bytes; ours are far below.
+            let _ = hkdf.expand_multi_info(&info, okm);
+        };
+        let derive = |label: &[u8]| {
+            // 64 bytes, HMAC-SHA256's block size: the key is used as is.
+            let mut okm = zeroize::Zeroizing::new([0u8; 64]);
+            expand(label, okm.as_mut_slice());
             let key: &hmac::digest::Key<HmacSha256> = (&*okm).into();
             HmacSha256::new(key)
         };
+        let mut client = zeroize::Zeroizing::new([0u8; 16]);
+        // Its own label: these bytes never key another algorithm.
+        expand(b"client-cmac\0", client.as_mut_slice());
         Self {
             id,
-            mac: derive(b"mac\0"),
-            client: derive(b"client\0"),
+            mac: codec::mac_state(derive(b"mac\0")),
+            client: ClientKey::new(&client),
             stamp: derive(b"stamp\0"),
         }
     }

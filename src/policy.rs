@@ -22,6 +22,9 @@ pub const MAX_TTL: Duration = Duration::days(1);
 /// The default link URL template.
 pub const DEFAULT_URL_TEMPLATE: &str = "/authlink/{key}";
 
+/// What the URL template's key placeholder reads.
+pub(crate) const URL_KEY: &str = "{key}";
+
 /// The rules links are issued and verified under.
 ///
 /// Start from [`Policy::default`] and change what you need; the defaults
@@ -84,7 +87,7 @@ impl Policy {
             return Err(ConfigError::LeewayOutOfRange);
         }
         self.ip_binding.validate()?;
-        if self.url_template.matches("{key}").count() != 1 {
+        if self.url_template.matches(URL_KEY).count() != 1 {
             return Err(ConfigError::UrlTemplate);
         }
         Ok(())

@@ -3,22 +3,26 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::ops::Range;
 
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq as _;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::authlink::Authlink;
 use crate::claims::{Claims, LINK_ID_LEN, STAMP_HASH_LEN};
-use crate::codec::{TokenBytes, UnverifiedToken};
+use crate::clock::unix_seconds;
+use crate::codec::{TokenBuf, UnverifiedToken};
 use crate::error::{VerifyError, VerifyErrorKind};
 use crate::key::KeyId;
 use crate::keyring::DerivedKey;
 use crate::replay::{Freshness, ReplayCache, ReplayKey};
 use crate::stamp::stamp_matches;
+use crate::target::OwnedTarget;
 
 const NANOS_PER_SECOND: i128 = 1_000_000_000;
+
+/// The last second `OffsetDateTime` represents: 9999-12-31T23:59:59Z.
+const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
 
 /// A link whose tag, times and client address checked out; its user stamp
 /// is next. Produced only by [`Authlink::verify`].
@@ -65,13 +69,16 @@ impl<U: fmt::Debug> fmt::Debug for Authenticated<'_, U> {
 /// [`Authenticated::check_stamp`].
 #[derive(Clone)]
 pub struct VerifiedLink<U> {
-    bytes: TokenBytes,
-    target: Range<usize>,
+    target: OwnedTarget,
     user: U,
     key_id: KeyId,
     link_id: [u8; LINK_ID_LEN],
-    issued_at: OffsetDateTime,
-    expires_at: OffsetDateTime,
+    /// Unix seconds. Verification checked that this and the expiry are
+    /// times `OffsetDateTime` represents; they are built only when asked for.
+    issued_at: i64,
+    ttl: Duration,
+    /// Unix seconds when verified: the replay cache's "now".
+    verified_at: i64,
 }
 
 impl<U> VerifiedLink<U> {
@@ -88,18 +95,20 @@ impl<U> VerifiedLink<U> {
     /// Where the link leads: a same-site path and query, or an absolute URL
     /// on an allowed origin, as checked at issue.
     pub fn target(&self) -> &str {
-        // The range was taken from a `&str` into these very bytes.
-        std::str::from_utf8(&self.bytes.claims()[self.target.clone()]).unwrap_or("/")
+        self.target.as_str()
     }
 
     /// When the link was issued (whole seconds).
     pub fn issued_at(&self) -> OffsetDateTime {
-        self.issued_at
+        // In range (checked by verify): the fallback, a past time, is unreachable.
+        OffsetDateTime::from_unix_timestamp(self.issued_at).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
     /// When the link expires.
     pub fn expires_at(&self) -> OffsetDateTime {
-        self.expires_at
+        self.issued_at()
+            .checked_add(self.ttl)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
     /// The key id the link was signed with.
@@ -119,8 +128,8 @@ impl<U: fmt::Debug> fmt::Debug for VerifiedLink<U> {
             .field("user", &self.user)
             .field("target", &self.target())
             .field("key_id", &self.key_id)
-            .field("issued_at", &self.issued_at)
-            .field("expires_at", &self.expires_at)
+            .field("issued_at", &self.issued_at())
+            .field("expires_at", &self.expires_at())
             .finish()
     }
 }
@@ -143,19 +152,14 @@ impl Authlink {
     where
         U: DeserializeOwned,
     {
-        let unverified = UnverifiedToken::decode(token)?;
+        let mut buf = TokenBuf::new();
+        let unverified = UnverifiedToken::decode(token, &mut buf)?;
         let key = self
             .keys
             .get(unverified.key_id())
             .ok_or(VerifyErrorKind::UnknownKey)?;
-        let bytes = unverified.authenticate(&key.mac)?;
+        let claims = unverified.authenticate(&key.mac)?;
 
-        let claims_bytes = bytes.claims();
-        let (claims, rest) = postcard::take_from_bytes::<Claims<'_, U>>(claims_bytes)
-            .map_err(|_| VerifyErrorKind::Malformed)?;
-        if !rest.is_empty() {
-            return Err(VerifyErrorKind::Malformed.into());
-        }
         let Claims {
             link_id,
             issued_at,
@@ -163,13 +167,15 @@ impl Authlink {
             target,
             client,
             stamp,
-        } = claims;
-        let start = target.as_ptr().addr() - claims_bytes.as_ptr().addr();
-        let target = start..start + target.len();
+        } = Claims::decode(claims)?;
 
-        let (issued_at, expires_at) = self.check_time(issued_at)?;
+        let now = self.clock.unix_nanos();
+        let issued_at = self.check_time(issued_at, now)?;
         if let Some(expected) = self.policy.ip_binding.client_hash(&key.client, client_ip) {
-            let matches = client.is_some_and(|bound| bool::from(bound.ct_eq(&expected)));
+            // One word compared in constant time, not eight bytes.
+            let word = u64::from_ne_bytes;
+            let matches =
+                client.is_some_and(|bound| bool::from(word(bound).ct_eq(&word(expected))));
             if !matches {
                 return Err(VerifyErrorKind::ClientMismatch.into());
             }
@@ -178,13 +184,13 @@ impl Authlink {
             key,
             stamp,
             link: VerifiedLink {
-                bytes,
-                target,
+                target: OwnedTarget::new(target),
                 user,
                 key_id: key.id,
                 link_id,
                 issued_at,
-                expires_at,
+                ttl: self.policy.ttl,
+                verified_at: unix_seconds(now),
             },
         })
     }
@@ -205,24 +211,27 @@ impl Authlink {
     where
         C: ReplayCache + ?Sized,
     {
-        let retain_until = link.expires_at.saturating_add(self.policy.leeway);
-        match cache
-            .mark_used(link.replay_key(), retain_until, self.clock.now())
-            .await
-        {
+        let retain_until = link
+            .issued_at()
+            .saturating_add(link.ttl + self.policy.leeway);
+        // The time of verification, not a second clock read: the cache uses
+        // it only to evict, and an earlier time can only evict less. It is
+        // in range, as verify checked the link's times around it.
+        let now = OffsetDateTime::from_unix_timestamp(link.verified_at)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        match cache.mark_used(link.replay_key(), retain_until, now).await {
             Ok(Freshness::Fresh) => Ok(link),
             Ok(Freshness::Used) => Err(VerifyErrorKind::AlreadyUsed.into()),
             Err(err) => Err(VerifyError::cache(err)),
         }
     }
 
-    /// Issue time not beyond now + leeway, and now before issue time + ttl.
-    /// Computed in `i128` nanoseconds, where no `u64` issue time overflows.
-    fn check_time(
-        &self,
-        issued_at: u64,
-    ) -> Result<(OffsetDateTime, OffsetDateTime), VerifyErrorKind> {
-        let now = self.clock.now().unix_timestamp_nanos();
+    /// Issue time not beyond `now` + leeway, `now` (Unix nanoseconds) before
+    /// issue time + ttl, and
+    /// both times within what `OffsetDateTime` represents; yields the issue
+    /// time in seconds. Computed in `i128` nanoseconds, where no `u64` issue
+    /// time overflows, with no division.
+    fn check_time(&self, issued_at: u64, now: i128) -> Result<i64, VerifyErrorKind> {
         let issued = i128::from(issued_at) * NANOS_PER_SECOND;
         if issued > now + self.policy.leeway.whole_nanoseconds() {
             return Err(VerifyErrorKind::IssuedInFuture);
@@ -231,9 +240,22 @@ impl Authlink {
         if now >= expires {
             return Err(VerifyErrorKind::Expired);
         }
-        let at = |nanos| {
-            OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| VerifyErrorKind::Malformed)
-        };
-        Ok((at(issued)?, at(expires)?))
+        if expires > (i128::from(MAX_UNIX_SECONDS) + 1) * NANOS_PER_SECOND {
+            return Err(VerifyErrorKind::Malformed);
+        }
+        i64::try_from(issued_at).map_err(|_| VerifyErrorKind::Malformed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_unix_seconds_is_the_last_representable_second() {
+        let last = OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT);
+        assert_eq!(last.unix_timestamp() + 86_399, MAX_UNIX_SECONDS);
+        assert!(OffsetDateTime::from_unix_timestamp(MAX_UNIX_SECONDS).is_ok());
+        assert!(OffsetDateTime::from_unix_timestamp(MAX_UNIX_SECONDS + 1).is_err());
     }
 }

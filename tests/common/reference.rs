@@ -18,14 +18,8 @@ pub const DOMAIN: &[u8] = b"authlink/v1/link";
 
 /// HKDF-SHA256(salt "authlink/v1/kdf", ikm secret, info label || be64(len purpose) || purpose), 64 bytes.
 pub fn derive(secret: &[u8], purpose: &str, label: &str) -> HmacSha256 {
-    let hkdf = Hkdf::<Sha256>::new(Some(b"authlink/v1/kdf"), secret);
-    let mut info = Vec::new();
-    info.extend_from_slice(label.as_bytes());
-    info.push(0);
-    info.extend_from_slice(&(purpose.len() as u64).to_be_bytes());
-    info.extend_from_slice(purpose.as_bytes());
     let mut okm = [0u8; 64];
-    hkdf.expand(&info, &mut okm).unwrap();
+    expand(secret, purpose, label, &mut okm);
     HmacSha256::new_from_slice(&okm).unwrap()
 }
 
@@ -37,9 +31,22 @@ fn mac8(key: HmacSha256, parts: &[&[u8]]) -> [u8; 8] {
     mac.finalize().into_bytes()[..8].try_into().unwrap()
 }
 
-/// The keyed client hash with `bits` of the canonical address kept.
+/// HKDF-expanded bytes for `label` (as `derive`, any length).
+fn expand(secret: &[u8], purpose: &str, label: &str, okm: &mut [u8]) {
+    let hkdf = Hkdf::<Sha256>::new(Some(b"authlink/v1/kdf"), secret);
+    let mut info = Vec::new();
+    info.extend_from_slice(label.as_bytes());
+    info.push(0);
+    info.extend_from_slice(&(purpose.len() as u64).to_be_bytes());
+    info.extend_from_slice(purpose.as_bytes());
+    hkdf.expand(&info, okm).unwrap();
+}
+
+/// AES-128-CMAC(16-byte key "client-cmac", family || bits || masked address)[..8].
 pub fn client_hash(secret: &[u8], purpose: &str, ip: IpAddr, bits: u8) -> [u8; 8] {
-    let key = derive(secret, purpose, "client");
+    let mut key = [0u8; 16];
+    expand(secret, purpose, "client-cmac", &mut key);
+    let mut mac = <cmac::Cmac<aes::Aes128> as cmac::KeyInit>::new(&key.into());
     match ip.to_canonical() {
         IpAddr::V4(v4) => {
             let mask = if bits == 0 {
@@ -47,7 +54,8 @@ pub fn client_hash(secret: &[u8], purpose: &str, ip: IpAddr, bits: u8) -> [u8; 8
             } else {
                 u32::MAX << (32 - u32::from(bits))
             };
-            mac8(key, &[&[4, bits], &(u32::from(v4) & mask).to_be_bytes()])
+            cmac::Mac::update(&mut mac, &[4, bits]);
+            cmac::Mac::update(&mut mac, &(u32::from(v4) & mask).to_be_bytes());
         }
         IpAddr::V6(v6) => {
             let mask = if bits == 0 {
@@ -55,9 +63,13 @@ pub fn client_hash(secret: &[u8], purpose: &str, ip: IpAddr, bits: u8) -> [u8; 8
             } else {
                 u128::MAX << (128 - u32::from(bits))
             };
-            mac8(key, &[&[6, bits], &(u128::from(v6) & mask).to_be_bytes()])
+            cmac::Mac::update(&mut mac, &[6, bits]);
+            cmac::Mac::update(&mut mac, &(u128::from(v6) & mask).to_be_bytes());
         }
     }
+    cmac::Mac::finalize(mac).into_bytes()[..8]
+        .try_into()
+        .unwrap()
 }
 
 pub fn stamp_hash(secret: &[u8], purpose: &str, stamp: &[u8]) -> [u8; 8] {

@@ -1,0 +1,201 @@
+//! One criterion run that measures authlink next to its floor and its peers,
+//! so the ratios in BENCHMARKS.md come from the same machine state.
+//!
+//! - floor: HMAC-SHA256 (keyed once) over exactly the bytes a typical token
+//!   signs; the setup proves it by reproducing the token's tag.
+//! - authlink: verify (Exact and Off binding), issue, and verify + consume
+//!   against the in-memory replay cache on fresh links.
+//! - peers, with the same claims: jsonwebtoken HS256 encode and decode +
+//!   validate (+ the IP comparison its claims need), the `cookie` crate's
+//!   signed jar add and get.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use authlink::{Authlink, IpBinding, MemoryReplayCache, VerifiedLink, VerifyError};
+use common::{CLIENT, SkipClock, TARGET, USER};
+use criterion::Criterion;
+use hmac::Mac as _;
+use serde::{Deserialize, Serialize};
+
+/// Links consumed per simulated second. Fresh links are issued (untimed)
+/// and then verified (timed) a second's worth at a time, and the clock
+/// moves one second per batch, so at the default 60 s ttl and 5 s leeway
+/// the replay cache holds 65 times this many live entries: about 6 500 and
+/// 65 000.
+const LOADS: [u64; 2] = [100, 1000];
+
+fn verify(engine: &Authlink, token: &str, ip: IpAddr) -> Result<VerifiedLink<u64>, VerifyError> {
+    engine.verify::<u64>(token, ip)?.check_stamp(None)
+}
+
+fn floor(c: &mut Criterion) {
+    let token = common::typical_token(&common::engine(IpBinding::Exact));
+    let input = common::signed_bytes(&token);
+    let key = common::floor_key();
+    c.bench_function("floor/hmac_sha256", |b| {
+        b.iter(|| {
+            let mut mac = key.clone();
+            mac.update(black_box(&input));
+            black_box(mac.finalize())
+        });
+    });
+    // The same floor through the hmac/sha2 releases the peers link, to tell
+    // a library difference from a design one.
+    let peer_key = <hmac_012::Hmac<sha2_010::Sha256> as hmac_012::Mac>::new_from_slice(&[0x5a; 64])
+        .unwrap_or_else(|err| panic!("{err}"));
+    c.bench_function("floor/hmac_sha256_peer_release", |b| {
+        b.iter(|| {
+            let mut mac = peer_key.clone();
+            hmac_012::Mac::update(&mut mac, black_box(&input));
+            black_box(hmac_012::Mac::finalize(mac))
+        });
+    });
+}
+
+fn authlink(c: &mut Criterion) {
+    for (name, binding) in [
+        ("verify_exact", IpBinding::Exact),
+        ("verify_off", IpBinding::Off),
+    ] {
+        let engine = common::engine(binding);
+        c.bench_function(&format!("authlink/{name}"), |b| {
+            let token = common::typical_token(&engine);
+            assert!(verify(&engine, &token, CLIENT).is_ok());
+            b.iter(|| black_box(verify(&engine, black_box(&token), black_box(CLIENT))));
+        });
+    }
+
+    let engine = common::engine(IpBinding::Exact);
+    c.bench_function("authlink/issue", |b| {
+        b.iter(|| black_box(engine.issue(black_box(&USER), black_box(TARGET), black_box(CLIENT))));
+    });
+
+    // Verify alone and verify + consume through the same harness (fresh
+    // links, same clock), so their difference is what consuming costs; at
+    // two loads, since the replay cache's cost grows with its size.
+    for per_second in LOADS {
+        let clock = SkipClock::default();
+        let engine = common::engine_on(IpBinding::Exact, &clock);
+        let cache = MemoryReplayCache::new();
+        for consume in [false, true] {
+            let name = if consume {
+                "verify_consume"
+            } else {
+                "verify_fresh"
+            };
+            c.bench_function(&format!("authlink/{name}/{per_second}_per_s"), |b| {
+                b.iter_custom(|iters| {
+                    let mut timed = Duration::ZERO;
+                    let mut left = iters;
+                    while left > 0 {
+                        let n = left.min(per_second);
+                        left -= n;
+                        // One simulated second per batch of fresh links.
+                        clock.skip(1);
+                        let tokens: Vec<String> =
+                            (0..n).map(|_| common::typical_token(&engine)).collect();
+                        let start = Instant::now();
+                        for token in &tokens {
+                            let link = verify(&engine, black_box(token), black_box(CLIENT));
+                            let link = match link {
+                                Ok(link) if consume => common::ready(engine.consume(link, &cache)),
+                                other => other,
+                            };
+                            assert!(link.is_ok(), "a fresh link failed: {link:?}");
+                            black_box(link.ok());
+                        }
+                        timed += start.elapsed();
+                    }
+                    timed
+                });
+            });
+        }
+    }
+}
+
+/// The typical link's claims as a JWT or a signed cookie would carry them.
+/// The IP travels in the clear, as such tokens usually carry it.
+#[derive(Serialize, Deserialize)]
+struct PeerClaims {
+    sub: u64,
+    tgt: String,
+    ip: IpAddr,
+    iat: u64,
+    exp: u64,
+    jti: String,
+}
+
+impl PeerClaims {
+    fn typical() -> Self {
+        let iat = jsonwebtoken::get_current_timestamp();
+        Self {
+            sub: USER,
+            tgt: TARGET.to_owned(),
+            ip: CLIENT,
+            iat,
+            exp: iat + 3600,
+            jti: "q1Vr8n0RkzE".to_owned(),
+        }
+    }
+}
+
+fn jwt(c: &mut Criterion) {
+    use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+    let claims = PeerClaims::typical();
+    let header = Header::new(Algorithm::HS256);
+    let encoding = EncodingKey::from_secret(&common::SECRET);
+    let decoding = DecodingKey::from_secret(&common::SECRET);
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = 5;
+
+    let token =
+        jsonwebtoken::encode(&header, &claims, &encoding).unwrap_or_else(|err| panic!("{err}"));
+    println!("peer length: jwt {} characters", token.len());
+    c.bench_function("peer/jwt_encode", |b| {
+        b.iter(|| black_box(jsonwebtoken::encode(&header, black_box(&claims), &encoding)));
+    });
+    c.bench_function("peer/jwt_decode", |b| {
+        b.iter(|| {
+            let data =
+                jsonwebtoken::decode::<PeerClaims>(black_box(&token), &decoding, &validation);
+            black_box(data.is_ok_and(|data| data.claims.ip == black_box(CLIENT)))
+        });
+    });
+}
+
+fn cookie(c: &mut Criterion) {
+    use cookie::{CookieJar, Key};
+    // A 64-byte master key: its first half signs, as with our 32-byte secret.
+    let key = Key::from(&[0x5a; 64]);
+    let value = serde_json::to_string(&PeerClaims::typical()).unwrap_or_else(|err| panic!("{err}"));
+    let mut jar = CookieJar::new();
+    c.bench_function("peer/cookie_signed_add", |b| {
+        b.iter(|| {
+            jar.signed_mut(&key)
+                .add(("authlink", black_box(value.clone())))
+        });
+    });
+    let signed = jar.get("authlink").map(|cookie| cookie.value().len());
+    println!(
+        "peer length: signed cookie value {} characters",
+        signed.unwrap_or(0)
+    );
+    assert!(jar.signed(&key).get("authlink").is_some());
+    c.bench_function("peer/cookie_signed_get", |b| {
+        b.iter(|| black_box(jar.signed(&key).get(black_box("authlink"))));
+    });
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    floor(&mut c);
+    authlink(&mut c);
+    jwt(&mut c);
+    cookie(&mut c);
+    c.final_summary();
+}

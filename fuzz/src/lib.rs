@@ -1,0 +1,102 @@
+//! What the fuzz targets share: the golden key and engines, and a signer
+//! that makes tokens over arbitrary claim bytes under a key the fuzzer
+//! knows, to reach every check behind the tag.
+
+use std::net::IpAddr;
+
+use authlink::{Authlink, IpBinding, KeyId, KeyRing, ManualClock, Policy, SecretKey, Whitelist};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hkdf::Hkdf;
+use hmac::{Hmac, KeyInit as _, Mac as _};
+use sha2::Sha256;
+use time::OffsetDateTime;
+
+/// The key the golden tokens (seeds/decode_verify) were issued under.
+pub const SECRET: [u8; 32] = [0x42; 32];
+/// A key no golden token was made with.
+pub const OTHER_SECRET: [u8; 32] = [0x24; 32];
+pub const PURPOSE: &str = "authlink fuzz golden";
+pub const KEY_ID: u16 = 7;
+/// 2026-11-01T00:00:00Z: when the golden tokens were issued.
+pub const T0: i64 = 1_793_491_200;
+
+/// The golden tokens, one per line, as examples/golden.rs wrote them.
+pub const GOLDEN: &str = include_str!("../golden.txt");
+
+/// Every target that passes validation is whitelisted.
+pub fn policy(binding: IpBinding) -> Policy {
+    let mut policy = Policy::default();
+    policy.whitelist = Whitelist::new([".*"]).unwrap_or_else(|err| panic!("{err}"));
+    policy.allowed_origins = vec!["https://app.example".to_owned()];
+    policy.ip_binding = binding;
+    policy
+}
+
+pub fn engine_with(
+    secret: [u8; 32],
+    purpose: &str,
+    policy: Policy,
+    clock: &ManualClock,
+) -> Authlink {
+    let secret = SecretKey::try_from(secret.as_slice()).unwrap_or_else(|err| panic!("{err}"));
+    Authlink::new(KeyRing::new(KeyId::new(KEY_ID), secret), purpose, policy)
+        .unwrap_or_else(|err| panic!("{err}"))
+        .with_clock(clock.clone())
+}
+
+pub fn clock_at(unix_seconds: i64) -> ManualClock {
+    ManualClock::new(
+        OffsetDateTime::from_unix_timestamp(unix_seconds).unwrap_or_else(|err| panic!("{err}")),
+    )
+}
+
+/// A token of format version 1 whose claims are `claims`, tagged under
+/// `SECRET` for `PURPOSE` as src/codec.rs and src/keyring.rs do it.
+pub fn sign(claims: &[u8]) -> String {
+    let hkdf = Hkdf::<Sha256>::new(Some(b"authlink/v1/kdf"), &SECRET);
+    let mut okm = [0u8; 64];
+    let purpose_len = (PURPOSE.len() as u64).to_be_bytes();
+    hkdf.expand_multi_info(&[b"mac\0", &purpose_len, PURPOSE.as_bytes()], &mut okm)
+        .unwrap_or_else(|err| panic!("{err}"));
+    let key: &hmac::digest::Key<Hmac<Sha256>> = (&okm).into();
+    let mut bytes = vec![1];
+    bytes.extend_from_slice(&KEY_ID.to_be_bytes());
+    bytes.extend_from_slice(claims);
+    let mut mac = Hmac::<Sha256>::new(key);
+    mac.update(b"authlink/v1/link");
+    mac.update(&bytes);
+    bytes.extend_from_slice(&mac.finalize().into_bytes()[..16]);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The address as the binding sees it: IPv4-mapped IPv6 as IPv4, masked to
+/// the mode's prefix. `None` when unbound. An oracle independent of
+/// src/binding.rs, for the round trip.
+pub fn bound_network(binding: IpBinding, ip: IpAddr) -> Option<(u8, u128)> {
+    let (v4_bits, v6_bits) = match binding {
+        IpBinding::Exact => (32, 128),
+        IpBinding::Prefix { v4, v6 } => (v4, v6),
+        _ => return None,
+    };
+    Some(match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let bits = u32::from(v4_bits);
+            let keep = if bits == 0 {
+                0
+            } else {
+                u32::from(v4) >> (32 - bits) << (32 - bits)
+            };
+            (4, u128::from(keep))
+        }
+        IpAddr::V6(v6) => {
+            let bits = u32::from(v6_bits);
+            let keep = if bits == 0 {
+                0
+            } else {
+                u128::from(v6) >> (128 - bits) << (128 - bits)
+            };
+            (6, keep)
+        }
+    })
+}
