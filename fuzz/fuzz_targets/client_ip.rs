@@ -1,0 +1,106 @@
+//! The client-address resolver never panics, and what it returns is an
+//! address the request named: the peer itself when the peer is not a trusted
+//! proxy, otherwise one of the addresses in the forwarding header it reads,
+//! or none.
+#![no_main]
+
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::LazyLock;
+
+use authlink::http::{ForwardedHeader, TrustedProxies, client_ip};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use libfuzzer_sys::arbitrary::{self, Arbitrary};
+use libfuzzer_sys::fuzz_target;
+
+static TRUSTED: LazyLock<TrustedProxies> = LazyLock::new(|| {
+    "10.0.0.0/8, 127.0.0.1, 2001:db8::/32"
+        .parse()
+        .unwrap_or_else(|err| panic!("{err}"))
+});
+
+#[derive(Arbitrary, Debug)]
+enum Peer {
+    /// 10.0.0.n, a trusted proxy.
+    Proxy(u8),
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
+#[derive(Arbitrary, Debug)]
+struct Input<'a> {
+    peer: Option<Peer>,
+    rfc7239: bool,
+    /// Header lines: (is it the header being read, its raw value).
+    lines: Vec<(bool, &'a [u8])>,
+}
+
+/// Every address any part of `value` spells, as the resolver might read it:
+/// maximal runs of address characters, with and without a trailing `:port`.
+fn addresses_in(value: &str) -> impl Iterator<Item = IpAddr> + '_ {
+    value
+        .split(|c: char| !(c.is_ascii_hexdigit() || c == ':' || c == '.'))
+        .flat_map(|token| {
+            let without_port = token.rsplit_once(':').map(|(host, _)| host);
+            [Some(token), without_port]
+        })
+        .flatten()
+        .filter_map(|text| text.parse::<IpAddr>().ok())
+        .map(|ip| ip.to_canonical())
+}
+
+fuzz_target!(|input: Input<'_>| {
+    let header = if input.rfc7239 {
+        ForwardedHeader::Forwarded
+    } else {
+        ForwardedHeader::XForwardedFor
+    };
+    let read = HeaderName::from_static(if input.rfc7239 {
+        "forwarded"
+    } else {
+        "x-forwarded-for"
+    });
+    let other = HeaderName::from_static(if input.rfc7239 {
+        "x-forwarded-for"
+    } else {
+        "forwarded"
+    });
+    let trusted = TRUSTED.clone().with_header(header);
+    let mut headers = HeaderMap::new();
+    let mut listed = HashSet::new();
+    for (is_read, raw) in input.lines {
+        let Ok(value) = HeaderValue::from_bytes(raw) else {
+            continue;
+        };
+        if is_read {
+            if let Ok(text) = value.to_str() {
+                listed.extend(addresses_in(text));
+            }
+            headers.append(read.clone(), value);
+        } else {
+            headers.append(other.clone(), value);
+        }
+    }
+    let peer = input.peer.map(|peer| match peer {
+        Peer::Proxy(n) => IpAddr::V4(Ipv4Addr::new(10, 0, 0, n)),
+        Peer::V4(octets) => IpAddr::V4(octets.into()),
+        Peer::V6(octets) => IpAddr::V6(Ipv6Addr::from(octets)),
+    });
+
+    let resolved = client_ip(peer, &headers, &trusted);
+
+    match peer.map(|peer| peer.to_canonical()) {
+        None => assert_eq!(resolved, None, "an address without a peer"),
+        Some(peer) if !trusted.trusts(peer) => {
+            assert_eq!(resolved, Some(peer), "headers believed from {peer}")
+        }
+        Some(_) => {
+            if let Some(ip) = resolved {
+                assert!(
+                    listed.contains(&ip),
+                    "{ip} is not in the forwarding header: {headers:?}"
+                );
+            }
+        }
+    }
+});
