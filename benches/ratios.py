@@ -12,10 +12,12 @@ from pathlib import Path
 ROOT = Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
 
 
-def median(name: str) -> float:
-    """The median in nanoseconds of the bench called `name`."""
+def median(name: str) -> float | None:
+    """The median in nanoseconds of the bench called `name`, if it ran."""
     # criterion names a bench's folder after its id, with '/' as '_'.
     path = ROOT / name.replace("/", "_") / "new" / "estimates.json"
+    if not path.exists():
+        return None
     return json.loads(path.read_text())["median"]["point_estimate"]
 
 
@@ -37,19 +39,26 @@ def main() -> None:
     ]
     m = {name: median(name) for name in names}
     for name in names:
-        print(f"{name:40} {m[name]:9.1f} ns")
-    floor = m["floor/hmac_sha256"]
-    verify = m["authlink/verify_exact"]
-    rows = [
-        ("verify (exact IP) / floor", verify / floor, "<= 2.0", verify / floor <= 2.0),
-        ("verify (no IP) / floor", m["authlink/verify_off"] / floor, "<= 1.5", m["authlink/verify_off"] / floor <= 1.5),
-        ("issue / floor", m["authlink/issue"] / floor, "<= 4.0", m["authlink/issue"] / floor <= 4.0),
-        ("jwt decode / verify", m["peer/jwt_decode"] / verify, ">= 8", m["peer/jwt_decode"] / verify >= 8),
-        ("cookie get / verify", m["peer/cookie_signed_get"] / verify, "> 1", m["peer/cookie_signed_get"] > verify),
-    ]
+        if m[name] is not None:
+            print(f"{name:40} {m[name]:9.1f} ns")
+
+    def ratio(label, over, under, target, met):
+        if m[over] is not None and m[under] is not None:
+            value = m[over] / m[under]
+            rows.append((label, value, target, met(value)))
+
+    rows = []
+    ratio("verify (exact IP) / floor", "authlink/verify_exact", "floor/hmac_sha256", "<= 2.0", lambda r: r <= 2.0)
+    ratio("verify (no IP) / floor", "authlink/verify_off", "floor/hmac_sha256", "<= 1.5", lambda r: r <= 1.5)
+    ratio("issue / floor", "authlink/issue", "floor/hmac_sha256", "<= 4.0", lambda r: r <= 4.0)
+    ratio("jwt decode / verify", "peer/jwt_decode", "authlink/verify_exact", ">= 8", lambda r: r >= 8)
+    ratio("cookie get / verify", "peer/cookie_signed_get", "authlink/verify_exact", "> 1", lambda r: r > 1)
+    ratio("jwt encode / issue", "peer/jwt_encode", "authlink/issue", "-", lambda r: True)
     for load in ("100_per_s", "1000_per_s"):
-        added = m[f"authlink/verify_consume/{load}"] - m[f"authlink/verify_fresh/{load}"]
-        rows.append((f"consume adds, {load} (ns)", added, "<= 150", added <= 150))
+        consume = m[f"authlink/verify_consume/{load}"]
+        fresh = m[f"authlink/verify_fresh/{load}"]
+        if consume is not None and fresh is not None:
+            rows.append((f"consume adds, {load} (ns)", consume - fresh, "<= 150", consume - fresh <= 150))
     print()
     for label, value, target, met in rows:
         print(f"{label:32} {value:8.2f}  target {target:7} {'met' if met else 'MISSED'}")

@@ -210,10 +210,16 @@ impl MemoryReplayCache {
         let shard = &self.shards[key.shard(SHARDS)];
         let mut guard = lock(shard);
         self.evict(&mut guard, now_s);
-        if guard.used.contains(&Slot(key)) {
-            return Ok(Freshness::Used);
-        }
-        if !self.reserve() {
+        // Reserve first, so the usual case (a fresh link) probes the table
+        // once. A replayed link holds its slot only until the next line; at
+        // the very edge of capacity that can make a concurrent insert
+        // refuse, which fails closed.
+        if self.reserve() {
+            if !guard.used.insert(Slot(key)) {
+                self.len.fetch_sub(1, Ordering::AcqRel);
+                return Ok(Freshness::Used);
+            }
+        } else {
             // Other shards may hold expired entries: sweep them and retry once.
             drop(guard);
             self.purge_expired(now);
@@ -224,8 +230,8 @@ impl MemoryReplayCache {
             if !self.reserve() {
                 return Err(ReplayError::Full);
             }
+            guard.used.insert(Slot(key));
         }
-        guard.used.insert(Slot(key));
         guard.schedule(until, key);
         Ok(Freshness::Fresh)
     }
