@@ -32,7 +32,7 @@ pub const USER: u64 = 1_234_567_890;
 pub const TARGET: &str = "/account/settings/emails";
 pub const CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7));
 
-/// The longest typical token allowed (issue 2, item 2).
+/// The longest typical token allowed: the README promises at most 100.
 pub const TYPICAL_MAX_LEN: usize = 100;
 
 /// The MAC input's domain prefix (`MAC_DOMAIN` in src/codec.rs).
