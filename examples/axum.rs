@@ -15,12 +15,12 @@ use std::sync::Arc;
 
 use authlink::http::{
     Adapter, AdapterError, BrowserSession, ConsumeService, CreateService, FailureReason,
-    MemorySessions, SessionCookie, SessionGuardLayer,
+    MemorySessions, SessionCookie, SessionGuardLayer, bearer_token,
 };
 use authlink::{Authlink, KeyId, KeyRing, MemoryReplayCache, Policy, SecretKey, Whitelist};
 use axum::Router;
 use axum::extract::{RawQuery, State};
-use axum::http::header::{AUTHORIZATION, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::{StatusCode, request, response};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
@@ -41,12 +41,8 @@ impl Adapter for App {
     type User = String;
 
     fn api_user(&self, request: &request::Parts) -> impl Future<Output = Option<String>> + Send {
-        let token = request
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        ready(match token {
-            Some("Bearer alice-api-token") => Some("alice".to_owned()),
+        ready(match bearer_token(&request.headers) {
+            Some("alice-api-token") => Some("alice".to_owned()),
             _ => None,
         })
     }

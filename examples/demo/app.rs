@@ -10,12 +10,12 @@ use std::time::Duration;
 use authlink::http::{
     Adapter, AdapterError, BrowserSession, ConsumeMode, ConsumeService, CreateService,
     FailureReason, MemorySessions, PeerAddr, ResponseBody, ReusableLinks, SessionCookie,
-    SessionGuardLayer, TrustedProxies, html, see_other,
+    SessionGuardLayer, TrustedProxies, bearer_token, html, see_other,
 };
 use authlink::replay::ReplayCache;
 use authlink::{Authlink, KeyId, KeyRing, MemoryReplayCache, Policy, SecretKey, Whitelist};
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, SET_COOKIE};
+use http::header::SET_COOKIE;
 use http::{Method, Request, Response, StatusCode, request, response};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Limited};
@@ -176,11 +176,7 @@ impl Adapter for Demo {
     type User = String;
 
     fn api_user(&self, request: &request::Parts) -> impl Future<Output = Option<String>> + Send {
-        let token = request
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "));
+        let token = bearer_token(&request.headers);
         let user = USERS
             .iter()
             .find(|(_, known)| Some(*known) == token)

@@ -5,8 +5,8 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::future::{Future, ready};
 
-use http::header::RETRY_AFTER;
-use http::{Response, StatusCode, request, response};
+use http::header::{AUTHORIZATION, RETRY_AFTER};
+use http::{HeaderMap, Response, StatusCode, request, response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -18,6 +18,30 @@ use crate::verify::VerifiedLink;
 
 /// Seconds a client is asked to wait after a 503 before it retries.
 pub const RETRY_AFTER_SECONDS: &str = "5";
+
+/// The token of an `Authorization: Bearer <token>` header, for
+/// [`Adapter::api_user`]. The scheme is matched without regard to case
+/// (RFC 6750, RFC 9110); a missing header, another scheme, an empty token or
+/// a value that is not visible ASCII gives `None`.
+///
+/// ```
+/// use authlink::http::bearer_token;
+/// use http::HeaderMap;
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert("authorization", "bearer alice-api-token".parse()?);
+/// assert_eq!(bearer_token(&headers), Some("alice-api-token"));
+/// headers.insert("authorization", "Basic YWxpY2U6".parse()?);
+/// assert_eq!(bearer_token(&headers), None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
 
 /// What the endpoints and the guard ask of the app.
 ///

@@ -36,10 +36,10 @@
 //!
 //! use authlink::http::{
 //!     Adapter, AdapterError, BrowserSession, ConsumeService, CreateService, MemorySessions,
-//!     SessionCookie, SessionGuardLayer,
+//!     SessionCookie, SessionGuardLayer, bearer_token,
 //! };
 //! use authlink::{Authlink, KeyId, KeyRing, MemoryReplayCache, Policy, SecretKey, Whitelist};
-//! use http::header::{AUTHORIZATION, SET_COOKIE};
+//! use http::header::SET_COOKIE;
 //! use http::{request, response};
 //!
 //! struct App {
@@ -61,9 +61,8 @@
 //!         request: &request::Parts,
 //!     ) -> impl Future<Output = Option<String>> + Send {
 //!         // A real app looks the token up in its database.
-//!         let token = request.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-//!         ready(match token {
-//!             Some("Bearer alice-api-token") => Some("alice".to_owned()),
+//!         ready(match bearer_token(&request.headers) {
+//!             Some("alice-api-token") => Some("alice".to_owned()),
 //!             _ => None,
 //!         })
 //!     }
@@ -145,7 +144,7 @@ mod guard;
 mod response;
 mod session;
 
-pub use adapter::{Adapter, AdapterError, RETRY_AFTER_SECONDS};
+pub use adapter::{Adapter, AdapterError, RETRY_AFTER_SECONDS, bearer_token};
 pub use client_ip::{
     Cidr, CidrError, ForwardedHeader, MAX_FORWARDED_HOPS, PeerAddr, TrustedProxies, client_ip,
 };

@@ -12,15 +12,15 @@ use std::time::Duration;
 
 use authlink::http::{
     Adapter, AdapterError, BrowserSession, ConsumeMode, ConsumeService, CreateService,
-    MemorySessions, PeerAddr, ResponseBody, SessionCookie, SessionGuardLayer, TrustedProxies, html,
-    see_other,
+    MemorySessions, PeerAddr, ResponseBody, SessionCookie, SessionGuardLayer, TrustedProxies,
+    bearer_token, html, see_other,
 };
 use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
 use authlink::{
     Authlink, KeyId, KeyRing, ManualClock, MemoryReplayCache, Policy, SecretKey, Whitelist,
 };
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, COOKIE, HOST, SET_COOKIE};
+use http::header::{COOKIE, HOST, SET_COOKIE};
 use http::{
     HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, request, response,
 };
@@ -100,13 +100,9 @@ impl Adapter for TestAdapter {
     type User = String;
 
     fn api_user(&self, request: &request::Parts) -> impl Future<Output = Option<String>> + Send {
-        let user = match request
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-        {
-            Some("Bearer alice-api-token") => Some("alice".to_owned()),
-            Some("Bearer bob-api-token") => Some("bob".to_owned()),
+        let user = match bearer_token(&request.headers) {
+            Some("alice-api-token") => Some("alice".to_owned()),
+            Some("bob-api-token") => Some("bob".to_owned()),
             _ => None,
         };
         ready(user)
