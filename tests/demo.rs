@@ -198,13 +198,12 @@ async fn trusted_proxies_setting() {
     let demo =
         demo_support::start(&[("AUTHLINK_TRUSTED_PROXIES", "127.0.0.1/32, 10.0.0.0/8")]).await;
     let client = Client::new(demo.addr);
-    let headers = [
-        ("authorization", "Bearer alice-api-token"),
-        ("content-type", "application/json"),
-        ("x-forwarded-for", "198.51.100.7"),
-    ];
     let reply = client
-        .send(Method::POST, "/api/authlink", &headers, ACCOUNT)
+        .create_with(
+            "alice-api-token",
+            ACCOUNT,
+            &[("x-forwarded-for", "198.51.100.7")],
+        )
         .await;
     let location = reply.header("location").unwrap().to_owned();
     client

@@ -328,11 +328,7 @@ async fn consume_issues_a_fresh_session_id() {
 async fn consume_ok_when_logged_in_as_same_user() {
     let app = app().await;
     let client = app.client();
-    client
-        .send(Method::POST, "/login?user=alice", &[], "")
-        .await
-        .assert_redirect("/account");
-    let password_sid = client.cookie("sid").unwrap();
+    let password_sid = client.password_login("alice").await;
     assert_eq!(client.get("/account").await.text(), "Hello, alice");
     let link = app.link_for(&client, "/account").await;
     client.get(&link).await.assert_redirect("/account");
@@ -346,11 +342,7 @@ async fn consume_ok_when_logged_in_as_same_user() {
 async fn consume_ok_when_logged_in_as_another_user() {
     let app = app().await;
     let client = app.client();
-    client
-        .send(Method::POST, "/login?user=bob", &[], "")
-        .await
-        .assert_redirect("/account");
-    let bob_sid = client.cookie("sid").unwrap();
+    let bob_sid = client.password_login("bob").await;
     assert_eq!(client.get("/account").await.text(), "Hello, bob");
     let link = app.link_for(&client, "/account").await;
     let reply = client.get(&link).await;
@@ -654,14 +646,7 @@ async fn trusted_proxy_forwarded_for_is_honoured() {
     let app = TestApp::start(behind_proxy()).await;
     let client = app.client();
     let xff = [("x-forwarded-for", "198.51.100.7")];
-    let auth = [
-        ("authorization", "Bearer alice-api-token"),
-        ("content-type", "application/json"),
-        xff[0],
-    ];
-    let reply = client
-        .send(Method::POST, "/api/authlink", &auth, ACCOUNT)
-        .await;
+    let reply = client.create_with("alice-api-token", ACCOUNT, &xff).await;
     assert_eq!(reply.status, StatusCode::CREATED);
     let link = reply.header("location").unwrap().to_owned();
     // Another client behind the same proxy.
@@ -697,13 +682,8 @@ async fn trusted_proxy_with_unparsable_address_fails_closed() {
     let app = TestApp::start(behind_proxy()).await;
     let client = app.client();
     for value in ["unknown", "not-an-ip", "198.51.100.7, garbage", ""] {
-        let headers = [
-            ("authorization", "Bearer alice-api-token"),
-            ("content-type", "application/json"),
-            ("x-forwarded-for", value),
-        ];
         let reply = client
-            .send(Method::POST, "/api/authlink", &headers, ACCOUNT)
+            .create_with("alice-api-token", ACCOUNT, &[("x-forwarded-for", value)])
             .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{value:?}");
         assert!(
@@ -719,13 +699,12 @@ async fn trusted_proxy_with_unparsable_address_fails_closed() {
 async fn untrusted_forwarded_for_is_ignored() {
     let app = app().await;
     let client = app.client();
-    let headers = [
-        ("authorization", "Bearer alice-api-token"),
-        ("content-type", "application/json"),
-        ("x-forwarded-for", "198.51.100.7"),
-    ];
     let reply = client
-        .send(Method::POST, "/api/authlink", &headers, ACCOUNT)
+        .create_with(
+            "alice-api-token",
+            ACCOUNT,
+            &[("x-forwarded-for", "198.51.100.7")],
+        )
         .await;
     let link = reply.header("location").unwrap().to_owned();
     // A different claimed address from the same peer: the claim is ignored.

@@ -23,10 +23,7 @@ async fn link_session(app: &TestApp) -> Client {
 async fn inactive_for_password_sessions() {
     let app = TestApp::start(Options::default()).await;
     let client = app.client();
-    client
-        .send(Method::POST, "/login?user=alice", &[], "")
-        .await
-        .assert_redirect("/account");
+    client.password_login("alice").await;
     for (path, body) in [("/admin", "Admin for alice"), ("/account", "Hello, alice")] {
         let reply = client.get(path).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}");
@@ -97,10 +94,7 @@ async fn guard_ends_with_the_link_session() {
     assert_eq!(client.get("/admin").await.status, StatusCode::FORBIDDEN);
     // The same browser logs in with a password: a session of another kind.
     client.cookies.lock().unwrap().clear();
-    client
-        .send(Method::POST, "/login?user=alice", &[], "")
-        .await
-        .assert_redirect("/account");
+    client.password_login("alice").await;
     assert_eq!(client.get("/admin").await.status, StatusCode::OK);
 }
 

@@ -46,18 +46,8 @@ async fn logs_carry_outcomes_but_no_secrets() {
     .await;
     let client = app.client();
     let forwarded = [("x-forwarded-for", "198.51.100.7")];
-    let headers = [
-        ("authorization", "Bearer alice-api-token"),
-        ("content-type", "application/json"),
-        forwarded[0],
-    ];
     let reply = client
-        .send(
-            Method::POST,
-            "/api/authlink",
-            &headers,
-            r#"{"url": "/account"}"#,
-        )
+        .create_with("alice-api-token", r#"{"url": "/account"}"#, &forwarded)
         .await;
     let link = reply.header("location").unwrap().to_owned();
     let key = link.rsplit('/').next().unwrap().to_owned();
@@ -81,12 +71,7 @@ async fn logs_carry_outcomes_but_no_secrets() {
         .assert_redirect("/?error=used");
     client.get("/admin").await;
     let refused = client
-        .send(
-            Method::POST,
-            "/api/authlink",
-            &headers,
-            r#"{"url": "/admin"}"#,
-        )
+        .create_with("alice-api-token", r#"{"url": "/admin"}"#, &forwarded)
         .await;
     assert_eq!(refused.status, http::StatusCode::BAD_REQUEST);
 

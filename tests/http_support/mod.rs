@@ -424,17 +424,29 @@ impl Client {
     }
 
     pub async fn create(&self, token: &str, body: &str) -> Reply {
+        self.create_with(token, body, &[]).await
+    }
+
+    /// `POST /api/authlink` as the API caller holding `token`, with JSON
+    /// `body` and `extra` headers (an `X-Forwarded-For`, say).
+    pub async fn create_with(&self, token: &str, body: &str, extra: &[(&str, &str)]) -> Reply {
         let auth = format!("Bearer {token}");
-        self.send(
-            Method::POST,
-            "/api/authlink",
-            &[
-                ("authorization", &auth),
-                ("content-type", "application/json"),
-            ],
-            body.to_owned(),
-        )
-        .await
+        let mut headers = vec![
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ];
+        headers.extend_from_slice(extra);
+        self.send(Method::POST, "/api/authlink", &headers, body.to_owned())
+            .await
+    }
+
+    /// Logs in as `user` with a password-style session (the test app's
+    /// `POST /login?user=NAME`); returns the new session id.
+    pub async fn password_login(&self, user: &str) -> String {
+        self.send(Method::POST, &format!("/login?user={user}"), &[], "")
+            .await
+            .assert_redirect("/account");
+        self.cookie("sid").unwrap()
     }
 
     pub async fn get(&self, url: &str) -> Reply {
