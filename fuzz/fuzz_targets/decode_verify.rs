@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use authlink::{Authlink, IpBinding, ManualClock};
 use authlink_fuzz::{
-    GOLDEN, OTHER_SECRET, PURPOSE, SECRET, T0, clock_at, engine_with, policy, sign,
+    GOLDEN, PURPOSE, SECRET, T0, UNUSED_SECRET, clock_at, engine_with, policy, sign,
 };
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
@@ -39,7 +39,8 @@ static ENGINES: LazyLock<Engines> = LazyLock::new(|| {
     Engines {
         golden: engine_with(SECRET, PURPOSE, policy(IpBinding::Off), &clock),
         golden_bound: engine_with(SECRET, PURPOSE, policy(IpBinding::Exact), &clock),
-        foreign: engine_with(OTHER_SECRET, PURPOSE, policy(IpBinding::Off), &clock),
+        // Not OTHER_SECRET: the foreign seed was issued under it, and does verify there.
+        foreign: engine_with(UNUSED_SECRET, PURPOSE, policy(IpBinding::Off), &clock),
         other_purpose: engine_with(SECRET, "another purpose", policy(IpBinding::Off), &clock),
         clock,
     }

@@ -14,8 +14,10 @@ use time::OffsetDateTime;
 
 /// The key the golden tokens (seeds/decode_verify) were issued under.
 pub const SECRET: [u8; 32] = [0x42; 32];
-/// A key no golden token was made with.
+/// A key no golden token was made with; the one foreign seed was.
 pub const OTHER_SECRET: [u8; 32] = [0x24; 32];
+/// A key no token at all, golden or seed, was made with.
+pub const UNUSED_SECRET: [u8; 32] = [0x99; 32];
 pub const PURPOSE: &str = "authlink fuzz golden";
 pub const KEY_ID: u16 = 7;
 /// 2026-11-01T00:00:00Z: when the golden tokens were issued.
