@@ -44,7 +44,7 @@ impl Authlink {
             .ok_or(ConfigError::UrlTemplate)?;
         Ok(Self {
             url_key_at,
-            keys: keys.derive(purpose),
+            keys: keys.derive(purpose, policy.ip_binding),
             origins: AllowedOrigins::new(&policy.allowed_origins)?,
             ring: keys,
             policy,

@@ -3,8 +3,9 @@
 
 use std::net::IpAddr;
 
-use aes::Aes128;
-use cmac::{Cmac, KeyInit, Mac as _};
+use aes::cipher::{BlockCipherEncrypt as _, KeyInit as _};
+use aes::{Aes128Enc, Block};
+use zeroize::Zeroizing;
 
 use crate::error::ConfigError;
 
@@ -51,56 +52,77 @@ impl IpBinding {
         }
     }
 
-    /// The keyed hash of the (masked) address, or `None` when unbound.
-    pub(crate) fn client_hash(self, key: &ClientKey, ip: IpAddr) -> Option<[u8; CLIENT_HASH_LEN]> {
-        let (v4_bits, v6_bits) = match self {
-            Self::Exact => (32, 128),
-            Self::Prefix { v4, v6 } => (v4.min(32), v6.min(128)),
-            Self::Off => return None,
-        };
-        // Family, prefix length, masked address: one reading only. An IPv4
-        // input fits one AES block.
-        let mut input = [0u8; 18];
-        let len = match ip.to_canonical() {
-            IpAddr::V4(v4) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(v4_bits)).unwrap_or(0);
-                input[..2].copy_from_slice(&[4, v4_bits]);
-                input[2..6].copy_from_slice(&(u32::from(v4) & mask).to_be_bytes());
-                6
-            }
-            IpAddr::V6(v6) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(v6_bits)).unwrap_or(0);
-                input[..2].copy_from_slice(&[6, v6_bits]);
-                input[2..].copy_from_slice(&(u128::from(v6) & mask).to_be_bytes());
-                18
-            }
-        };
-        let mut out = [0u8; CLIENT_HASH_LEN];
-        out.copy_from_slice(&key.cmac(&input[..len])[..CLIENT_HASH_LEN]);
-        Some(out)
+    /// The prefix lengths kept, IPv4 then IPv6, or `None` when unbound.
+    fn kept_bits(self) -> Option<(u8, u8)> {
+        match self {
+            Self::Exact => Some((32, 128)),
+            Self::Prefix { v4, v6 } => Some((v4.min(32), v6.min(128))),
+            Self::Off => None,
+        }
     }
 }
 
-/// The client-address key: an AES-CMAC state keyed once.
+/// The client-address keys of one binding mode: AES-128 keyed once per
+/// address family, each key derived for that family and prefix length.
 ///
-/// The client hash is AES-CMAC (NIST SP 800-38B, RFC 4493), a standard PRF,
-/// truncated to 64 bits, from RustCrypto's `cmac` and `aes`. For these one-
-/// or two-block inputs it costs a few AES block encryptions where
-/// HMAC-SHA256 costs two SHA-256 compressions; the AES key schedule is
-/// expanded once, here, and each hash works on a copy of the keyed state.
+/// The client hash is AES-128 of one block, the masked address, truncated
+/// to 64 bits. The input has a fixed length of one block, and a block
+/// cipher is a pseudorandom function on a single block (PRP/PRF
+/// switching), so no mode around it is needed: CMAC would add only the XOR
+/// of a subkey, and its `cmac` implementation derives that subkey with a
+/// second AES call on every hash. Family and prefix length are in the key,
+/// not the block, so a masked address reads one way only. The key schedules
+/// are expanded here, once; hashing borrows them.
 #[derive(Clone)]
-pub(crate) struct ClientKey(Cmac<Aes128>);
+pub(crate) struct ClientKey {
+    v4: Aes128Enc,
+    v6: Aes128Enc,
+    v4_mask: u32,
+    v6_mask: u128,
+}
 
 impl ClientKey {
-    pub(crate) fn new(key: &[u8; 16]) -> Self {
-        Self(<Cmac<Aes128> as KeyInit>::new(key.into()))
+    /// The keys for `binding`, each 16 bytes from `derive(label)`; `None`
+    /// when the binding is off.
+    pub(crate) fn new(
+        binding: IpBinding,
+        mut derive: impl FnMut(&[u8]) -> Zeroizing<[u8; 16]>,
+    ) -> Option<Self> {
+        let (v4_bits, v6_bits) = binding.kept_bits()?;
+        let mut key = |family: u8, bits: u8| {
+            // Its own label, NUL-terminated, then the two fixed-size bytes
+            // these keys differ by: they never key anything else.
+            let mut label = [0; 9];
+            label[..7].copy_from_slice(b"client\0");
+            label[7..].copy_from_slice(&[family, bits]);
+            let key = derive(&label);
+            Aes128Enc::new(&(*key).into())
+        };
+        Some(Self {
+            v4: key(4, v4_bits),
+            v6: key(6, v6_bits),
+            v4_mask: u32::MAX.checked_shl(32 - u32::from(v4_bits)).unwrap_or(0),
+            v6_mask: u128::MAX.checked_shl(128 - u32::from(v6_bits)).unwrap_or(0),
+        })
     }
 
-    /// AES-CMAC of `msg`.
-    fn cmac(&self, msg: &[u8]) -> [u8; 16] {
-        let mut mac = self.0.clone();
-        mac.update(msg);
-        mac.finalize().into_bytes().into()
+    /// The keyed hash of `ip`'s kept prefix.
+    pub(crate) fn hash(&self, ip: IpAddr) -> [u8; CLIENT_HASH_LEN] {
+        let mut block = Block::default();
+        let key = match ip.to_canonical() {
+            IpAddr::V4(v4) => {
+                block[..4].copy_from_slice(&(u32::from(v4) & self.v4_mask).to_be_bytes());
+                &self.v4
+            }
+            IpAddr::V6(v6) => {
+                block.copy_from_slice(&(u128::from(v6) & self.v6_mask).to_be_bytes());
+                &self.v6
+            }
+        };
+        key.encrypt_block(&mut block);
+        let mut out = [0u8; CLIENT_HASH_LEN];
+        out.copy_from_slice(&block[..CLIENT_HASH_LEN]);
+        out
     }
 }
 
@@ -108,65 +130,66 @@ impl ClientKey {
 mod tests {
     use super::*;
 
-    fn hex(text: &str) -> Vec<u8> {
-        let text: String = text.split_whitespace().collect();
-        (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-            .collect()
+    /// A key per label, as HKDF would give: distinct labels, distinct keys.
+    fn by_label(label: &[u8]) -> Zeroizing<[u8; 16]> {
+        let mut key = [0u8; 16];
+        for (i, byte) in label.iter().enumerate() {
+            key[i % 16] ^= byte.rotate_left(u32::try_from(i).unwrap());
+        }
+        Zeroizing::new(key)
     }
-
-    fn key(text: &str) -> [u8; 16] {
-        hex(text).try_into().unwrap()
-    }
-
-    const RFC_KEY: &str = "2b7e1516 28aed2a6 abf71588 09cf4f3c";
-    const RFC_MSG: &str = "6bc1bee2 2e409f96 e93d7e11 7393172a ae2d8a57 1e03ac9c 9eb76fac 45af8e51
-                           30c81c46 a35ce411 e5fbc119 1a0a52ef f69f2445 df4f9b17 ad2b417b e66c3710";
 
     #[test]
-    fn matches_rfc_4493() {
-        let key = ClientKey::new(&key(RFC_KEY));
-        let msg = hex(RFC_MSG);
-        for (len, tag) in [
-            (0, "bb1d6929 e9593728 7fa37d12 9b756746"),
-            (16, "070a16b4 6b4d4144 f79bdd9d d04a287c"),
-            (40, "dfa66747 de9ae630 30ca3261 1497c827"),
-            (64, "51f0bebf 7e3b9d92 fc497417 79363cfe"),
-        ] {
-            assert_eq!(key.cmac(&msg[..len]).to_vec(), hex(tag), "length {len}");
-        }
+    fn hash_is_aes_128_of_the_masked_address_fips_197() {
+        // FIPS-197 appendix C.1: key 00..0f, plaintext 00112233..ff.
+        let key = ClientKey::new(IpBinding::Exact, |_| {
+            Zeroizing::new(std::array::from_fn(|i| u8::try_from(i).unwrap()))
+        })
+        .unwrap();
+        let plaintext = "11:2233:4455:6677:8899:aabb:ccdd:eeff".parse().unwrap();
+        assert_eq!(
+            key.hash(plaintext),
+            [0x69, 0xc4, 0xe0, 0xd8, 0x6a, 0x7b, 0x04, 0x30]
+        );
+    }
+
+    #[test]
+    fn each_family_and_prefix_length_has_its_own_key_label() {
+        let mut labels = Vec::new();
+        let _ = ClientKey::new(IpBinding::Prefix { v4: 24, v6: 56 }, |label| {
+            labels.push(label.to_vec());
+            by_label(label)
+        });
+        assert_eq!(
+            labels,
+            [b"client\0\x04\x18".to_vec(), b"client\0\x06\x38".to_vec()]
+        );
+        assert!(ClientKey::new(IpBinding::Off, by_label).is_none());
     }
 
     #[test]
     fn hash_depends_on_mode_and_masked_address_only() {
-        let key = ClientKey::new(&[7; 16]);
-        let hash = |binding: IpBinding, ip: &str| binding.client_hash(&key, ip.parse().unwrap());
-        let prefix = IpBinding::prefix();
-        assert_eq!(hash(IpBinding::Off, "192.0.2.1"), None);
-        assert_eq!(hash(prefix, "192.0.2.1"), hash(prefix, "192.0.2.200"));
-        assert_ne!(hash(prefix, "192.0.2.1"), hash(prefix, "192.0.3.1"));
-        assert_ne!(
-            hash(IpBinding::Exact, "192.0.2.1"),
-            hash(IpBinding::Exact, "192.0.2.2")
-        );
-        // The prefix length is part of the input.
-        assert_ne!(
-            hash(IpBinding::Exact, "192.0.2.0"),
-            hash(prefix, "192.0.2.0")
-        );
+        let exact = ClientKey::new(IpBinding::Exact, by_label).unwrap();
+        let prefix = ClientKey::new(IpBinding::prefix(), by_label).unwrap();
+        let hash = |key: &ClientKey, ip: &str| key.hash(ip.parse().unwrap());
+        assert_eq!(hash(&prefix, "192.0.2.1"), hash(&prefix, "192.0.2.200"));
+        assert_ne!(hash(&prefix, "192.0.2.1"), hash(&prefix, "192.0.3.1"));
+        assert_ne!(hash(&exact, "192.0.2.1"), hash(&exact, "192.0.2.2"));
+        // The prefix length is part of the key.
+        assert_ne!(hash(&exact, "192.0.2.0"), hash(&prefix, "192.0.2.0"));
+        // So is the family: 0.0.0.0 and :: fill the same block.
+        assert_ne!(hash(&exact, "0.0.0.0"), hash(&exact, "::"));
         // IPv4-mapped IPv6 is the IPv4 address.
+        assert_eq!(hash(&exact, "::ffff:192.0.2.1"), hash(&exact, "192.0.2.1"));
         assert_eq!(
-            hash(IpBinding::Exact, "::ffff:192.0.2.1"),
-            hash(IpBinding::Exact, "192.0.2.1")
-        );
-        assert_eq!(
-            hash(prefix, "2001:db8:1:2::1"),
-            hash(prefix, "2001:db8:1:2:ffff::9")
+            hash(&prefix, "2001:db8:1:2::1"),
+            hash(&prefix, "2001:db8:1:2:ffff::9")
         );
         assert_ne!(
-            hash(prefix, "2001:db8:1:2::1"),
-            hash(prefix, "2001:db8:1:3::1")
+            hash(&prefix, "2001:db8:1:2::1"),
+            hash(&prefix, "2001:db8:1:3::1")
         );
+        let zero = ClientKey::new(IpBinding::Prefix { v4: 0, v6: 0 }, by_label).unwrap();
+        assert_eq!(hash(&zero, "192.0.2.1"), hash(&zero, "198.51.100.7"));
     }
 }

@@ -68,6 +68,7 @@ impl<'a, U: DeserializeOwned> Claims<'a, U> {
         Self::read(bytes).ok_or(VerifyErrorKind::Malformed)
     }
 
+    #[inline]
     fn read(bytes: &'a [u8]) -> Option<Self> {
         let mut input = Reader(bytes);
         let link_id = input.array()?;

@@ -1,9 +1,11 @@
 //! The wire format, and nothing else: version, key id, claims bytes, tag,
 //! in canonical base64url. No clock, no policy, no I/O. See DESIGN.md.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::mem::MaybeUninit;
+
+use base64_simd::{Out, URL_SAFE_NO_PAD};
 use hmac::Mac as _;
+use subtle::ConstantTimeEq as _;
 
 use crate::error::{IssueError, VerifyErrorKind};
 use crate::key::KeyId;
@@ -41,12 +43,14 @@ pub(crate) fn mac_state(keyed: HmacSha256) -> HmacSha256 {
 const MIN_TOKEN_BYTES: usize = HEADER_LEN + 1 + TAG_LEN;
 
 /// Room for a token's bytes, on the verifier's stack: verification never
-/// touches the heap, and the bytes are never moved.
-pub(crate) struct TokenBuf([u8; MAX_TOKEN_BYTES]);
+/// touches the heap, and the bytes are never moved. Left uninitialised:
+/// zeroing room for the longest token would cost more than decoding a
+/// typical one, and the decoder hands back only the bytes it wrote.
+pub(crate) struct TokenBuf([MaybeUninit<u8>; MAX_TOKEN_BYTES]);
 
 impl TokenBuf {
     pub(crate) fn new() -> Self {
-        Self([0; MAX_TOKEN_BYTES])
+        Self([const { MaybeUninit::uninit() }; MAX_TOKEN_BYTES])
     }
 }
 
@@ -64,10 +68,9 @@ impl<'b> UnverifiedToken<'b> {
         }
         // The engine refuses padding, `+`, `/`, whitespace and non-zero
         // trailing bits, so each token has exactly one spelling.
-        let len = URL_SAFE_NO_PAD
-            .decode_slice(text, &mut buf.0)
+        let bytes: &[u8] = URL_SAFE_NO_PAD
+            .decode(text.as_bytes(), Out::from_uninit_slice(&mut buf.0))
             .map_err(|_| VerifyErrorKind::Malformed)?;
-        let bytes = &buf.0[..len];
         if bytes.len() < MIN_TOKEN_BYTES {
             return Err(VerifyErrorKind::Malformed);
         }
@@ -87,9 +90,19 @@ impl<'b> UnverifiedToken<'b> {
         let (body, tag) = self.bytes.split_at(self.bytes.len() - TAG_LEN);
         let mut mac = key.clone();
         mac.update(body);
-        mac.verify_truncated_left(tag)
-            .map_err(|_| VerifyErrorKind::BadSignature)?;
-        Ok(&body[HEADER_LEN..])
+        let computed = mac.finalize().into_bytes();
+        // One 128-bit word compared in constant time: `subtle` compares a
+        // slice a byte at a time, each behind its own optimisation barrier.
+        let word = |bytes: &[u8]| {
+            let mut word = [0u8; TAG_LEN];
+            word.copy_from_slice(&bytes[..TAG_LEN]);
+            u128::from_ne_bytes(word)
+        };
+        if bool::from(word(&computed).ct_eq(&word(tag))) {
+            Ok(&body[HEADER_LEN..])
+        } else {
+            Err(VerifyErrorKind::BadSignature)
+        }
     }
 }
 
@@ -112,11 +125,11 @@ pub(crate) fn encode<R>(
     let tag = mac.finalize().into_bytes();
     buf[body_len..body_len + TAG_LEN].copy_from_slice(&tag[..TAG_LEN]);
     // MAX_TOKEN_LEN characters hold the base64 of MAX_TOKEN_BYTES bytes.
-    let mut text = [0u8; MAX_TOKEN_LEN];
-    let text_len = URL_SAFE_NO_PAD
-        .encode_slice(&buf[..body_len + TAG_LEN], &mut text)
-        .map_err(|_| IssueError::TooLong)?;
-    let text = std::str::from_utf8(&text[..text_len]).map_err(|_| IssueError::TooLong)?;
+    let mut text = [const { MaybeUninit::uninit() }; MAX_TOKEN_LEN];
+    let text = URL_SAFE_NO_PAD.encode_as_str(
+        &buf[..body_len + TAG_LEN],
+        Out::from_uninit_slice(&mut text),
+    );
     Ok(finish(text))
 }
 
@@ -127,11 +140,20 @@ mod tests {
     #[test]
     fn max_token_bytes_holds_any_accepted_text() {
         let longest = "A".repeat(MAX_TOKEN_LEN);
-        let mut buf = [0u8; MAX_TOKEN_BYTES];
+        let mut buf = TokenBuf::new();
+        let token = UnverifiedToken::decode(&longest, &mut buf);
+        // Decoded in full: all zero bytes, so the version check refuses it.
+        assert!(matches!(token, Err(VerifyErrorKind::UnsupportedVersion)));
         assert_eq!(
-            URL_SAFE_NO_PAD.decode_slice(&longest, &mut buf),
-            Ok(MAX_TOKEN_BYTES)
+            URL_SAFE_NO_PAD
+                .decode_to_vec(&longest)
+                .ok()
+                .map(|b| b.len()),
+            Some(MAX_TOKEN_BYTES)
         );
-        assert_eq!(URL_SAFE_NO_PAD.encode(buf).len(), MAX_TOKEN_LEN);
+        assert_eq!(
+            URL_SAFE_NO_PAD.encoded_length(MAX_TOKEN_BYTES),
+            MAX_TOKEN_LEN
+        );
     }
 }

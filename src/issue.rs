@@ -117,7 +117,7 @@ impl Authlink {
             issued_at,
             user,
             target: target.full,
-            client: self.policy.ip_binding.client_hash(&key.client, client_ip),
+            client: key.client.as_ref().map(|client| client.hash(client_ip)),
             stamp: stamp.map(|stamp| stamp_hash(&key.stamp, stamp)),
         };
         let (before, after) = self.url_template();

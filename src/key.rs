@@ -2,8 +2,7 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use base64_simd::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use rand::TryRng as _;
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
@@ -73,7 +72,7 @@ impl SecretKey {
             (false, true) => STANDARD,
             (false, false) => STANDARD_NO_PAD,
         };
-        let bytes = Zeroizing::new(engine.decode(text).map_err(|_| KeyError::Base64)?);
+        let bytes = Zeroizing::new(engine.decode_to_vec(text).map_err(|_| KeyError::Base64)?);
         Self::try_from(bytes.as_slice())
     }
 
@@ -81,7 +80,7 @@ impl SecretKey {
     /// reads. This reveals the secret: write it only where secrets belong.
     #[must_use]
     pub fn to_base64(&self) -> String {
-        STANDARD.encode(self.0.as_slice())
+        STANDARD.encode_to_string(self.0.as_slice())
     }
 
     pub(crate) fn expose(&self) -> &[u8] {

@@ -7,7 +7,7 @@ use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit as _};
 use sha2::Sha256;
 
-use crate::binding::ClientKey;
+use crate::binding::{ClientKey, IpBinding};
 use crate::codec;
 use crate::error::ConfigError;
 use crate::key::{KeyId, SecretKey};
@@ -68,12 +68,14 @@ impl KeyRing {
         self.keys.iter().map(|(id, _)| *id)
     }
 
-    pub(crate) fn derive(&self, purpose: &str) -> DerivedKeys {
+    /// Every key of the ring derived for `purpose`, and for `binding`'s
+    /// client hash.
+    pub(crate) fn derive(&self, purpose: &str, binding: IpBinding) -> DerivedKeys {
         DerivedKeys {
             keys: self
                 .keys
                 .iter()
-                .map(|(id, secret)| DerivedKey::new(*id, secret, purpose))
+                .map(|(id, secret)| DerivedKey::new(*id, secret, purpose, binding))
                 .collect(),
         }
     }
@@ -106,14 +108,15 @@ pub(crate) struct DerivedKey {
     /// Signs and checks the token; the MAC domain is already absorbed
     /// ([`codec::mac_state`]).
     pub(crate) mac: HmacSha256,
-    /// Hashes the client address.
-    pub(crate) client: ClientKey,
+    /// Hashes the client address under the policy's binding; `None` when
+    /// binding is off.
+    pub(crate) client: Option<ClientKey>,
     /// Hashes the user stamp.
     pub(crate) stamp: HmacSha256,
 }
 
 impl DerivedKey {
-    fn new(id: KeyId, secret: &SecretKey, purpose: &str) -> Self {
+    fn new(id: KeyId, secret: &SecretKey, purpose: &str, binding: IpBinding) -> Self {
         let hkdf = Hkdf::<Sha256>::new(Some(KDF_SALT), secret.expose());
         let expand = |label: &[u8], okm: &mut [u8]| {
             // Length-prefixed so no (label, purpose) pair can spell another.
@@ -131,13 +134,14 @@ impl DerivedKey {
             let key: &hmac::digest::Key<HmacSha256> = (&*okm).into();
             HmacSha256::new(key)
         };
-        let mut client = zeroize::Zeroizing::new([0u8; 16]);
-        // Its own label: these bytes never key another algorithm.
-        expand(b"client-cmac\0", client.as_mut_slice());
         Self {
             id,
             mac: codec::mac_state(derive(b"mac\0")),
-            client: ClientKey::new(&client),
+            client: ClientKey::new(binding, |label| {
+                let mut key = zeroize::Zeroizing::new([0u8; 16]);
+                expand(label, key.as_mut_slice());
+                key
+            }),
             stamp: derive(b"stamp\0"),
         }
     }

@@ -6,8 +6,7 @@ use std::future::{Future, ready};
 use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64_simd::STANDARD;
 use http::header::{ALLOW, CONTENT_SECURITY_POLICY};
 use http::{HeaderValue, Method, Request, Response, StatusCode, request};
 use sha2::{Digest as _, Sha256};
@@ -248,7 +247,7 @@ impl<A: Adapter, C: ReplayCache + 'static> ConsumeService<A, C> {
 const SUBMIT_SCRIPT: &str = "document.forms[0].submit();";
 
 static CONFIRM_CSP: LazyLock<String> = LazyLock::new(|| {
-    let hash = STANDARD.encode(Sha256::digest(SUBMIT_SCRIPT.as_bytes()));
+    let hash = STANDARD.encode_to_string(Sha256::digest(SUBMIT_SCRIPT.as_bytes()));
     format!(
         "default-src 'none'; script-src 'sha256-{hash}'; base-uri 'none'; frame-ancestors 'none'"
     )

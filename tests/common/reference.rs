@@ -33,29 +33,31 @@ fn mac8(key: HmacSha256, parts: &[&[u8]]) -> [u8; 8] {
 
 /// HKDF-expanded bytes for `label` (as `derive`, any length).
 fn expand(secret: &[u8], purpose: &str, label: &str, okm: &mut [u8]) {
+    let mut label = label.as_bytes().to_vec();
+    label.push(0);
+    expand_info(secret, purpose, &label, okm);
+}
+
+/// HKDF-expanded bytes for a label that carries its own terminator.
+fn expand_info(secret: &[u8], purpose: &str, label: &[u8], okm: &mut [u8]) {
     let hkdf = Hkdf::<Sha256>::new(Some(b"authlink/v1/kdf"), secret);
-    let mut info = Vec::new();
-    info.extend_from_slice(label.as_bytes());
-    info.push(0);
+    let mut info = label.to_vec();
     info.extend_from_slice(&(purpose.len() as u64).to_be_bytes());
     info.extend_from_slice(purpose.as_bytes());
     hkdf.expand(&info, okm).unwrap();
 }
 
-/// AES-128-CMAC(16-byte key "client-cmac", family || bits || masked address)[..8].
+/// AES-128(16-byte key "client" || family || bits, masked address in one zero-padded block)[..8].
 pub fn client_hash(secret: &[u8], purpose: &str, ip: IpAddr, bits: u8) -> [u8; 8] {
-    let mut key = [0u8; 16];
-    expand(secret, purpose, "client-cmac", &mut key);
-    let mut mac = <cmac::Cmac<aes::Aes128> as cmac::KeyInit>::new(&key.into());
-    match ip.to_canonical() {
+    use aes::cipher::{BlockCipherEncrypt, KeyInit};
+    let (family, address) = match ip.to_canonical() {
         IpAddr::V4(v4) => {
             let mask = if bits == 0 {
                 0
             } else {
                 u32::MAX << (32 - u32::from(bits))
             };
-            cmac::Mac::update(&mut mac, &[4, bits]);
-            cmac::Mac::update(&mut mac, &(u32::from(v4) & mask).to_be_bytes());
+            (4, (u32::from(v4) & mask).to_be_bytes().to_vec())
         }
         IpAddr::V6(v6) => {
             let mask = if bits == 0 {
@@ -63,13 +65,18 @@ pub fn client_hash(secret: &[u8], purpose: &str, ip: IpAddr, bits: u8) -> [u8; 8
             } else {
                 u128::MAX << (128 - u32::from(bits))
             };
-            cmac::Mac::update(&mut mac, &[6, bits]);
-            cmac::Mac::update(&mut mac, &(u128::from(v6) & mask).to_be_bytes());
+            (6, (u128::from(v6) & mask).to_be_bytes().to_vec())
         }
-    }
-    cmac::Mac::finalize(mac).into_bytes()[..8]
-        .try_into()
-        .unwrap()
+    };
+    let mut label = b"client\0".to_vec();
+    label.extend_from_slice(&[family, bits]);
+    let mut key = [0u8; 16];
+    expand_info(secret, purpose, &label, &mut key);
+    let mut block = [0u8; 16];
+    block[..address.len()].copy_from_slice(&address);
+    let mut block = aes::Block::from(block);
+    aes::Aes128::new(&key.into()).encrypt_block(&mut block);
+    block[..8].try_into().unwrap()
 }
 
 pub fn stamp_hash(secret: &[u8], purpose: &str, stamp: &[u8]) -> [u8; 8] {
