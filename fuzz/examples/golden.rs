@@ -1,5 +1,9 @@
-//! Writes the golden tokens: fuzz/golden.txt (what decode_verify accepts as
-//! genuine) and one seed file per token in fuzz/seeds/decode_verify.
+//! Adds golden tokens to fuzz/golden.txt (what decode_verify accepts as
+//! genuine) and writes one seed file per token in fuzz/seeds/decode_verify.
+//!
+//! Each run draws new link ids, so it adds tokens and keeps the ones already
+//! listed: those still verify under the golden key, and a corpus grown from
+//! them would otherwise hold genuine tokens the target no longer knows.
 //!
 //! `cargo run --manifest-path fuzz/Cargo.toml --example golden`
 
@@ -51,6 +55,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let other = engine_with(OTHER_SECRET, PURPOSE, policy(IpBinding::Exact), &clock);
     let foreign = other.issue(&42u64, "/account", ip("203.0.113.7")?)?.key;
 
+    let listed = fs::read_to_string(dir.join("golden.txt")).unwrap_or_default();
+    let mut all: Vec<String> = listed.lines().map(str::to_owned).collect();
+    all.extend(tokens);
+    let tokens = all;
     fs::write(dir.join("golden.txt"), tokens.join("\n") + "\n")?;
     let seeds = dir.join("seeds/decode_verify");
     fs::create_dir_all(&seeds)?;
