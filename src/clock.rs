@@ -31,7 +31,7 @@ pub trait Clock: Send + Sync + 'static {
 /// without reading a hardware counter, at a fifth of the cost of
 /// `CLOCK_REALTIME` on a virtual machine. Links carry whole seconds and
 /// expiry allows seconds of leeway, so a tick is far below what can be
-/// observed. Elsewhere it reads [`SystemTime`].
+/// observed. Elsewhere it reads [`SystemTime`](std::time::SystemTime).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
