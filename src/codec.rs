@@ -5,8 +5,8 @@ use std::mem::MaybeUninit;
 
 use base64_simd::{Out, URL_SAFE_NO_PAD};
 use hmac::Mac as _;
-use subtle::ConstantTimeEq as _;
 
+use crate::ct;
 use crate::error::{IssueError, VerifyErrorKind};
 use crate::key::KeyId;
 use crate::keyring::HmacSha256;
@@ -91,14 +91,10 @@ impl<'b> UnverifiedToken<'b> {
         let mut mac = key.clone();
         mac.update(body);
         let computed = mac.finalize().into_bytes();
-        // One 128-bit word compared in constant time: `subtle` compares a
-        // slice a byte at a time, each behind its own optimisation barrier.
-        let word = |bytes: &[u8]| {
-            let mut word = [0u8; TAG_LEN];
-            word.copy_from_slice(&bytes[..TAG_LEN]);
-            u128::from_ne_bytes(word)
-        };
-        if bool::from(word(&computed).ct_eq(&word(tag))) {
+        let mut expected = [0u8; TAG_LEN];
+        expected.copy_from_slice(&computed[..TAG_LEN]);
+        let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| VerifyErrorKind::Malformed)?;
+        if ct::bytes_eq(&expected, tag) {
             Ok(&body[HEADER_LEN..])
         } else {
             Err(VerifyErrorKind::BadSignature)

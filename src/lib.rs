@@ -7,6 +7,7 @@ mod binding;
 mod claims;
 pub mod clock;
 mod codec;
+mod ct;
 mod error;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]

@@ -4,9 +4,9 @@
 //! keyed hash of it.
 
 use hmac::Mac as _;
-use subtle::ConstantTimeEq as _;
 
 use crate::claims::STAMP_HASH_LEN;
+use crate::ct;
 use crate::keyring::HmacSha256;
 
 pub(crate) fn stamp_hash(key: &HmacSha256, stamp: &[u8]) -> [u8; STAMP_HASH_LEN] {
@@ -27,7 +27,7 @@ pub(crate) fn stamp_matches(
 ) -> bool {
     match (bound, current) {
         (None, None) => true,
-        (Some(bound), Some(current)) => bound.ct_eq(&stamp_hash(key, current)).into(),
+        (Some(bound), Some(current)) => ct::bytes_eq(&bound, &stamp_hash(key, current)),
         _ => false,
     }
 }

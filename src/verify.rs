@@ -5,13 +5,13 @@ use std::fmt;
 use std::net::IpAddr;
 
 use serde::de::DeserializeOwned;
-use subtle::ConstantTimeEq as _;
 use time::{Duration, OffsetDateTime};
 
 use crate::authlink::Authlink;
 use crate::claims::{Claims, LINK_ID_LEN, STAMP_HASH_LEN};
 use crate::clock::unix_seconds;
 use crate::codec::{TokenBuf, UnverifiedToken};
+use crate::ct;
 use crate::error::{VerifyError, VerifyErrorKind};
 use crate::key::KeyId;
 use crate::keyring::DerivedKey;
@@ -175,11 +175,7 @@ impl Authlink {
         let now = self.clock.unix_nanos();
         let issued_at = self.check_time(issued_at, now)?;
         if let Some(expected) = expected_client {
-            // One word compared in constant time, not eight bytes.
-            let word = u64::from_ne_bytes;
-            let matches =
-                client.is_some_and(|bound| bool::from(word(bound).ct_eq(&word(expected))));
-            if !matches {
+            if !client.is_some_and(|bound| ct::bytes_eq(&bound, &expected)) {
                 return Err(VerifyErrorKind::ClientMismatch.into());
             }
         }
