@@ -14,27 +14,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use authlink::http::{
-    Adapter, AdapterError, BrowserSession, ConsumeService, CreateService, FailureReason,
-    MemorySessions, SessionCookie, SessionGuardLayer, bearer_token,
+    Adapter, AdapterError, BrowserSession, ConsumeService, CookieSessions, CreateService,
+    FailureReason, SessionCookie, SessionGuardLayer, bearer_token,
 };
 use authlink::{Authlink, KeyId, KeyRing, MemoryReplayCache, Policy, SecretKey, Whitelist};
 use axum::Router;
 use axum::extract::{RawQuery, State};
-use axum::http::header::SET_COOKIE;
 use axum::http::{StatusCode, request, response};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 
 /// Bearer tokens for the API, cookie sessions in memory.
 struct App {
-    sessions: MemorySessions<String>,
-    cookie: SessionCookie,
-}
-
-impl App {
-    fn current(&self, request: &request::Parts) -> Option<BrowserSession<String>> {
-        self.sessions.get(self.cookie.read(&request.headers)?)
-    }
+    sessions: CookieSessions<String>,
 }
 
 impl Adapter for App {
@@ -51,7 +43,7 @@ impl Adapter for App {
         &self,
         request: &request::Parts,
     ) -> impl Future<Output = Option<BrowserSession<String>>> + Send {
-        ready(self.current(request))
+        ready(self.sessions.current(request))
     }
 
     fn login(
@@ -60,15 +52,12 @@ impl Adapter for App {
         user: &String,
         response: &mut response::Parts,
     ) -> impl Future<Output = Result<(), AdapterError>> + Send {
-        let result = self
-            .sessions
-            .create(BrowserSession::via_link(user.clone()))
-            .map(|id| {
-                let cookie = self.cookie.set(&id, request);
-                response.headers.append(SET_COOKIE, cookie);
-            })
-            .map_err(AdapterError::new);
-        ready(result)
+        let session = BrowserSession::via_link(user.clone());
+        ready(
+            self.sessions
+                .start(request, session, response)
+                .map_err(AdapterError::new),
+        )
     }
 
     fn logout(
@@ -76,12 +65,7 @@ impl Adapter for App {
         request: &request::Parts,
         response: &mut response::Parts,
     ) -> impl Future<Output = Result<(), AdapterError>> + Send {
-        if let Some(id) = self.cookie.read(&request.headers) {
-            self.sessions.remove(id);
-        }
-        response
-            .headers
-            .append(SET_COOKIE, self.cookie.clear(request));
+        self.sessions.end(request, response);
         ready(Ok(()))
     }
 }
@@ -96,8 +80,7 @@ pub(crate) fn router(secret: SecretKey) -> Result<Router, Box<dyn std::error::Er
         policy,
     )?);
     let app = Arc::new(App {
-        sessions: MemorySessions::new(),
-        cookie: SessionCookie::new("session")?,
+        sessions: CookieSessions::new(SessionCookie::new("session")?),
     });
     let cache = Arc::new(MemoryReplayCache::new());
 
@@ -135,14 +118,14 @@ async fn home(RawQuery(query): RawQuery) -> String {
 }
 
 async fn account(State(app): State<Arc<App>>, request: request::Parts) -> impl IntoResponse {
-    match app.current(&request) {
+    match app.sessions.current(&request) {
         Some(session) => format!("Hello, {}", session.user).into_response(),
         None => Redirect::to("/").into_response(),
     }
 }
 
 async fn admin(State(app): State<Arc<App>>, request: request::Parts) -> impl IntoResponse {
-    match app.current(&request) {
+    match app.sessions.current(&request) {
         Some(session) => format!("Admin page for {}", session.user).into_response(),
         None => StatusCode::UNAUTHORIZED.into_response(),
     }

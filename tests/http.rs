@@ -335,7 +335,7 @@ async fn consume_ok_when_logged_in_as_same_user() {
     assert_eq!(client.get("/account").await.text(), "Hello, alice");
     assert_ne!(client.cookie("sid").unwrap(), password_sid);
     // The old session is gone on the server, not only in the browser.
-    assert!(app.adapter.sessions.get(&password_sid).is_none());
+    assert!(app.adapter.sessions.store().get(&password_sid).is_none());
 }
 
 #[tokio::test]
@@ -357,7 +357,7 @@ async fn consume_ok_when_logged_in_as_another_user() {
     assert!(!cookies[1].contains("Max-Age=0"), "{cookies:?}");
     assert_eq!(client.get("/account").await.text(), "Hello, alice");
     assert!(
-        app.adapter.sessions.get(&bob_sid).is_none(),
+        app.adapter.sessions.store().get(&bob_sid).is_none(),
         "bob's session still lives"
     );
 }

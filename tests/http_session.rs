@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use authlink::VerifyErrorKind;
 use authlink::http::{
-    BrowserSession, CookieNameError, FailureReason, MemorySessions, SessionCookie, SessionId,
-    SessionStoreFull,
+    BrowserSession, CookieNameError, CookieSessions, FailureReason, MemorySessions, SessionCookie,
+    SessionId, SessionStoreFull,
 };
-use http::{HeaderMap, Request, request};
+use http::header::{COOKIE, SET_COOKIE};
+use http::{HeaderMap, Request, Response, request, response};
 
 fn request(uri: &str, host: Option<&str>) -> request::Parts {
     let mut builder = Request::get(uri);
@@ -139,6 +140,69 @@ fn expired_sessions_are_gone_and_make_room() {
     let b = store.create(BrowserSession::other(2u64)).unwrap();
     assert_eq!(store.len(), 1);
     assert_ne!(a, b);
+}
+
+fn response() -> response::Parts {
+    Response::new(()).into_parts().0
+}
+
+/// The request a browser sends back after `response` set its cookie.
+fn with_cookie_from(response: &response::Parts) -> request::Parts {
+    let set = response.headers[SET_COOKIE].to_str().unwrap();
+    let pair = set.split(';').next().unwrap();
+    Request::get("/")
+        .header("host", "localhost")
+        .header(COOKIE, pair)
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0
+}
+
+#[test]
+fn cookie_sessions_start_read_and_end() {
+    let sessions = CookieSessions::new(SessionCookie::new("sid").unwrap());
+    let first = request("/", Some("localhost"));
+    assert_eq!(sessions.current(&first), None);
+
+    let mut started = response();
+    sessions
+        .start(&first, BrowserSession::via_link("alice"), &mut started)
+        .unwrap();
+    let back = with_cookie_from(&started);
+    assert_eq!(
+        sessions.current(&back),
+        Some(BrowserSession::via_link("alice"))
+    );
+    assert_eq!(sessions.store().len(), 1);
+
+    let mut ended = response();
+    sessions.end(&back, &mut ended);
+    assert!(
+        ended.headers[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(sessions.current(&back), None);
+    assert!(sessions.store().is_empty());
+}
+
+#[test]
+fn a_full_cookie_session_store_sets_no_cookie() {
+    let store = MemorySessions::with_limits(1, Duration::from_secs(60));
+    let sessions = CookieSessions::with_store(store, SessionCookie::new("sid").unwrap());
+    let request = request("/", Some("localhost"));
+    let mut first = response();
+    sessions
+        .start(&request, BrowserSession::via_link("alice"), &mut first)
+        .unwrap();
+    let mut second = response();
+    assert_eq!(
+        sessions.start(&request, BrowserSession::via_link("bob"), &mut second),
+        Err(SessionStoreFull)
+    );
+    assert!(second.headers.is_empty());
 }
 
 #[test]

@@ -8,14 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authlink::http::{
-    Adapter, AdapterError, BrowserSession, ConsumeMode, ConsumeService, CreateService,
-    FailureReason, MemorySessions, PeerAddr, ResponseBody, ReusableLinks, SessionCookie,
+    Adapter, AdapterError, BrowserSession, ConsumeMode, ConsumeService, CookieSessions,
+    CreateService, FailureReason, PeerAddr, ResponseBody, ReusableLinks, SessionCookie,
     SessionGuardLayer, TrustedProxies, bearer_token, html, see_other,
 };
 use authlink::replay::ReplayCache;
 use authlink::{Authlink, KeyId, KeyRing, MemoryReplayCache, Policy, SecretKey, Whitelist};
 use bytes::Bytes;
-use http::header::SET_COOKIE;
 use http::{Method, Request, Response, StatusCode, request, response};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Limited};
@@ -132,43 +131,15 @@ pub(crate) fn authlink(config: &Config, secret: SecretKey, base: &str) -> Result
 
 /// The demo's adapter: bearer tokens for the API, cookie sessions in memory.
 pub(crate) struct Demo {
-    sessions: MemorySessions<String>,
-    cookie: SessionCookie,
+    sessions: CookieSessions<String>,
 }
 
 impl Demo {
     pub(crate) fn new() -> Result<Self, String> {
+        let cookie = SessionCookie::new("demo_session").map_err(|err| err.to_string())?;
         Ok(Self {
-            sessions: MemorySessions::new(),
-            cookie: SessionCookie::new("demo_session").map_err(|err| err.to_string())?,
+            sessions: CookieSessions::new(cookie),
         })
-    }
-
-    fn current(&self, request: &request::Parts) -> Option<BrowserSession<String>> {
-        self.sessions.get(self.cookie.read(&request.headers)?)
-    }
-
-    /// A fresh session for `session.user`, replacing the browser's.
-    fn start(
-        &self,
-        request: &request::Parts,
-        session: BrowserSession<String>,
-        response: &mut response::Parts,
-    ) -> Result<(), AdapterError> {
-        let id = self.sessions.create(session).map_err(AdapterError::new)?;
-        response
-            .headers
-            .append(SET_COOKIE, self.cookie.set(&id, request));
-        Ok(())
-    }
-
-    fn end(&self, request: &request::Parts, response: &mut response::Parts) {
-        if let Some(id) = self.cookie.read(&request.headers) {
-            self.sessions.remove(id);
-        }
-        response
-            .headers
-            .append(SET_COOKIE, self.cookie.clear(request));
     }
 }
 
@@ -188,7 +159,7 @@ impl Adapter for Demo {
         &self,
         request: &request::Parts,
     ) -> impl Future<Output = Option<BrowserSession<String>>> + Send {
-        ready(self.current(request))
+        ready(self.sessions.current(request))
     }
 
     fn login(
@@ -197,7 +168,12 @@ impl Adapter for Demo {
         user: &String,
         response: &mut response::Parts,
     ) -> impl Future<Output = Result<(), AdapterError>> + Send {
-        ready(self.start(request, BrowserSession::via_link(user.clone()), response))
+        let session = BrowserSession::via_link(user.clone());
+        ready(
+            self.sessions
+                .start(request, session, response)
+                .map_err(AdapterError::new),
+        )
     }
 
     fn logout(
@@ -205,7 +181,7 @@ impl Adapter for Demo {
         request: &request::Parts,
         response: &mut response::Parts,
     ) -> impl Future<Output = Result<(), AdapterError>> + Send {
-        self.end(request, response);
+        self.sessions.end(request, response);
         ready(Ok(()))
     }
 }
@@ -375,7 +351,7 @@ async fn pages(
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
     let (parts, body) = request.into_parts();
-    let session = demo.current(&parts);
+    let session = demo.sessions.current(&parts);
     let response = match (&parts.method, parts.uri.path()) {
         (&Method::GET, "/") => home(parts.uri.query()),
         (&Method::GET, "/login") => page(
@@ -465,8 +441,8 @@ fn password_login(demo: &Demo, request: &request::Parts, form: &[u8]) -> Respons
         return page(StatusCode::BAD_REQUEST, "Log in", "<p>Unknown user.</p>");
     };
     let (mut parts, body) = see_other("/account").into_parts();
-    demo.end(request, &mut parts);
-    match demo.start(
+    demo.sessions.end(request, &mut parts);
+    match demo.sessions.start(
         request,
         BrowserSession::other((*user).to_owned()),
         &mut parts,

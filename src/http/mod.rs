@@ -28,29 +28,21 @@
 //! # A complete adapter
 //!
 //! API callers authenticate with a bearer token; browser sessions live in
-//! [`MemorySessions`] behind a cookie.
+//! [`CookieSessions`] (a real app uses its own session store).
 //!
 //! ```
 //! use std::future::{Future, ready};
 //! use std::sync::Arc;
 //!
 //! use authlink::http::{
-//!     Adapter, AdapterError, BrowserSession, ConsumeService, CreateService, MemorySessions,
+//!     Adapter, AdapterError, BrowserSession, ConsumeService, CookieSessions, CreateService,
 //!     SessionCookie, SessionGuardLayer, bearer_token,
 //! };
 //! use authlink::{Authlink, KeyId, KeyRing, MemoryReplayCache, Policy, SecretKey, Whitelist};
-//! use http::header::SET_COOKIE;
 //! use http::{request, response};
 //!
 //! struct App {
-//!     sessions: MemorySessions<String>,
-//!     cookie: SessionCookie,
-//! }
-//!
-//! impl App {
-//!     fn current(&self, request: &request::Parts) -> Option<BrowserSession<String>> {
-//!         self.sessions.get(self.cookie.read(&request.headers)?)
-//!     }
+//!     sessions: CookieSessions<String>,
 //! }
 //!
 //! impl Adapter for App {
@@ -71,7 +63,7 @@
 //!         &self,
 //!         request: &request::Parts,
 //!     ) -> impl Future<Output = Option<BrowserSession<String>>> + Send {
-//!         ready(self.current(request))
+//!         ready(self.sessions.current(request))
 //!     }
 //!
 //!     fn login(
@@ -80,15 +72,9 @@
 //!         user: &String,
 //!         response: &mut response::Parts,
 //!     ) -> impl Future<Output = Result<(), AdapterError>> + Send {
-//!         // `create` draws a fresh id: never the browser's, never the link's.
-//!         let result = self
-//!             .sessions
-//!             .create(BrowserSession::via_link(user.clone()))
-//!             .map(|id| {
-//!                 response.headers.append(SET_COOKIE, self.cookie.set(&id, request));
-//!             })
-//!             .map_err(AdapterError::new);
-//!         ready(result)
+//!         // A fresh session id: never the browser's, never the link's.
+//!         let session = BrowserSession::via_link(user.clone());
+//!         ready(self.sessions.start(request, session, response).map_err(AdapterError::new))
 //!     }
 //!
 //!     fn logout(
@@ -96,10 +82,7 @@
 //!         request: &request::Parts,
 //!         response: &mut response::Parts,
 //!     ) -> impl Future<Output = Result<(), AdapterError>> + Send {
-//!         if let Some(id) = self.cookie.read(&request.headers) {
-//!             self.sessions.remove(id);
-//!         }
-//!         response.headers.append(SET_COOKIE, self.cookie.clear(request));
+//!         self.sessions.end(request, response);
 //!         ready(Ok(()))
 //!     }
 //!
@@ -115,8 +98,7 @@
 //!     policy,
 //! )?);
 //! let app = Arc::new(App {
-//!     sessions: MemorySessions::new(),
-//!     cookie: SessionCookie::new("session")?,
+//!     sessions: CookieSessions::new(SessionCookie::new("session")?),
 //! });
 //!
 //! let create = CreateService::new(authlink.clone(), app.clone());
@@ -155,7 +137,8 @@ pub use response::{
     FailureReason, NOT_WHITELISTED_MESSAGE, ResponseBody, UnknownReason, html, see_other, text,
 };
 pub use session::{
-    BrowserSession, CookieNameError, MemorySessions, SessionCookie, SessionId, SessionStoreFull,
+    BrowserSession, CookieNameError, CookieSessions, MemorySessions, SessionCookie, SessionId,
+    SessionStoreFull,
 };
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64_simd::URL_SAFE_NO_PAD;
+use http::header::SET_COOKIE;
 use http::header::{COOKIE, HOST};
-use http::{HeaderMap, HeaderValue, request};
+use http::{HeaderMap, HeaderValue, request, response};
 use rand::Rng as _;
 use thiserror::Error;
 
@@ -272,5 +273,109 @@ impl<U> Clone for MemorySessions<U> {
 impl<U> fmt::Debug for MemorySessions<U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemorySessions").finish_non_exhaustive()
+    }
+}
+
+/// [`MemorySessions`] behind a [`SessionCookie`]: the session an
+/// [`Adapter`](crate::http::Adapter) reads, starts and ends, for tests, demos
+/// and single-process tools. Clones share the store.
+///
+/// ```
+/// use authlink::http::{BrowserSession, CookieSessions, SessionCookie};
+/// use http::header::{COOKIE, SET_COOKIE};
+///
+/// let sessions = CookieSessions::new(SessionCookie::new("session")?);
+/// let (request, _) = http::Request::new(()).into_parts();
+/// let (mut response, _) = http::Response::new(()).into_parts();
+/// sessions.start(&request, BrowserSession::via_link("alice"), &mut response)?;
+///
+/// // The browser sends the cookie back.
+/// let cookie = response.headers[SET_COOKIE].to_str()?.split(';').next().unwrap_or_default();
+/// let mut next = http::Request::new(());
+/// next.headers_mut().insert(COOKIE, cookie.parse()?);
+/// let (next, _) = next.into_parts();
+/// assert_eq!(sessions.current(&next).map(|s| s.user), Some("alice"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct CookieSessions<U> {
+    store: MemorySessions<U>,
+    cookie: SessionCookie,
+}
+
+impl<U: Clone> CookieSessions<U> {
+    /// An empty [`MemorySessions::new`] store behind `cookie`.
+    #[must_use]
+    pub fn new(cookie: SessionCookie) -> Self {
+        Self::with_store(MemorySessions::new(), cookie)
+    }
+
+    /// `store` behind `cookie`.
+    #[must_use]
+    pub fn with_store(store: MemorySessions<U>, cookie: SessionCookie) -> Self {
+        Self { store, cookie }
+    }
+
+    /// The live session named by the request's cookie.
+    #[must_use]
+    pub fn current(&self, request: &request::Parts) -> Option<BrowserSession<U>> {
+        self.store.get(self.cookie.read(&request.headers)?)
+    }
+
+    /// Stores `session` under a fresh id (never one the browser sent) and
+    /// sets the cookie on `response`.
+    ///
+    /// # Errors
+    /// [`SessionStoreFull`] when the store holds its capacity of live
+    /// sessions; `response` is then left unchanged.
+    pub fn start(
+        &self,
+        request: &request::Parts,
+        session: BrowserSession<U>,
+        response: &mut response::Parts,
+    ) -> Result<(), SessionStoreFull> {
+        let id = self.store.create(session)?;
+        response
+            .headers
+            .append(SET_COOKIE, self.cookie.set(&id, request));
+        Ok(())
+    }
+
+    /// Drops the request's session, if any, and clears the cookie.
+    pub fn end(&self, request: &request::Parts, response: &mut response::Parts) {
+        if let Some(id) = self.cookie.read(&request.headers) {
+            self.store.remove(id);
+        }
+        response
+            .headers
+            .append(SET_COOKIE, self.cookie.clear(request));
+    }
+
+    /// The store, to inspect or share.
+    #[must_use]
+    pub fn store(&self) -> &MemorySessions<U> {
+        &self.store
+    }
+
+    /// The cookie.
+    #[must_use]
+    pub fn cookie(&self) -> &SessionCookie {
+        &self.cookie
+    }
+}
+
+impl<U> Clone for CookieSessions<U> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            cookie: self.cookie.clone(),
+        }
+    }
+}
+
+impl<U> fmt::Debug for CookieSessions<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CookieSessions")
+            .field("cookie", &self.cookie.name())
+            .finish_non_exhaustive()
     }
 }

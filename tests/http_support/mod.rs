@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use authlink::http::{
-    Adapter, AdapterError, BrowserSession, ConsumeMode, ConsumeService, CreateService,
-    MemorySessions, PeerAddr, ResponseBody, SessionCookie, SessionGuardLayer, TrustedProxies,
+    Adapter, AdapterError, BrowserSession, ConsumeMode, ConsumeService, CookieSessions,
+    CreateService, PeerAddr, ResponseBody, SessionCookie, SessionGuardLayer, TrustedProxies,
     bearer_token, html, see_other,
 };
 use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
@@ -63,8 +63,7 @@ pub fn clock() -> ManualClock {
 /// Bearer tokens for `alice` and `bob`, sessions in memory, stamps the test
 /// can change or break.
 pub struct TestAdapter {
-    pub sessions: MemorySessions<String>,
-    pub cookie: SessionCookie,
+    pub sessions: CookieSessions<String>,
     pub stamps: Mutex<HashMap<String, Vec<u8>>>,
     pub stamps_fail: AtomicBool,
 }
@@ -72,27 +71,10 @@ pub struct TestAdapter {
 impl TestAdapter {
     pub fn new() -> Self {
         Self {
-            sessions: MemorySessions::new(),
-            cookie: SessionCookie::new("sid").unwrap(),
+            sessions: CookieSessions::new(SessionCookie::new("sid").unwrap()),
             stamps: Mutex::new(HashMap::new()),
             stamps_fail: AtomicBool::new(false),
         }
-    }
-
-    fn current(&self, request: &request::Parts) -> Option<BrowserSession<String>> {
-        self.sessions.get(self.cookie.read(&request.headers)?)
-    }
-
-    fn start(
-        &self,
-        request: &request::Parts,
-        session: BrowserSession<String>,
-        response: &mut response::Parts,
-    ) {
-        let id = self.sessions.create(session).unwrap();
-        response
-            .headers
-            .append(SET_COOKIE, self.cookie.set(&id, request));
     }
 }
 
@@ -112,7 +94,7 @@ impl Adapter for TestAdapter {
         &self,
         request: &request::Parts,
     ) -> impl Future<Output = Option<BrowserSession<String>>> + Send {
-        ready(self.current(request))
+        ready(self.sessions.current(request))
     }
 
     fn login(
@@ -121,7 +103,8 @@ impl Adapter for TestAdapter {
         user: &String,
         response: &mut response::Parts,
     ) -> impl Future<Output = Result<(), AdapterError>> + Send {
-        self.start(request, BrowserSession::via_link(user.clone()), response);
+        let session = BrowserSession::via_link(user.clone());
+        self.sessions.start(request, session, response).unwrap();
         ready(Ok(()))
     }
 
@@ -130,12 +113,7 @@ impl Adapter for TestAdapter {
         request: &request::Parts,
         response: &mut response::Parts,
     ) -> impl Future<Output = Result<(), AdapterError>> + Send {
-        if let Some(id) = self.cookie.read(&request.headers) {
-            self.sessions.remove(id);
-        }
-        response
-            .headers
-            .append(SET_COOKIE, self.cookie.clear(request));
+        self.sessions.end(request, response);
         ready(Ok(()))
     }
 
@@ -317,7 +295,7 @@ async fn pages(
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
     let (parts, _) = request.into_parts();
-    let session = adapter.current(&parts);
+    let session = adapter.sessions.current(&parts);
     let response = match (&parts.method, parts.uri.path(), session) {
         (&Method::POST, "/login", _) => {
             let user = parts
@@ -327,7 +305,10 @@ async fn pages(
                 .unwrap()
                 .to_owned();
             let (mut head, body) = see_other("/account").into_parts();
-            adapter.start(&parts, BrowserSession::other(user), &mut head);
+            adapter
+                .sessions
+                .start(&parts, BrowserSession::other(user), &mut head)
+                .unwrap();
             Response::from_parts(head, body)
         }
         (&Method::GET, "/account", Some(session)) => {
