@@ -29,11 +29,10 @@ async fn axum_router_runs_the_whole_flow() {
     });
 
     let client = Client::new(addr);
-    let reply = client
+    let link = client
         .create("alice-api-token", r#"{"url": "/account"}"#)
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-    let link = reply.header("location").unwrap().to_owned();
+        .await
+        .created_link();
     // The client address came from ConnectInfo: another address is refused.
     Client::new(addr)
         .from("127.0.0.2")

@@ -16,9 +16,7 @@ use http_support::{Client, Reply};
 const ACCOUNT: &str = r#"{"url": "/account"}"#;
 
 async fn link(client: &Client, token: &str) -> String {
-    let reply = client.create(token, ACCOUNT).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-    reply.header("location").unwrap().to_owned()
+    client.create(token, ACCOUNT).await.created_link()
 }
 
 async fn password_login(client: &Client, user: &str) -> Reply {
@@ -198,30 +196,20 @@ async fn trusted_proxies_setting() {
     let demo =
         demo_support::start(&[("AUTHLINK_TRUSTED_PROXIES", "127.0.0.1/32, 10.0.0.0/8")]).await;
     let client = Client::new(demo.addr);
-    let reply = client
+    let location = client
         .create_with(
             "alice-api-token",
             ACCOUNT,
             &[("x-forwarded-for", "198.51.100.7")],
         )
-        .await;
-    let location = reply.header("location").unwrap().to_owned();
+        .await
+        .created_link();
     client
-        .send(
-            Method::GET,
-            &location,
-            &[("x-forwarded-for", "198.51.100.8")],
-            "",
-        )
+        .get_with(&location, &[("x-forwarded-for", "198.51.100.8")])
         .await
         .assert_redirect("/?error=client_mismatch");
     client
-        .send(
-            Method::GET,
-            &location,
-            &[("x-forwarded-for", "198.51.100.7")],
-            "",
-        )
+        .get_with(&location, &[("x-forwarded-for", "198.51.100.7")])
         .await
         .assert_redirect("/account");
 }

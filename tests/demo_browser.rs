@@ -14,17 +14,15 @@ mod demo_support;
 mod http_support;
 
 use browser_support::Browser;
-use http::StatusCode;
 use http_support::Client;
 
 async fn webview_flow(vars: &[(&str, &str)]) {
     let demo = demo_support::start(vars).await;
     let api = Client::new(demo.addr);
-    let reply = api
+    let location = api
         .create("alice-api-token", r#"{"url": "/account"}"#)
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-    let location = reply.header("location").unwrap().to_owned();
+        .await
+        .created_link();
 
     let mut browser = Browser::launch().await;
     let page = browser.open(&location, "/account").await;

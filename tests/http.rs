@@ -46,11 +46,7 @@ async fn create_url_not_whitelisted() {
         .client()
         .create("alice-api-token", r#"{"url": "/admin"}"#)
         .await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        reply.json(),
-        serde_json::json!({ "url": ["URL specified is not whitelisted"] })
-    );
+    reply.assert_bad_request(serde_json::json!({ "url": ["URL specified is not whitelisted"] }));
 }
 
 #[tokio::test]
@@ -112,11 +108,7 @@ async fn create_malformed_json() {
         );
     }
     let array = client.create("alice-api-token", r#"["/account"]"#).await;
-    assert_eq!(array.status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        array.json(),
-        serde_json::json!({ "detail": "Expected a JSON object." })
-    );
+    array.assert_bad_request(serde_json::json!({ "detail": "Expected a JSON object." }));
 }
 
 #[tokio::test]
@@ -126,11 +118,7 @@ async fn create_missing_field_and_wrong_type() {
     let missing = client
         .create("alice-api-token", r#"{"target": "/account"}"#)
         .await;
-    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        missing.json(),
-        serde_json::json!({ "url": ["This field is required."] })
-    );
+    missing.assert_bad_request(serde_json::json!({ "url": ["This field is required."] }));
     for body in [
         r#"{"url": 5}"#,
         r#"{"url": null}"#,
@@ -549,8 +537,7 @@ async fn consume_from_another_users_link_session_is_not_blocked_by_the_guard() {
     let client = app.client();
     let link = app.link_for(&client, "/account").await;
     client.get(&link).await.assert_redirect("/account");
-    let reply = client.create("bob-api-token", ACCOUNT).await;
-    let bobs = reply.header("location").unwrap().to_owned();
+    let bobs = client.create("bob-api-token", ACCOUNT).await.created_link();
     client.get(&bobs).await.assert_redirect("/account");
     assert_eq!(client.get("/account").await.text(), "Hello, bob");
 }
@@ -646,17 +633,13 @@ async fn trusted_proxy_forwarded_for_is_honoured() {
     let app = TestApp::start(behind_proxy()).await;
     let client = app.client();
     let xff = [("x-forwarded-for", "198.51.100.7")];
-    let reply = client.create_with("alice-api-token", ACCOUNT, &xff).await;
-    assert_eq!(reply.status, StatusCode::CREATED);
-    let link = reply.header("location").unwrap().to_owned();
+    let link = client
+        .create_with("alice-api-token", ACCOUNT, &xff)
+        .await
+        .created_link();
     // Another client behind the same proxy.
     client
-        .send(
-            Method::GET,
-            &link,
-            &[("x-forwarded-for", "198.51.100.8")],
-            "",
-        )
+        .get_with(&link, &[("x-forwarded-for", "198.51.100.8")])
         .await
         .assert_redirect("/?error=client_mismatch");
     // The proxy itself, without saying for whom: fail closed.
@@ -667,12 +650,7 @@ async fn trusted_proxy_forwarded_for_is_honoured() {
     // The same client, with a forged entry prepended: the right-most
     // untrusted address counts.
     client
-        .send(
-            Method::GET,
-            &link,
-            &[("x-forwarded-for", "203.0.113.66, 198.51.100.7")],
-            "",
-        )
+        .get_with(&link, &[("x-forwarded-for", "203.0.113.66, 198.51.100.7")])
         .await
         .assert_redirect("/account");
 }
@@ -699,24 +677,22 @@ async fn trusted_proxy_with_unparsable_address_fails_closed() {
 async fn untrusted_forwarded_for_is_ignored() {
     let app = app().await;
     let client = app.client();
-    let reply = client
+    let link = client
         .create_with(
             "alice-api-token",
             ACCOUNT,
             &[("x-forwarded-for", "198.51.100.7")],
         )
-        .await;
-    let link = reply.header("location").unwrap().to_owned();
+        .await
+        .created_link();
     // A different claimed address from the same peer: the claim is ignored.
     client
-        .send(
-            Method::GET,
+        .get_with(
             &link,
             &[
                 ("x-forwarded-for", "203.0.113.9"),
                 ("forwarded", "for=203.0.113.9"),
             ],
-            "",
         )
         .await
         .assert_redirect("/account");
@@ -724,7 +700,7 @@ async fn untrusted_forwarded_for_is_ignored() {
     let link = app.link_for(&client, "/account").await;
     app.client()
         .from("127.0.0.3")
-        .send(Method::GET, &link, &[("x-forwarded-for", "127.0.0.1")], "")
+        .get_with(&link, &[("x-forwarded-for", "127.0.0.1")])
         .await
         .assert_redirect("/?error=client_mismatch");
 }

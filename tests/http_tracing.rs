@@ -10,7 +10,6 @@ mod http_support;
 use std::io;
 use std::sync::{Arc, Mutex};
 
-use http::Method;
 use http_support::{Options, TestApp, secret};
 
 #[derive(Clone, Default)]
@@ -46,27 +45,22 @@ async fn logs_carry_outcomes_but_no_secrets() {
     .await;
     let client = app.client();
     let forwarded = [("x-forwarded-for", "198.51.100.7")];
-    let reply = client
+    let link = client
         .create_with("alice-api-token", r#"{"url": "/account"}"#, &forwarded)
-        .await;
-    let link = reply.header("location").unwrap().to_owned();
+        .await
+        .created_link();
     let key = link.rsplit('/').next().unwrap().to_owned();
     client
-        .send(
-            Method::GET,
-            &link,
-            &[("x-forwarded-for", "198.51.100.8")],
-            "",
-        )
+        .get_with(&link, &[("x-forwarded-for", "198.51.100.8")])
         .await
         .assert_redirect("/?error=client_mismatch");
     client
-        .send(Method::GET, &link, &forwarded, "")
+        .get_with(&link, &forwarded)
         .await
         .assert_redirect("/account");
     let session_id = client.cookie("sid").unwrap();
     client
-        .send(Method::GET, &link, &forwarded, "")
+        .get_with(&link, &forwarded)
         .await
         .assert_redirect("/?error=used");
     client.get("/admin").await;

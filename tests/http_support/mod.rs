@@ -248,11 +248,10 @@ impl TestApp {
 
     /// Asks for a link to `target` as `alice` from `client`; returns its URL.
     pub async fn link_for(&self, client: &Client, target: &str) -> String {
-        let reply = client
+        client
             .create("alice-api-token", &format!(r#"{{"url": "{target}"}}"#))
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-        reply.header("location").unwrap().to_owned()
+            .await
+            .created_link()
     }
 }
 
@@ -368,6 +367,20 @@ impl Reply {
             .collect()
     }
 
+    /// Asserts a `400 Bad Request` whose JSON body is `expected`.
+    #[track_caller]
+    pub fn assert_bad_request(&self, expected: serde_json::Value) {
+        assert_eq!(self.status, StatusCode::BAD_REQUEST, "{}", self.text());
+        assert_eq!(self.json(), expected);
+    }
+
+    /// The link of a `201 Created` answer from the create endpoint.
+    #[track_caller]
+    pub fn created_link(&self) -> String {
+        assert_eq!(self.status, StatusCode::CREATED, "{}", self.text());
+        self.header("location").unwrap().to_owned()
+    }
+
     #[track_caller]
     pub fn assert_redirect(&self, location: &str) {
         assert_eq!(self.status, StatusCode::SEE_OTHER, "{self:?}");
@@ -431,7 +444,12 @@ impl Client {
     }
 
     pub async fn get(&self, url: &str) -> Reply {
-        self.send(Method::GET, url, &[], "").await
+        self.get_with(url, &[]).await
+    }
+
+    /// `GET url` with `extra` headers (an `X-Forwarded-For`, say).
+    pub async fn get_with(&self, url: &str, extra: &[(&str, &str)]) -> Reply {
+        self.send(Method::GET, url, extra, "").await
     }
 
     pub async fn send(
