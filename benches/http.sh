@@ -58,7 +58,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "== building bench_server (release)"
-cargo build --release --quiet --example bench_server
+cargo build --release --quiet --features tower-sessions --example bench_server
 bin="${CARGO_TARGET_DIR:-target}/release/examples/bench_server"
 
 AUTHLINK_SECRET=$(head -c 32 /dev/urandom | base64 -w0)

@@ -14,9 +14,9 @@
 //! address in each request's extensions, as it needs it to check the link's
 //! binding; the bare server is spared that.
 //!
-//! - `authlink`: [`ConsumeService`] with an in-memory replay cache. A link
-//!   that checks out is answered `303 See Other` to its target with a fresh
-//!   session cookie; anything else with the failure redirect to
+//! - `authlink`: the consume endpoint with an in-memory replay cache and
+//!   sessions in tower-sessions' `MemoryStore`. A link that checks out is
+//!   answered `303 See Other` to its target with a fresh session cookie; anything else with the failure redirect to
 //!   `/failed?error={reason}`, which the load script counts as a failure.
 //! - `bare`: the same `303` with a fresh random session id in the same
 //!   cookie, and the same `Cache-Control` and `Referrer-Policy`, for any
@@ -30,22 +30,19 @@ use std::future::{Future, ready};
 use std::io::{BufWriter, Write as _};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
-use authlink::http::{
-    Adapter, AdapterError, BrowserSession, ConsumeService, PeerAddr, ResponseBody, SessionCookie,
-    SessionId,
-};
+use authlink::http::{Endpoints, LinkApp, PeerAddr, ResponseBody, TowerSessions};
 use authlink::{Authlink, KeyId, KeyRing, MemoryReplayCache, Policy, SecretKey, Whitelist};
 use http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY, SET_COOKIE};
-use http::{HeaderValue, Request, Response, StatusCode, request, response};
+use http::{HeaderValue, Request, Response, StatusCode, request};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tower::Service as _;
+use tower_sessions::MemoryStore;
 
 /// Where every link leads: a typical 24-byte path.
 const TARGET: &str = "/account/settings/emails";
@@ -112,58 +109,26 @@ fn print_links(count: u64) -> Result<(), String> {
     out.flush().map_err(|err| err.to_string())
 }
 
-/// What a real app's session layer does on login, and no more: a fresh id in
-/// the cookie. Storing the session is the app's cost, not the endpoint's.
-struct CookieOnly {
-    cookie: SessionCookie,
-}
+/// The link's user is a number; API callers are not part of the run.
+struct Bench;
 
-impl Adapter for CookieOnly {
+impl LinkApp for Bench {
     type User = u64;
 
-    fn api_user(&self, _request: &request::Parts) -> impl Future<Output = Option<u64>> + Send {
+    fn api_user(&self, _request: &mut request::Parts) -> impl Future<Output = Option<u64>> + Send {
         ready(None)
-    }
-
-    fn session(
-        &self,
-        _request: &request::Parts,
-    ) -> impl Future<Output = Option<BrowserSession<u64>>> + Send {
-        // No request of the load script carries a cookie.
-        ready(None)
-    }
-
-    fn login(
-        &self,
-        request: &request::Parts,
-        _user: &u64,
-        response: &mut response::Parts,
-    ) -> impl Future<Output = Result<(), AdapterError>> + Send {
-        let cookie = self.cookie.set(&SessionId::generate(), request);
-        response.headers.append(SET_COOKIE, cookie);
-        ready(Ok(()))
-    }
-
-    fn logout(
-        &self,
-        request: &request::Parts,
-        response: &mut response::Parts,
-    ) -> impl Future<Output = Result<(), AdapterError>> + Send {
-        response
-            .headers
-            .append(SET_COOKIE, self.cookie.clear(request));
-        ready(Ok(()))
     }
 }
 
 fn serve_authlink() -> Result<(), String> {
-    let authlink = Arc::new(authlink()?);
-    let adapter = Arc::new(CookieOnly {
-        cookie: SessionCookie::new(COOKIE).map_err(|err| err.to_string())?,
-    });
-    let cache = Arc::new(MemoryReplayCache::with_capacity(REPLAY_CAPACITY));
-    let consume =
-        ConsumeService::new(authlink, adapter, cache).with_failure_url("/failed?error={reason}");
+    let sessions = TowerSessions::new(MemoryStore::default())
+        .cookie_name(COOKIE)
+        .insecure_cookie();
+    let consume = Endpoints::new(authlink()?, Bench, sessions)
+        .replay_cache(MemoryReplayCache::with_capacity(REPLAY_CAPACITY))
+        .failure_url("/failed?error={reason}")
+        .map_err(|err| err.to_string())?
+        .consume_service();
     serve(move |mut request, peer: SocketAddr| {
         request.extensions_mut().insert(PeerAddr(peer.ip()));
         let mut consume = consume.clone();
@@ -174,8 +139,8 @@ fn serve_authlink() -> Result<(), String> {
 fn serve_bare() -> Result<(), String> {
     serve(|_request, _peer| {
         let cookie = format!(
-            "{COOKIE}={}; Path=/; HttpOnly; SameSite=Lax",
-            SessionId::generate().as_str()
+            "{COOKIE}={}; HttpOnly; SameSite=Lax; Path=/",
+            tower_sessions::session::Id::default()
         );
         let mut response = Response::new(ResponseBody::default());
         *response.status_mut() = StatusCode::SEE_OTHER;

@@ -20,6 +20,9 @@ pub mod replay;
 mod stamp;
 mod target;
 mod verify;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod web;
 mod whitelist;
 
 pub use crate::authlink::Authlink;

@@ -1,7 +1,7 @@
 //! examples/axum.rs served by axum itself: the endpoints mounted with
 //! `route_service`, the guard as a layer, the peer address from
 //! `ConnectInfo` (the `axum` feature).
-#![cfg(feature = "axum")]
+#![cfg(feature = "tower-sessions")]
 // Helpers outside #[test] functions fail tests by panicking, as the tests do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,6 +1,6 @@
 //! The demo's contract, as the README and the outside world rely on it:
 //! users, tokens, routes, the whitelist, failure messages and environment.
-#![cfg(feature = "http")]
+#![cfg(feature = "tower-sessions")]
 // Helpers outside #[test] functions fail tests by panicking, as the tests do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -289,7 +289,7 @@ async fn out_of_range_ttl_is_refused_at_start() {
         listener,
         &config,
         authlink::SecretKey::generate(),
-        |_| {},
+        |_, _| {},
         async {},
     )
     .await

@@ -5,7 +5,7 @@
 //!
 //! Needs Debian's `chromium` (`apt-get install -y chromium`); `.ci/run`
 //! installs it. Without it the test fails rather than pass unchecked.
-#![cfg(feature = "http")]
+#![cfg(feature = "tower-sessions")]
 // Helpers outside #[test] functions fail tests by panicking, as the tests do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,6 +1,6 @@
 //! The create and consume endpoints over real HTTP: django-authlink's
 //! scenarios and the edge cases around them.
-#![cfg(feature = "http")]
+#![cfg(feature = "tower-sessions")]
 // Helpers outside #[test] functions fail tests by panicking, as the tests do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,11 +10,15 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use authlink::IpBinding;
-use authlink::http::{ConsumeMode, ConsumeService, FailureReason, PeerAddr, TrustedProxies};
+use authlink::http::{
+    ConfirmPage, ConsumeMode, Endpoints, FailureReason, PeerAddr, TrustedProxies,
+};
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::Full;
-use http_support::{BrokenCache, Options, TestApp, path_of, raw_exchange};
+use http_support::{
+    BrokenCache, COOKIE_NAME, Options, TestApp, TestLinkApp, TestSessions, path_of, raw_exchange,
+};
 use time::Duration;
 use tower::ServiceExt as _;
 
@@ -34,7 +38,12 @@ async fn create_ok() {
     let location = reply.header("location").unwrap();
     assert!(location.starts_with("/authlink/"), "{location}");
     assert!(location.len() > "/authlink/".len() + 40, "{location}");
-    assert_eq!(reply.json(), serde_json::json!({ "url": location }));
+    // django-authlink's body: the target as sent; the link in Location (and
+    // under its own field).
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({ "url": "/account", "link": location })
+    );
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     assert_eq!(reply.header("content-type"), Some("application/json"));
 }
@@ -266,7 +275,7 @@ async fn consume_ok_when_logged_out() {
     for attribute in ["; HttpOnly", "; SameSite=Lax", "; Path=/"] {
         assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
     }
-    // Plain HTTP to 127.0.0.1: a Secure cookie would be dropped.
+    // The test app turned Secure off by name, for plain HTTP to 127.0.0.1.
     assert!(!cookie.contains("Secure"), "{cookie}");
     let account = client.get("/account").await;
     assert_eq!(account.status, StatusCode::OK);
@@ -274,7 +283,26 @@ async fn consume_ok_when_logged_out() {
 }
 
 #[tokio::test]
-async fn consume_sets_secure_cookie_off_localhost() {
+async fn secure_cookie_is_the_default_whatever_the_host_says() {
+    let app = TestApp::start(Options {
+        secure_cookie: true,
+        ..Options::default()
+    })
+    .await;
+    // Plain HTTP to a loopback Host: still Secure, as nothing is inferred.
+    let client = app.client();
+    let link = app.link_for(&client, "/account").await;
+    let reply = client.get(&link).await;
+    reply.assert_redirect("/account");
+    assert!(
+        reply.set_cookies()[0].contains("; Secure"),
+        "{:?}",
+        reply.set_cookies()
+    );
+}
+
+#[tokio::test]
+async fn an_insecure_cookie_is_not_made_secure_by_the_host_either() {
     let app = app().await;
     let mut client = app.client();
     let link = app.link_for(&client, "/account").await;
@@ -282,7 +310,7 @@ async fn consume_sets_secure_cookie_off_localhost() {
     let reply = client.get(&link).await;
     reply.assert_redirect("/account");
     assert!(
-        reply.set_cookies()[0].ends_with("; Secure"),
+        !reply.set_cookies()[0].contains("Secure"),
         "{:?}",
         reply.set_cookies()
     );
@@ -297,19 +325,19 @@ async fn consume_issues_a_fresh_session_id() {
         .cookies
         .lock()
         .unwrap()
-        .insert("sid".into(), "planted-by-attacker".into());
+        .insert(COOKIE_NAME.into(), "AAAAAAAAAAAAAAAAAAAAAA".into());
     let link = app.link_for(&client, "/account").await;
     let key = link.rsplit('/').next().unwrap().to_owned();
     client.get(&link).await.assert_redirect("/account");
-    let sid = client.cookie("sid").unwrap();
-    assert_ne!(sid, "planted-by-attacker");
+    let sid = client.cookie(COOKIE_NAME).unwrap();
+    assert_ne!(sid, "AAAAAAAAAAAAAAAAAAAAAA");
     assert!(!key.contains(&sid) && !sid.contains(&key[..20]));
-    assert_eq!(sid.len(), 43, "256 bits in base64url: {sid}");
+    assert_eq!(sid.len(), 22, "128 bits in base64url: {sid}");
     // Two consumptions never share a session id.
     let other = app.client();
     let link = app.link_for(&other, "/account").await;
     other.get(&link).await.assert_redirect("/account");
-    assert_ne!(other.cookie("sid").unwrap(), sid);
+    assert_ne!(other.cookie(COOKIE_NAME).unwrap(), sid);
 }
 
 #[tokio::test]
@@ -321,9 +349,9 @@ async fn consume_ok_when_logged_in_as_same_user() {
     let link = app.link_for(&client, "/account").await;
     client.get(&link).await.assert_redirect("/account");
     assert_eq!(client.get("/account").await.text(), "Hello, alice");
-    assert_ne!(client.cookie("sid").unwrap(), password_sid);
+    assert_ne!(client.cookie(COOKIE_NAME).unwrap(), password_sid);
     // The old session is gone on the server, not only in the browser.
-    assert!(app.adapter.sessions.store().get(&password_sid).is_none());
+    assert!(!app.has_session(&password_sid).await);
 }
 
 #[tokio::test]
@@ -335,17 +363,13 @@ async fn consume_ok_when_logged_in_as_another_user() {
     let link = app.link_for(&client, "/account").await;
     let reply = client.get(&link).await;
     reply.assert_redirect("/account");
-    // Bob's session is ended (cleared in the browser) before alice's starts.
+    // Bob's session is ended, and alice's has an id of its own.
     let cookies = reply.set_cookies();
-    assert_eq!(cookies.len(), 2, "{cookies:?}");
-    assert!(
-        cookies[0].starts_with("sid=;") && cookies[0].contains("Max-Age=0"),
-        "{cookies:?}"
-    );
-    assert!(!cookies[1].contains("Max-Age=0"), "{cookies:?}");
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    assert_ne!(client.cookie(COOKIE_NAME).unwrap(), bob_sid);
     assert_eq!(client.get("/account").await.text(), "Hello, alice");
     assert!(
-        app.adapter.sessions.store().get(&bob_sid).is_none(),
+        !app.has_session(&bob_sid).await,
         "bob's session still lives"
     );
 }
@@ -619,6 +643,76 @@ async fn confirm_page_script_matches_its_csp_hash() {
     assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
 }
 
+#[tokio::test]
+async fn button_only_confirm_page_has_no_script() {
+    let app = TestApp::start(Options {
+        mode: ConsumeMode::PrefetchSafe,
+        confirm: ConfirmPage::ButtonOnly,
+        ..Options::default()
+    })
+    .await;
+    let client = app.client();
+    let link = app.link_for(&client, "/account").await;
+    let page = client.get(&link).await;
+    let html = page.text();
+    assert!(!html.contains("<script"), "{html}");
+    assert!(
+        html.contains("<button type=\"submit\">Continue</button>"),
+        "{html}"
+    );
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(!csp.contains("script-src"), "{csp}");
+    // Scripted scanners have nothing to run; the person presses the button.
+    client
+        .send(
+            Method::POST,
+            &link,
+            &[("sec-fetch-site", "same-origin")],
+            "",
+        )
+        .await
+        .assert_redirect("/account");
+}
+
+#[tokio::test]
+async fn cross_site_confirm_post_is_refused_and_burns_nothing() {
+    let app = TestApp::start(Options {
+        mode: ConsumeMode::PrefetchSafe,
+        ..Options::default()
+    })
+    .await;
+    let client = app.client();
+    let link = app.link_for(&client, "/account").await;
+    let origin = format!("http://{}", app.addr);
+    for headers in [
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("sec-fetch-site", "same-site")],
+        vec![("origin", "https://evil.example")],
+        vec![("origin", "null")],
+    ] {
+        let reply = client.send(Method::POST, &link, &headers, "").await;
+        reply.assert_redirect("/?error=cross_site");
+        assert!(reply.set_cookies().is_empty(), "{headers:?}");
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+    }
+    assert_eq!(client.get("/account").await.status, StatusCode::SEE_OTHER);
+    // The link was not used: its own page's POST still works.
+    client
+        .send(
+            Method::POST,
+            &link,
+            &[("sec-fetch-site", "same-origin"), ("origin", &origin)],
+            "",
+        )
+        .await
+        .assert_redirect("/account");
+    assert_eq!(client.get("/account").await.text(), "Hello, alice");
+    assert_eq!(
+        FailureReason::CrossSite.message(),
+        "This sign-in was started from another site. Open the link itself."
+    );
+}
+
 // ---- client address through proxies ----------------------------------------
 
 fn behind_proxy() -> Options {
@@ -711,8 +805,15 @@ async fn untrusted_forwarded_for_is_ignored() {
 async fn failure_reason_is_in_the_response_extensions() {
     let app = app().await;
     let cache = Arc::new(authlink::MemoryReplayCache::new());
-    let consume = ConsumeService::new(app.authlink.clone(), app.adapter.clone(), cache.clone())
-        .with_trusted_proxies(TrustedProxies::none());
+    // No session layer anywhere: the consume service brings its own.
+    let sessions = TestSessions::new(tower_sessions::MemoryStore::default()).insecure_cookie();
+    let consume = Endpoints::new(
+        app.authlink.clone(),
+        TestLinkApp(app.adapter.clone()),
+        sessions,
+    )
+    .replay_cache(cache.clone())
+    .consume_service();
     let link = app.link_for(&app.client(), "/account").await;
     let request = |uri: &str| {
         let mut request = Request::get(path_of(uri))
@@ -725,6 +826,8 @@ async fn failure_reason_is_in_the_response_extensions() {
     };
     let ok = consume.clone().oneshot(request(&link)).await.unwrap();
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ok.headers()["location"], "/account");
+    assert!(ok.headers().contains_key("set-cookie"));
     assert!(ok.extensions().get::<FailureReason>().is_none());
     assert_eq!(cache.len(), 1);
     let used = consume.clone().oneshot(request(&link)).await.unwrap();

@@ -1,7 +1,7 @@
 //! The session guard over real HTTP (django-authlink's
 //! AuthLinkWhitelistMiddleware tests): link sessions reach whitelisted pages
 //! only; other sessions and anonymous requests pass untouched.
-#![cfg(feature = "http")]
+#![cfg(feature = "tower-sessions")]
 // Helpers outside #[test] functions fail tests by panicking, as the tests do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -59,7 +59,6 @@ async fn active_with_non_whitelisted_url() {
     let client = link_session(&app).await;
     for path in [
         "/admin",
-        "/",
         "/account/",
         "/account/delete",
         "/account/settings/../../admin",
@@ -81,6 +80,8 @@ async fn active_with_non_whitelisted_url() {
             "That URL is not whitelisted for your authentication method."
         );
     }
+    // The failure page is open to link sessions, so they are told why.
+    assert_eq!(client.get("/?error=used").await.status, StatusCode::OK);
     // Other methods are guarded as well.
     let reply = client.send(Method::POST, "/login?user=bob", &[], "").await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
@@ -101,20 +102,31 @@ async fn guard_ends_with_the_link_session() {
 #[tokio::test]
 async fn also_allowed_paths_open_to_link_sessions_only_as_configured() {
     let app = TestApp::start(Options {
-        also_allow: Some(Whitelist::new(["^/$"]).unwrap()),
+        also_allow: Some(Whitelist::new(["^/admin$"]).unwrap()),
         ..Options::default()
     })
     .await;
     let client = link_session(&app).await;
+    assert_eq!(client.get("/admin").await.text(), "Admin for alice");
+    let settings = client.get("/account/delete").await;
+    assert_eq!(settings.status, StatusCode::FORBIDDEN);
+    // No link may lead to an also-allowed path.
+    let reply = client
+        .create("alice-api-token", r#"{"url": "/admin"}"#)
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_link_session_reopening_a_used_link_lands_on_the_failure_page() {
+    let app = TestApp::start(Options::default()).await;
+    let client = link_session(&app).await;
     let link = app.link_for(&client, "/account").await;
     client.get(&link).await.assert_redirect("/account");
-    // Reopening the used link from the same link session lands on a page it may see.
     client.get(&link).await.assert_redirect("/?error=used");
     let home = client.get("/?error=used").await;
     assert_eq!(home.status, StatusCode::OK);
     assert_eq!(home.text(), "Home error=used");
-    assert_eq!(client.get("/admin").await.status, StatusCode::FORBIDDEN);
-    // No link may lead to an also-allowed path.
-    let reply = client.create("alice-api-token", r#"{"url": "/"}"#).await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    // The session made for the used link was discarded: logged out.
+    client.get("/account").await.assert_redirect("/login");
 }

@@ -1,7 +1,7 @@
 //! The endpoints' log events, captured over a full create / consume / reuse /
 //! mismatch / guard run: outcomes, reasons and user ids are there; the key,
 //! the secret, session ids and raw client addresses are not.
-#![cfg(feature = "http")]
+#![cfg(feature = "tower-sessions")]
 // Helpers outside #[test] functions fail tests by panicking, as the tests do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -59,11 +59,11 @@ async fn logs_carry_outcomes_but_no_secrets() {
         .await
         .assert_redirect("/account");
     let session_id = client.cookie("sid").unwrap();
+    client.get("/admin").await;
     client
         .get_with(&link, &forwarded)
         .await
         .assert_redirect("/?error=used");
-    client.get("/admin").await;
     let refused = client
         .create_with("alice-api-token", r#"{"url": "/admin"}"#, &forwarded)
         .await;

@@ -1,33 +1,32 @@
-//! The demo web app: two users, bearer-token API callers, in-memory sessions,
-//! the authlink endpoints, and a few pages behind the session guard.
+//! The demo web app: two users, bearer-token API callers, sessions in
+//! tower-sessions (in memory, or in Redis with `AUTHLINK_REDIS_URL`), the
+//! authlink endpoints, and a few pages behind the session guard.
 
-use std::convert::Infallible;
-use std::future::{Future, ready};
+use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use authlink::http::{
-    Adapter, AdapterError, BrowserSession, ConsumeMode, ConsumeService, CookieSessions,
-    CreateService, FailureReason, PeerAddr, ResponseBody, ReusableLinks, SessionCookie,
-    SessionGuardLayer, TrustedProxies, bearer_token, html, see_other,
+    ConsumeMode, Endpoints, FailureReason, LinkApp, PeerAddr, ResponseBody, ReusableLinks,
+    SessionUser, TowerSessions, TrustedProxies, bearer_token, html, see_other,
 };
 use authlink::replay::ReplayCache;
 use authlink::{Authlink, KeyId, KeyRing, MemoryReplayCache, Policy, SecretKey, Whitelist};
-use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode, request, response};
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt as _, Limited};
+use axum::Router;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, RawQuery};
+use axum::routing::get;
+use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tower_layer::Layer as _;
-use tower_service::Service as _;
+use tower::ServiceExt as _;
+use tower_sessions::{MemoryStore, Session, SessionStore};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-pub(crate) type Body = BoxBody<Bytes, BoxError>;
+/// The name of the demo's session cookie.
+pub(crate) const COOKIE_NAME: &str = "demo_session";
 
 /// The users and their API tokens.
 const USERS: [(&str, &str); 2] = [("alice", "alice-api-token"), ("bob", "bob-api-token")];
@@ -129,137 +128,66 @@ pub(crate) fn authlink(config: &Config, secret: SecretKey, base: &str) -> Result
     .map_err(|err| format!("configuration: {err}"))
 }
 
-/// The demo's adapter: bearer tokens for the API, cookie sessions in memory.
-pub(crate) struct Demo {
-    sessions: CookieSessions<String>,
-}
+/// Who the demo's API callers are: the bearer tokens of [`USERS`].
+pub(crate) struct Demo;
 
-impl Demo {
-    pub(crate) fn new() -> Result<Self, String> {
-        let cookie = SessionCookie::new("demo_session").map_err(|err| err.to_string())?;
-        Ok(Self {
-            sessions: CookieSessions::new(cookie),
-        })
-    }
-}
-
-impl Adapter for Demo {
+impl LinkApp for Demo {
     type User = String;
 
-    fn api_user(&self, request: &request::Parts) -> impl Future<Output = Option<String>> + Send {
+    async fn api_user(&self, request: &mut http::request::Parts) -> Option<String> {
         let token = bearer_token(&request.headers);
-        let user = USERS
+        USERS
             .iter()
             .find(|(_, known)| Some(*known) == token)
-            .map(|(user, _)| (*user).to_owned());
-        ready(user)
-    }
-
-    fn session(
-        &self,
-        request: &request::Parts,
-    ) -> impl Future<Output = Option<BrowserSession<String>>> + Send {
-        ready(self.sessions.current(request))
-    }
-
-    fn login(
-        &self,
-        request: &request::Parts,
-        user: &String,
-        response: &mut response::Parts,
-    ) -> impl Future<Output = Result<(), AdapterError>> + Send {
-        let session = BrowserSession::via_link(user.clone());
-        ready(
-            self.sessions
-                .start(request, session, response)
-                .map_err(AdapterError::new),
-        )
-    }
-
-    fn logout(
-        &self,
-        request: &request::Parts,
-        response: &mut response::Parts,
-    ) -> impl Future<Output = Result<(), AdapterError>> + Send {
-        self.sessions.end(request, response);
-        ready(Ok(()))
+            .map(|(user, _)| (*user).to_owned())
     }
 }
 
-/// The whole app as one request handler.
-pub(crate) struct App<C> {
-    demo: Arc<Demo>,
-    create: CreateService<Demo>,
-    consume: ConsumeService<Demo, C>,
-    guard: SessionGuardLayer<Demo>,
+type Sessions<Store> = TowerSessions<String, Store>;
+
+/// The whole app as one router: the endpoints, and the demo's pages behind
+/// the guard. `secure_cookie` is whether the session cookie keeps `Secure`.
+pub(crate) fn router<C, Store>(
+    authlink: Authlink,
+    cache: C,
+    store: Store,
+    config: &Config,
+    secure_cookie: bool,
+) -> Result<Router, String>
+where
+    C: ReplayCache + Send + Sync + 'static,
+    Store: SessionStore + Clone,
+{
+    let mut sessions = Sessions::new(store).cookie_name(COOKIE_NAME);
+    if !secure_cookie {
+        sessions = sessions.insecure_cookie();
+    }
+    let mode = if config.confirm {
+        ConsumeMode::PrefetchSafe
+    } else {
+        ConsumeMode::Direct
+    };
+    let endpoints = Endpoints::new(authlink, Demo, sessions)
+        .replay_cache(cache)
+        .trusted_proxies(config.trusted.clone())
+        .failure_url("/?error={reason}")
+        .map_err(|err| err.to_string())?
+        .mode(mode);
+    let pages = Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(password_login))
+        .route("/account", get(account))
+        .route("/account/settings", get(settings))
+        .route("/admin", get(admin))
+        .fallback(not_found);
+    endpoints.router(pages).map_err(|err| err.to_string())
 }
 
-impl<C> Clone for App<C> {
-    fn clone(&self) -> Self {
-        Self {
-            demo: Arc::clone(&self.demo),
-            create: self.create.clone(),
-            consume: self.consume.clone(),
-            guard: self.guard.clone(),
-        }
-    }
-}
-
-impl<C: ReplayCache + 'static> App<C> {
-    /// The app over `authlink`, making links single-use through `cache`.
-    ///
-    /// Any [`ReplayCache`] fits: the in-memory one, [`ReusableLinks`] when
-    /// single use is off, or a shared backend for several processes.
-    pub(crate) fn new(
-        authlink: Arc<Authlink>,
-        cache: Arc<C>,
-        config: &Config,
-    ) -> Result<Self, String> {
-        let demo = Arc::new(Demo::new()?);
-        let mode = if config.confirm {
-            ConsumeMode::PrefetchSafe
-        } else {
-            ConsumeMode::Direct
-        };
-        Ok(Self {
-            create: CreateService::new(Arc::clone(&authlink), Arc::clone(&demo))
-                .with_trusted_proxies(config.trusted.clone()),
-            consume: ConsumeService::new(Arc::clone(&authlink), Arc::clone(&demo), cache)
-                .with_trusted_proxies(config.trusted.clone())
-                .with_failure_url("/?error={reason}")
-                .with_mode(mode),
-            // A link session whose next link fails must see why.
-            guard: SessionGuardLayer::new(Arc::clone(&demo), authlink.policy().whitelist.clone())
-                .also_allow(Whitelist::new(["^/$"]).map_err(|err| err.to_string())?),
-            demo,
-        })
-    }
-
-    /// Routes one request. The authlink endpoints sit outside the guard, so
-    /// a link session can open another link.
-    pub(crate) async fn handle(
-        self,
-        request: Request<Incoming>,
-    ) -> Result<Response<Body>, Infallible> {
-        let path = request.uri().path();
-        let response = if path == "/api/authlink" {
-            boxed(self.create.clone().call(request).await?)
-        } else if path.starts_with("/authlink/") {
-            boxed(self.consume.clone().call(request).await?)
-        } else {
-            let demo = Arc::clone(&self.demo);
-            let pages = tower::service_fn(move |request| pages(Arc::clone(&demo), request));
-            boxed(self.guard.layer(pages).call(request).await?)
-        };
-        Ok(response)
-    }
-}
-
-/// Serves `app` on `listener` until `shutdown` completes, recording each
+/// Serves `router` on `listener` until `shutdown` completes, recording each
 /// connection's peer address for the endpoints.
-pub(crate) async fn serve<C: ReplayCache + 'static>(
+pub(crate) async fn serve(
     listener: TcpListener,
-    app: App<C>,
+    router: Router,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut shutdown = std::pin::pin!(shutdown);
@@ -276,10 +204,11 @@ pub(crate) async fn serve<C: ReplayCache + 'static>(
             },
             () = &mut shutdown => return,
         };
-        let app = app.clone();
+        let router = router.clone();
         let service = service_fn(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(PeerAddr(peer.ip()));
-            app.clone().handle(request)
+            let router = router.clone();
+            async move { router.oneshot(request).await }
         });
         tokio::spawn(async move {
             if let Err(err) = http1::Builder::new()
@@ -293,125 +222,91 @@ pub(crate) async fn serve<C: ReplayCache + 'static>(
 }
 
 /// Builds the app from `config` and serves it on `listener` until
-/// `shutdown`. Single use goes through Redis when `AUTHLINK_REDIS_URL` is
-/// set, the in-memory cache otherwise, and nothing when it is off.
-/// `ready` is told the base URL once the configuration has been accepted.
+/// `shutdown`. Single use and sessions go through Redis when
+/// `AUTHLINK_REDIS_URL` is set, memory otherwise; single use is off when
+/// `AUTHLINK_SINGLE_USE=0`. The session cookie drops `Secure` only when the
+/// demo listens on a loopback address (plain HTTP on this machine), which
+/// `ready` is told along with the base URL once the configuration has been
+/// accepted.
 pub(crate) async fn run(
     listener: TcpListener,
     config: &Config,
     secret: SecretKey,
-    ready: impl FnOnce(&str),
+    ready: impl FnOnce(&str, bool),
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
     let base = format!("http://{addr}");
-    let authlink = Arc::new(authlink(config, secret, &base)?);
-    let ready = || ready(&base);
-    if !config.single_use {
-        serve_with(listener, authlink, ReusableLinks, config, ready, shutdown).await
-    } else if let Some(url) = &config.redis_url {
-        let cache = redis_cache(url).await?;
-        serve_with(listener, authlink, cache, config, ready, shutdown).await
-    } else {
-        let cache = MemoryReplayCache::new();
-        serve_with(listener, authlink, cache, config, ready, shutdown).await
-    }
-}
-
-async fn serve_with<C: ReplayCache + 'static>(
-    listener: TcpListener,
-    authlink: Arc<Authlink>,
-    cache: C,
-    config: &Config,
-    ready: impl FnOnce(),
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), String> {
-    let app = App::new(authlink, Arc::new(cache), config)?;
-    ready();
-    serve(listener, app, shutdown).await;
+    let authlink = authlink(config, secret, &base)?;
+    let secure_cookie = !addr.ip().is_loopback();
+    let router = match &config.redis_url {
+        Some(url) => {
+            let (cache, store) = redis_backends(url).await?;
+            if config.single_use {
+                router(authlink, cache, store, config, secure_cookie)?
+            } else {
+                router(authlink, ReusableLinks, store, config, secure_cookie)?
+            }
+        }
+        None => {
+            let store = MemoryStore::default();
+            if config.single_use {
+                router(
+                    authlink,
+                    MemoryReplayCache::new(),
+                    store,
+                    config,
+                    secure_cookie,
+                )?
+            } else {
+                router(authlink, ReusableLinks, store, config, secure_cookie)?
+            }
+        }
+    };
+    ready(&base, secure_cookie);
+    serve(listener, router, shutdown).await;
     Ok(())
 }
 
+/// Single use and sessions in the Redis at `url`.
 #[cfg(feature = "redis")]
-async fn redis_cache(url: &str) -> Result<authlink::replay::redis::RedisReplayCache, String> {
-    authlink::replay::redis::RedisReplayCache::connect(url)
+async fn redis_backends(
+    url: &str,
+) -> Result<
+    (
+        authlink::replay::redis::RedisReplayCache,
+        tower_sessions_redis_store::RedisStore<tower_sessions_redis_store::fred::prelude::Pool>,
+    ),
+    String,
+> {
+    use tower_sessions_redis_store::fred::prelude::{ClientLike as _, Config, Pool};
+    let cache = authlink::replay::redis::RedisReplayCache::connect(url)
         .await
-        .map_err(|err| format!("AUTHLINK_REDIS_URL: {err}"))
+        .map_err(|err| format!("AUTHLINK_REDIS_URL: {err}"))?;
+    let pool = Config::from_url(url)
+        .and_then(|config| Pool::new(config, None, None, None, 2))
+        .map_err(|err| format!("AUTHLINK_REDIS_URL: {err}"))?;
+    pool.init()
+        .await
+        .map_err(|err| format!("AUTHLINK_REDIS_URL: {err}"))?;
+    Ok((cache, tower_sessions_redis_store::RedisStore::new(pool)))
 }
 
 #[cfg(not(feature = "redis"))]
-async fn redis_cache(_url: &str) -> Result<ReusableLinks, String> {
+async fn redis_backends(_url: &str) -> Result<(ReusableLinks, MemoryStore), String> {
     // Config::from_vars refuses the variable in such a build already.
     Err("AUTHLINK_REDIS_URL needs `--features redis`".to_owned())
 }
 
-/// The app's own pages: `/`, `/login`, `/account`, `/account/settings`, `/admin`.
-async fn pages(
-    demo: Arc<Demo>,
-    request: Request<Incoming>,
-) -> Result<Response<ResponseBody>, Infallible> {
-    let (parts, body) = request.into_parts();
-    let session = demo.sessions.current(&parts);
-    let response = match (&parts.method, parts.uri.path()) {
-        (&Method::GET, "/") => home(parts.uri.query()),
-        (&Method::GET, "/login") => page(
-            StatusCode::OK,
-            "Log in",
-            "<form method=\"post\" action=\"/login\"><label>User \
-             <select name=\"user\"><option>alice</option><option>bob</option></select></label> \
-             <button type=\"submit\">Log in with password</button></form>",
-        ),
-        (&Method::POST, "/login") => {
-            let form = match Limited::new(body, 1024).collect().await {
-                Ok(collected) => collected.to_bytes(),
-                Err(_) => Bytes::new(),
-            };
-            password_login(&demo, &parts, &form)
-        }
-        (&Method::GET, "/account") => match &session {
-            Some(session) => page(
-                StatusCode::OK,
-                "Account",
-                &format!(
-                    "<p>Hello, {}</p><p>Signed in {}.</p><p><a href=\"/account/settings\">Settings</a> · <a href=\"/admin\">Admin</a></p>",
-                    escape(&session.user),
-                    if session.via_link {
-                        "with a link"
-                    } else {
-                        "with a password"
-                    },
-                ),
-            ),
-            None => see_other("/login"),
-        },
-        (&Method::GET, "/account/settings") => match &session {
-            Some(session) => page(
-                StatusCode::OK,
-                "Settings",
-                &format!("<p>Settings of {}</p>", escape(&session.user)),
-            ),
-            None => see_other("/login"),
-        },
-        (&Method::GET, "/admin") => match &session {
-            Some(session) => page(
-                StatusCode::OK,
-                "Admin",
-                &format!("<p>Admin page for {}</p>", escape(&session.user)),
-            ),
-            None => see_other("/login"),
-        },
-        _ => page(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "<p>There is no such page.</p>",
-        ),
-    };
-    Ok(response)
+/// Who is logged in, and whether through a link.
+async fn current(session: &Session) -> Option<(String, bool)> {
+    let current = SessionUser::<String>::current(session).await.ok()??;
+    Some((current.user, current.via_link))
 }
 
-fn home(query: Option<&str>) -> Response<ResponseBody> {
+async fn home(RawQuery(query): RawQuery) -> Response<ResponseBody> {
     let error = query
-        .into_iter()
+        .iter()
         .flat_map(|query| query.split('&'))
         .find_map(|pair| pair.strip_prefix("error="))
         .map(|code| {
@@ -432,28 +327,89 @@ fn home(query: Option<&str>) -> Response<ResponseBody> {
     )
 }
 
-fn password_login(demo: &Demo, request: &request::Parts, form: &[u8]) -> Response<ResponseBody> {
-    let user = std::str::from_utf8(form)
-        .unwrap_or_default()
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("user="));
-    let Some((user, _)) = USERS.iter().find(|(known, _)| Some(*known) == user) else {
+async fn login_page() -> Response<ResponseBody> {
+    page(
+        StatusCode::OK,
+        "Log in",
+        "<form method=\"post\" action=\"/login\"><label>User \
+         <select name=\"user\"><option>alice</option><option>bob</option></select></label> \
+         <button type=\"submit\">Log in with password</button></form>",
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    user: String,
+}
+
+async fn password_login(
+    session: Session,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Response<ResponseBody> {
+    let user = form.ok().map(|Form(form)| form.user);
+    let Some((user, _)) = USERS
+        .iter()
+        .find(|(known, _)| Some(*known) == user.as_deref())
+    else {
         return page(StatusCode::BAD_REQUEST, "Log in", "<p>Unknown user.</p>");
     };
-    let (mut parts, body) = see_other("/account").into_parts();
-    demo.sessions.end(request, &mut parts);
-    match demo.sessions.start(
-        request,
-        BrowserSession::other((*user).to_owned()),
-        &mut parts,
-    ) {
-        Ok(()) => Response::from_parts(parts, body),
+    match SessionUser::log_in_other(&session, &(*user).to_owned()).await {
+        Ok(()) => see_other("/account"),
         Err(_) => page(
             StatusCode::SERVICE_UNAVAILABLE,
             "Log in",
-            "<p>Too many sessions.</p>",
+            "<p>Sessions are unavailable.</p>",
         ),
     }
+}
+
+async fn account(session: Session) -> Response<ResponseBody> {
+    match current(&session).await {
+        Some((user, via_link)) => page(
+            StatusCode::OK,
+            "Account",
+            &format!(
+                "<p>Hello, {}</p><p>Signed in {}.</p><p><a href=\"/account/settings\">Settings</a> · <a href=\"/admin\">Admin</a></p>",
+                escape(&user),
+                if via_link {
+                    "with a link"
+                } else {
+                    "with a password"
+                },
+            ),
+        ),
+        None => see_other("/login"),
+    }
+}
+
+async fn settings(session: Session) -> Response<ResponseBody> {
+    match current(&session).await {
+        Some((user, _)) => page(
+            StatusCode::OK,
+            "Settings",
+            &format!("<p>Settings of {}</p>", escape(&user)),
+        ),
+        None => see_other("/login"),
+    }
+}
+
+async fn admin(session: Session) -> Response<ResponseBody> {
+    match current(&session).await {
+        Some((user, _)) => page(
+            StatusCode::OK,
+            "Admin",
+            &format!("<p>Admin page for {}</p>", escape(&user)),
+        ),
+        None => see_other("/login"),
+    }
+}
+
+async fn not_found() -> Response<ResponseBody> {
+    page(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "<p>There is no such page.</p>",
+    )
 }
 
 fn page(status: StatusCode, title: &str, content: &str) -> Response<ResponseBody> {
@@ -471,12 +427,4 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-fn boxed<B>(response: Response<B>) -> Response<Body>
-where
-    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
-    B::Error: Into<BoxError>,
-{
-    response.map(|body| body.map_err(Into::into).boxed())
 }

@@ -9,7 +9,8 @@
 //! `AUTHLINK_SECRET` (base64 key; random when unset), `AUTHLINK_TTL_SECONDS`
 //! (60), `AUTHLINK_SINGLE_USE` (1), `AUTHLINK_CONFIRM` (prefetch-safe mode,
 //! 0), `AUTHLINK_TRUSTED_PROXIES` (comma-separated CIDRs, none),
-//! `AUTHLINK_REDIS_URL` (a shared Redis for single use; needs `--features redis`).
+//! `AUTHLINK_REDIS_URL` (a shared Redis for single use and sessions; needs
+//! `--features redis`).
 
 mod app;
 
@@ -54,7 +55,19 @@ async fn run() -> Result<(), String> {
             std::future::pending::<()>().await;
         }
     };
-    let ready = |base: &str| println!("{}", instructions(&config, base));
+    let ready = |base: &str, secure_cookie: bool| {
+        println!("{}", instructions(&config, base));
+        if secure_cookie {
+            println!(
+                "session cookie: Secure (serve the demo behind HTTPS, or browsers will not send it back)"
+            );
+        } else {
+            println!(
+                "session cookie: Secure is OFF, because the demo listens on a loopback address over \
+                 plain HTTP; never do this for a site reached over a network"
+            );
+        }
+    };
     app::run(listener, &config, secret, ready, shutdown).await?;
     println!("authlink demo: stopped");
     Ok(())

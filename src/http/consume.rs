@@ -2,141 +2,108 @@
 //! the link and, if it checks out, leaves logged in.
 
 use std::convert::Infallible;
-use std::future::{Future, ready};
-use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll};
 
-use base64_simd::STANDARD;
-use http::header::{ALLOW, CONTENT_SECURITY_POLICY};
-use http::{HeaderValue, Method, Request, Response, StatusCode, request};
-use sha2::{Digest as _, Sha256};
-use time::OffsetDateTime;
+use http::header::{ALLOW, CONTENT_SECURITY_POLICY, HOST, ORIGIN};
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode, request};
+use tower::ServiceExt as _;
 use tower_service::Service;
 
 use super::BoxFuture;
-use super::adapter::Adapter;
-use super::client_ip::{TrustedProxies, client_ip, peer_of};
-use super::response::{FailureReason, ResponseBody, html, private, set_header, text};
-use crate::authlink::Authlink;
+use super::app::LinkApp;
+use super::endpoints::Shared;
+use super::peer::request_client_ip;
+use super::response::{ResponseBody, html, private, set_header, text};
+use super::sessions::LinkSessions;
 use crate::error::VerifyError;
-use crate::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
+use crate::web::{CONSUME_ALLOW, ConsumeRequest, ConsumeStep, FailureReason, consume_step};
 
-/// How the endpoint answers a `GET`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum ConsumeMode {
-    /// `GET` consumes the link and logs in (the default). For links opened
-    /// in a webview by the app that asked for them, where nothing else sees
-    /// the link first.
-    #[default]
-    Direct,
-    /// `GET` answers a small page whose form posts back to the same URL and
-    /// submits itself; only `POST` consumes. For links sent by e-mail or
-    /// chat, whose scanners fetch links before the person does and would
-    /// otherwise use up a single-use link.
-    PrefetchSafe,
-}
+const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
-/// A replay cache that records nothing, so a link works any number of times
-/// until it expires. The named opt-out of single use.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ReusableLinks;
-
-impl ReplayCache for ReusableLinks {
-    fn mark_used(
-        &self,
-        _key: ReplayKey,
-        _retain_until: OffsetDateTime,
-        _now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
-        ready(Ok(Freshness::Fresh))
-    }
-}
-
-/// The consume endpoint as a tower service. Mount it at the path of the
-/// policy's URL template (`/authlink/{key}`); the key is the path's last
-/// segment.
+/// The consume endpoint as a tower service, from
+/// [`Endpoints::consume_service`](super::Endpoints::consume_service). Mount
+/// it at the path of the policy's URL template (`/authlink/{key}`); the key
+/// is the path's last segment.
 ///
-/// On success: any session the browser had is logged out, the link's user
-/// is logged in with a fresh session, and the answer is the adapter's
-/// success response (default `303 See Other` to the link's target). On any
-/// failure nothing is established and the answer is the adapter's failure
-/// response (default `303` to the failure URL, or `503` with `Retry-After`
-/// when the replay cache or the stamp lookup is unavailable), carrying the
+/// On success the browser's previous session, if any, is ended, the link's
+/// user is logged in with a fresh session id, and the answer is
+/// [`Responses::success`](super::Responses::success) (default
+/// `303 See Other` to the link's target). The session is stored before the
+/// link is marked used, so a failing session store does not burn the link;
+/// a link found used then has its session discarded. On any failure nothing
+/// is established and the answer is [`Responses::failure`](super::Responses::failure)
+/// (default `303` to the failure URL, or `503` with `Retry-After` when the
+/// replay cache or the stamp lookup is unavailable), carrying the
 /// [`FailureReason`] in its extensions. Every answer has
 /// `Cache-Control: no-store` and `Referrer-Policy: no-referrer`.
 ///
-/// `GET` consumes in [`ConsumeMode::Direct`] and shows a confirmation page
-/// in [`ConsumeMode::PrefetchSafe`]; `POST` consumes in both; `HEAD` never
+/// `GET` consumes in [`ConsumeMode::Direct`](crate::web::ConsumeMode::Direct)
+/// and shows the confirmation page in
+/// [`ConsumeMode::PrefetchSafe`](crate::web::ConsumeMode::PrefetchSafe);
+/// `POST` consumes in both unless it is cross-site
+/// ([`FailureReason::CrossSite`], see [`consume_step`]); `HEAD` never
 /// consumes; other methods get 405.
-pub struct ConsumeService<A, C> {
-    authlink: Arc<Authlink>,
-    adapter: Arc<A>,
-    replay: Arc<C>,
-    config: Arc<Config>,
+pub struct ConsumeService<A, S> {
+    shared: Shared<A, S>,
+    /// Whether the session layer was put around this instance already.
+    provided: bool,
 }
 
-#[derive(Debug, Clone)]
-struct Config {
-    trusted: TrustedProxies,
-    failure_url: String,
-    mode: ConsumeMode,
-}
-
-/// The default failure URL.
-pub const DEFAULT_FAILURE_URL: &str = "/";
-
-impl<A: Adapter, C: ReplayCache + 'static> ConsumeService<A, C> {
-    /// An endpoint verifying links with `authlink`, logging in through
-    /// `adapter`, and making links single-use through `replay` (pass
-    /// [`ReusableLinks`] to opt out). Direct mode, failure URL `/`, no
-    /// trusted proxy.
-    pub fn new(authlink: Arc<Authlink>, adapter: Arc<A>, replay: Arc<C>) -> Self {
+impl<A, S> ConsumeService<A, S>
+where
+    A: LinkApp,
+    S: LinkSessions<User = A::User>,
+{
+    pub(crate) fn new(shared: Shared<A, S>) -> Self {
         Self {
-            authlink,
-            adapter,
-            replay,
-            config: Arc::new(Config {
-                trusted: TrustedProxies::none(),
-                failure_url: DEFAULT_FAILURE_URL.to_owned(),
-                mode: ConsumeMode::Direct,
-            }),
+            shared,
+            provided: false,
         }
     }
 
-    /// Reads client addresses through these proxies.
-    #[must_use]
-    pub fn with_trusted_proxies(mut self, trusted: TrustedProxies) -> Self {
-        Arc::make_mut(&mut self.config).trusted = trusted;
-        self
+    /// Answers `request` as the service does: for an app's own handler.
+    pub async fn consume<B: Send + 'static>(&self, request: Request<B>) -> Response<ResponseBody> {
+        if self.provided || self.shared.sessions.handle(request.extensions()).is_some() {
+            return self.handle(request).await;
+        }
+        let inner = Self {
+            shared: self.shared.clone(),
+            provided: true,
+        };
+        match self.shared.sessions.provide(inner).oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
     }
 
-    /// Where failures lead; `{reason}` is replaced by the
-    /// [`FailureReason::code`] (e.g. `"/?error={reason}"`). Default `/`.
-    #[must_use]
-    pub fn with_failure_url(mut self, url: impl Into<String>) -> Self {
-        Arc::make_mut(&mut self.config).failure_url = url.into();
-        self
-    }
-
-    /// Answers `GET` as `mode` says.
-    #[must_use]
-    pub fn with_mode(mut self, mode: ConsumeMode) -> Self {
-        Arc::make_mut(&mut self.config).mode = mode;
-        self
-    }
-
-    async fn handle<B>(self, request: Request<B>) -> Response<ResponseBody> {
+    async fn handle<B>(&self, request: Request<B>) -> Response<ResponseBody> {
         let (parts, _body) = request.into_parts();
-        let mut response = match parts.method {
-            Method::POST => self.consume(&parts).await,
-            Method::GET if self.config.mode == ConsumeMode::Direct => self.consume(&parts).await,
-            Method::GET => confirm_page(),
-            // Link checkers probe with HEAD: tell them nothing, use nothing.
-            Method::HEAD => html(StatusCode::OK, ""),
+        let header = |name: &HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let facts = ConsumeRequest {
+            method: parts.method.as_str(),
+            sec_fetch_site: header(&SEC_FETCH_SITE),
+            origin: header(&ORIGIN),
+            host: header(&HOST).or_else(|| parts.uri.authority().map(|a| a.as_str())),
+        };
+        let mut response = match consume_step(self.shared.mode, &facts) {
+            ConsumeStep::Consume => self.consume_link(&parts).await,
+            ConsumeStep::Confirm => self.confirm_page(),
+            ConsumeStep::Probe => html(StatusCode::OK, ""),
+            ConsumeStep::Refuse(reason) => {
+                tracing::warn!(
+                    target: "authlink",
+                    outcome = "refused",
+                    reason = reason.code(),
+                    "link refused",
+                );
+                self.failure(reason)
+            }
             _ => {
-                let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.");
-                set_header(&mut response, ALLOW, "GET, HEAD, POST");
+                let mut response = text(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    self.shared.messages.method_not_allowed.to_string(),
+                );
+                set_header(&mut response, ALLOW, CONSUME_ALLOW);
                 response
             }
         };
@@ -144,13 +111,10 @@ impl<A: Adapter, C: ReplayCache + 'static> ConsumeService<A, C> {
         response
     }
 
-    async fn consume(&self, parts: &request::Parts) -> Response<ResponseBody> {
+    async fn consume_link(&self, parts: &request::Parts) -> Response<ResponseBody> {
+        let shared = &self.shared;
         let key = parts.uri.path().rsplit('/').next().unwrap_or_default();
-        let Some(ip) = client_ip(
-            peer_of(&parts.extensions),
-            &parts.headers,
-            &self.config.trusted,
-        ) else {
+        let Some(ip) = request_client_ip(parts, &shared.trusted) else {
             tracing::warn!(
                 target: "authlink",
                 outcome = "refused",
@@ -160,11 +124,11 @@ impl<A: Adapter, C: ReplayCache + 'static> ConsumeService<A, C> {
             );
             return self.failure(FailureReason::ClientMismatch);
         };
-        let authenticated = match self.authlink.verify::<A::User>(key, ip) {
+        let authenticated = match shared.authlink.verify::<A::User>(key, ip) {
             Ok(authenticated) => authenticated,
             Err(err) => return self.refused(&err),
         };
-        let stamp = match self.adapter.user_stamp(authenticated.user()).await {
+        let stamp = match shared.app.user_stamp(authenticated.user()).await {
             Ok(stamp) => stamp,
             Err(err) => {
                 tracing::error!(
@@ -180,46 +144,66 @@ impl<A: Adapter, C: ReplayCache + 'static> ConsumeService<A, C> {
             }
         };
         let link = match authenticated.check_stamp(stamp.as_deref()) {
-            Ok(link) => self.authlink.consume(link, &*self.replay).await,
-            Err(err) => Err(err),
-        };
-        let link = match link {
             Ok(link) => link,
             Err(err) => return self.refused(&err),
         };
-        let (mut response, body) = self.adapter.success_response(&link).into_parts();
-        let previous = self.adapter.session(parts).await;
-        if previous.is_some() {
-            if let Err(err) = self.adapter.logout(parts, &mut response).await {
-                tracing::error!(
-                    target: "authlink",
-                    user = ?link.user(),
-                    outcome = "logout_failed",
-                    error = %err,
-                    "link consumed, login failed",
-                );
-                return text(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed.");
-            }
-        }
-        if let Err(err) = self.adapter.login(parts, link.user(), &mut response).await {
+        let Some(mut session) = shared.sessions.handle(&parts.extensions) else {
+            tracing::error!(
+                target: "authlink",
+                outcome = "misconfigured",
+                "no session in the request: put the session layer around the consume \
+                 endpoint, or make LinkSessions::provide do it",
+            );
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                shared.messages.sign_in_failed.to_string(),
+            );
+        };
+        let replaced_session = shared
+            .sessions
+            .is_link_session(&session)
+            .await
+            .unwrap_or(false);
+        // The session first: a store that fails leaves the link unused.
+        if let Err(err) = shared.sessions.log_in(&mut session, link.user()).await {
             tracing::error!(
                 target: "authlink",
                 user = ?link.user(),
                 outcome = "login_failed",
                 error = %err,
-                "link consumed, login failed",
+                "link not consumed, login failed",
             );
-            return text(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed.");
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                shared.messages.sign_in_failed.to_string(),
+            );
         }
+        let user = format!("{:?}", link.user());
+        let link = match shared.authlink.consume(link, &shared.replay).await {
+            Ok(link) => link,
+            Err(err) => {
+                shared.sessions.discard(&mut session).await;
+                return self.refused(&err);
+            }
+        };
         tracing::info!(
             target: "authlink",
-            user = ?link.user(),
+            user = %user,
             outcome = "logged_in",
-            replaced_other_user = previous.as_ref().is_some_and(|s| &s.user != link.user()),
-            replaced_session = previous.is_some(),
+            replaced_link_session = replaced_session,
             "link consumed"
         );
-        Response::from_parts(response, body)
+        shared.responses.success(link.target())
+    }
+
+    fn confirm_page(&self) -> Response<ResponseBody> {
+        let page = self.shared.confirm;
+        let mut response = html(StatusCode::OK, page.html(&self.shared.messages));
+        response.headers_mut().insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(page.content_security_policy()),
+        );
+        response
     }
 
     fn refused(&self, err: &VerifyError) -> Response<ResponseBody> {
@@ -236,65 +220,39 @@ impl<A: Adapter, C: ReplayCache + 'static> ConsumeService<A, C> {
     }
 
     fn failure(&self, reason: FailureReason) -> Response<ResponseBody> {
-        let url = self.config.failure_url.replace("{reason}", reason.code());
-        let mut response = self.adapter.failure_response(reason, &url);
+        let url = self.shared.failure_url.replace("{reason}", reason.code());
+        let mut response = self
+            .shared
+            .responses
+            .failure(reason, &url, &self.shared.messages);
         response.extensions_mut().insert(reason);
         response
     }
 }
 
-/// The script that submits the confirmation form, and its CSP hash.
-const SUBMIT_SCRIPT: &str = "document.forms[0].submit();";
-
-static CONFIRM_CSP: LazyLock<String> = LazyLock::new(|| {
-    let hash = STANDARD.encode_to_string(Sha256::digest(SUBMIT_SCRIPT.as_bytes()));
-    format!(
-        "default-src 'none'; script-src 'sha256-{hash}'; base-uri 'none'; frame-ancestors 'none'"
-    )
-});
-
-/// The prefetch-safe page: a form posting to this same URL (no `action`),
-/// sent by script at once, by the button when script is off.
-fn confirm_page() -> Response<ResponseBody> {
-    let page = format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">\
-         <meta name=\"robots\" content=\"noindex\"><title>Sign in</title></head>\n<body>\
-         <form method=\"post\"><p>Signing you in…</p><button type=\"submit\">Continue</button></form>\n\
-         <script>{SUBMIT_SCRIPT}</script></body></html>\n"
-    );
-    let mut response = html(StatusCode::OK, page);
-    if let Ok(csp) = HeaderValue::from_str(&CONFIRM_CSP) {
-        response.headers_mut().insert(CONTENT_SECURITY_POLICY, csp);
-    }
-    response
-}
-
-impl<A, C> Clone for ConsumeService<A, C> {
+impl<A, S: Clone> Clone for ConsumeService<A, S> {
     fn clone(&self) -> Self {
         Self {
-            authlink: Arc::clone(&self.authlink),
-            adapter: Arc::clone(&self.adapter),
-            replay: Arc::clone(&self.replay),
-            config: Arc::clone(&self.config),
+            shared: self.shared.clone(),
+            provided: self.provided,
         }
     }
 }
 
-impl<A, C> std::fmt::Debug for ConsumeService<A, C> {
+impl<A, S> std::fmt::Debug for ConsumeService<A, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConsumeService")
-            .field("authlink", &self.authlink)
-            .field("trusted", &self.config.trusted)
-            .field("failure_url", &self.config.failure_url)
-            .field("mode", &self.config.mode)
+            .field("trusted", &self.shared.trusted)
+            .field("failure_url", &self.shared.failure_url)
+            .field("mode", &self.shared.mode)
             .finish_non_exhaustive()
     }
 }
 
-impl<A, C, B> Service<Request<B>> for ConsumeService<A, C>
+impl<A, S, B> Service<Request<B>> for ConsumeService<A, S>
 where
-    A: Adapter,
-    C: ReplayCache + 'static,
+    A: LinkApp,
+    S: LinkSessions<User = A::User>,
     B: Send + 'static,
 {
     type Response = Response<ResponseBody>;
@@ -307,6 +265,6 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let this = self.clone();
-        Box::pin(async move { Ok(this.handle(request).await) })
+        Box::pin(async move { Ok(this.consume(request).await) })
     }
 }

@@ -2,35 +2,32 @@
 //! authenticated API caller asks for a link to a whitelisted page.
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Buf as _;
-use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
+use http::{HeaderMap, HeaderValue, Method, Request, Response};
 use http_body::Body;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
-use serde_json::{Value, json};
 use tower_service::Service;
 
-use super::adapter::{Adapter, RETRY_AFTER_SECONDS};
-use super::client_ip::{TrustedProxies, client_ip, peer_of};
-use super::response::{ResponseBody, json as json_response, no_store, set_header};
+use super::app::LinkApp;
+use super::endpoints::{Shared, issue};
+use super::response::{ResponseBody, no_store};
+use super::sessions::LinkSessions;
 use super::{BoxError, BoxFuture};
-use crate::authlink::Authlink;
-use crate::error::IssueError;
+use crate::web::{CreateRefusal, declared_too_large, is_json, target_from_body};
 
-/// The default limit on a create request's body: 8 KiB.
-pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024;
-
-/// The create endpoint as a tower service. Mount it at the API path of your
-/// choice (`POST /api/authlink`).
+/// The create endpoint as a tower service, from
+/// [`Endpoints::create_service`](super::Endpoints::create_service). Mount it
+/// at the API path of your choice (`POST /api/authlink`).
 ///
 /// A `POST` with `Content-Type: application/json` and the body
-/// `{"url": "/account"}` from a caller the adapter authenticates gets
-/// `201 Created`, the link in `Location` and in the body's `"url"`, and
-/// `Cache-Control: no-store`. The link is bound to the caller's client address
-/// (see [`client_ip`]) and, if the adapter gives one, the user's stamp.
+/// `{"url": "/account"}` from a caller [`LinkApp::api_user`] authenticates
+/// gets `201 Created`, the link in `Location`, the body
+/// `{"url": "/account", "link": <the link>}` (the target as sent, as
+/// django-authlink answers) and `Cache-Control: no-store`. The link is bound
+/// to the caller's client address and, if the app gives one, the user's
+/// stamp.
 ///
 /// | request | answer |
 /// | --- | --- |
@@ -42,45 +39,20 @@ pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024;
 /// | `url` missing, not a string, invalid or not whitelisted | 400 `{"url": [reason]}` |
 /// | client address unknown | 400 `{"detail": …}` |
 /// | user stamp lookup failed | 503 with `Retry-After` |
-pub struct CreateService<A> {
-    authlink: Arc<Authlink>,
-    adapter: Arc<A>,
-    config: Arc<Config>,
+///
+/// Each answer comes from [`Responses`](super::Responses), its text from
+/// [`Messages`](crate::web::Messages).
+pub struct CreateService<A, S> {
+    shared: Shared<A, S>,
 }
 
-#[derive(Debug, Clone)]
-struct Config {
-    trusted: TrustedProxies,
-    body_limit: usize,
-}
-
-impl<A: Adapter> CreateService<A> {
-    /// An endpoint issuing links from `authlink` to callers `adapter`
-    /// authenticates, trusting no proxy and accepting bodies up to
-    /// [`DEFAULT_BODY_LIMIT`].
-    pub fn new(authlink: Arc<Authlink>, adapter: Arc<A>) -> Self {
-        Self {
-            authlink,
-            adapter,
-            config: Arc::new(Config {
-                trusted: TrustedProxies::none(),
-                body_limit: DEFAULT_BODY_LIMIT,
-            }),
-        }
-    }
-
-    /// Reads client addresses through these proxies.
-    #[must_use]
-    pub fn with_trusted_proxies(mut self, trusted: TrustedProxies) -> Self {
-        Arc::make_mut(&mut self.config).trusted = trusted;
-        self
-    }
-
-    /// Refuses bodies longer than `limit` bytes with 413.
-    #[must_use]
-    pub fn with_body_limit(mut self, limit: usize) -> Self {
-        Arc::make_mut(&mut self.config).body_limit = limit;
-        self
+impl<A, S> CreateService<A, S>
+where
+    A: LinkApp,
+    S: LinkSessions<User = A::User>,
+{
+    pub(crate) fn new(shared: Shared<A, S>) -> Self {
+        Self { shared }
     }
 
     async fn handle<B>(self, request: Request<B>) -> Response<ResponseBody>
@@ -88,116 +60,55 @@ impl<A: Adapter> CreateService<A> {
         B: Body + Send,
         B::Error: Into<BoxError>,
     {
-        let mut response = self.respond(request).await;
+        let mut response = match self.respond(request).await {
+            Ok(response) => response,
+            Err(refusal) => self
+                .shared
+                .responses
+                .create_refused(&refusal, &self.shared.messages),
+        };
         no_store(&mut response);
         response
     }
 
-    async fn respond<B>(&self, request: Request<B>) -> Response<ResponseBody>
+    async fn respond<B>(&self, request: Request<B>) -> Result<Response<ResponseBody>, CreateRefusal>
     where
         B: Body + Send,
         B::Error: Into<BoxError>,
     {
         if request.method() != Method::POST {
-            let mut response = detail(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.");
-            set_header(&mut response, ALLOW, "POST");
-            return response;
+            return Err(CreateRefusal::MethodNotAllowed);
         }
-        let (parts, body) = request.into_parts();
-        let Some(user) = self.adapter.api_user(&parts).await else {
+        let (mut parts, body) = request.into_parts();
+        let Some(user) = self.shared.app.api_user(&mut parts).await else {
             tracing::info!(
                 target: "authlink",
                 outcome = "refused",
                 reason = "unauthenticated",
                 "link refused",
             );
-            let mut response = detail(
-                StatusCode::UNAUTHORIZED,
-                "Authentication credentials were not provided.",
-            );
-            set_header(&mut response, WWW_AUTHENTICATE, "Bearer");
-            return response;
+            return Err(CreateRefusal::Unauthenticated);
         };
-        if !is_json(&parts.headers) {
-            return detail(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "Content-Type must be application/json.",
-            );
-        }
-        let url = match self.read_url(&parts.headers, body).await {
-            Ok(url) => url,
-            Err(response) => {
-                tracing::info!(
-                    target: "authlink",
-                    user = ?user,
-                    outcome = "refused",
-                    reason = "bad_request",
-                    "link refused",
-                );
-                return response;
-            }
-        };
-        let Some(ip) = client_ip(
-            peer_of(&parts.extensions),
-            &parts.headers,
-            &self.config.trusted,
-        ) else {
-            tracing::warn!(
+        let refused = |refusal: CreateRefusal| {
+            tracing::info!(
                 target: "authlink",
                 user = ?user,
                 outcome = "refused",
-                reason = "no_client_address",
+                reason = refusal.code(),
                 "link refused",
             );
-            return detail(
-                StatusCode::BAD_REQUEST,
-                "The client address could not be determined.",
-            );
+            refusal
         };
-        let stamp = match self.adapter.user_stamp(&user).await {
-            Ok(stamp) => stamp,
-            Err(err) => {
-                tracing::error!(
-                    target: "authlink",
-                    user = ?user,
-                    outcome = "refused",
-                    reason = "unavailable",
-                    error = %err,
-                    "link refused",
-                );
-                let mut response = detail(StatusCode::SERVICE_UNAVAILABLE, "Try again later.");
-                set_header(&mut response, RETRY_AFTER, RETRY_AFTER_SECONDS);
-                return response;
-            }
-        };
-        let issued = match &stamp {
-            Some(stamp) => self.authlink.issue_with_stamp(&user, &url, ip, stamp),
-            None => self.authlink.issue(&user, &url, ip),
-        };
-        let link = match issued {
-            Ok(link) => link,
-            Err(err) => {
-                let reason = issue_reason(err);
-                tracing::info!(
-                    target: "authlink",
-                    user = ?user,
-                    outcome = "refused",
-                    reason,
-                    "link refused",
-                );
-                return match err {
-                    IssueError::TargetNotAllowed => url_error("URL specified is not whitelisted"),
-                    IssueError::TooLong => url_error("URL specified is too long"),
-                    IssueError::TargetInvalid(reason) => {
-                        url_error(&format!("URL specified is invalid: {reason}"))
-                    }
-                    _ => detail(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "The link could not be issued.",
-                    ),
-                };
-            }
-        };
+        if !is_json(parts.headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes)) {
+            return Err(refused(CreateRefusal::UnsupportedMediaType));
+        }
+        let target = self
+            .read_target(&parts.headers, body)
+            .await
+            .map_err(refused)?;
+        let link = issue(&self.shared, &parts, &user, &target)
+            .await
+            .map_err(refused)?;
         tracing::info!(
             target: "authlink",
             user = ?user,
@@ -205,115 +116,55 @@ impl<A: Adapter> CreateService<A> {
             expires_at = link.expires_at.unix_timestamp(),
             "link issued"
         );
-        let mut response = json_response(StatusCode::CREATED, &json!({ "url": link.url }));
-        match HeaderValue::from_str(&link.url) {
-            Ok(location) => {
-                response.headers_mut().insert(LOCATION, location);
-                response
-            }
-            Err(_) => detail(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The link could not be issued.",
-            ),
-        }
+        let location = HeaderValue::from_str(&link.url).map_err(|_| CreateRefusal::Internal)?;
+        let mut response = self.shared.responses.created(&target, &link.url);
+        response.headers_mut().insert(LOCATION, location);
+        Ok(response)
     }
 
-    /// The `url` field of a JSON body, or the response that refuses it.
-    async fn read_url<B>(
-        &self,
-        headers: &HeaderMap,
-        body: B,
-    ) -> Result<String, Response<ResponseBody>>
+    /// The target in a JSON body, read up to the limit.
+    async fn read_target<B>(&self, headers: &HeaderMap, body: B) -> Result<String, CreateRefusal>
     where
         B: Body + Send,
         B::Error: Into<BoxError>,
     {
-        let limit = self.config.body_limit;
-        let declared = headers
-            .get(CONTENT_LENGTH)
-            .and_then(|len| len.to_str().ok())
-            .and_then(|len| len.parse::<u64>().ok());
-        let too_large = || detail(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large.");
-        if declared.is_some_and(|len| len > limit as u64) {
-            return Err(too_large());
+        let limit = self.shared.body_limit;
+        if declared_too_large(
+            headers.get(CONTENT_LENGTH).map(HeaderValue::as_bytes),
+            limit,
+        ) {
+            return Err(CreateRefusal::TooLarge);
         }
         let bytes = match Limited::new(body, limit).collect().await {
-            Ok(collected) => collected.aggregate(),
-            Err(err) if err.is::<LengthLimitError>() => return Err(too_large()),
-            Err(_) => {
-                return Err(detail(
-                    StatusCode::BAD_REQUEST,
-                    "Request body could not be read.",
-                ));
-            }
+            Ok(collected) => collected.to_bytes(),
+            Err(err) if err.is::<LengthLimitError>() => return Err(CreateRefusal::TooLarge),
+            Err(_) => return Err(CreateRefusal::UnreadableBody),
         };
-        let value: Value = serde_json::from_reader(bytes.reader()).map_err(|err| {
-            detail(
-                StatusCode::BAD_REQUEST,
-                &format!("JSON parse error: {err}."),
-            )
-        })?;
-        let Value::Object(mut object) = value else {
-            return Err(detail(StatusCode::BAD_REQUEST, "Expected a JSON object."));
-        };
-        match object.remove("url") {
-            Some(Value::String(url)) => Ok(url),
-            Some(_) => Err(url_error("Not a valid string.")),
-            None => Err(url_error("This field is required.")),
-        }
+        target_from_body(&bytes)
     }
 }
 
-/// `application/json`, with or without parameters.
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
-}
-
-fn issue_reason(err: IssueError) -> &'static str {
-    match err {
-        IssueError::TargetNotAllowed => "not_whitelisted",
-        IssueError::TargetInvalid(_) => "invalid_url",
-        IssueError::TooLong => "too_long",
-        _ => "internal",
-    }
-}
-
-fn detail(status: StatusCode, message: &str) -> Response<ResponseBody> {
-    json_response(status, &json!({ "detail": message }))
-}
-
-/// A 400 naming the `url` field, shaped as django-authlink's serializer errors.
-fn url_error(message: &str) -> Response<ResponseBody> {
-    json_response(StatusCode::BAD_REQUEST, &json!({ "url": [message] }))
-}
-
-impl<A> Clone for CreateService<A> {
+impl<A, S: Clone> Clone for CreateService<A, S> {
     fn clone(&self) -> Self {
         Self {
-            authlink: Arc::clone(&self.authlink),
-            adapter: Arc::clone(&self.adapter),
-            config: Arc::clone(&self.config),
+            shared: self.shared.clone(),
         }
     }
 }
 
-impl<A> std::fmt::Debug for CreateService<A> {
+impl<A, S> std::fmt::Debug for CreateService<A, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreateService")
-            .field("authlink", &self.authlink)
-            .field("trusted", &self.config.trusted)
-            .field("body_limit", &self.config.body_limit)
+            .field("trusted", &self.shared.trusted)
+            .field("body_limit", &self.shared.body_limit)
             .finish_non_exhaustive()
     }
 }
 
-impl<A, B> Service<Request<B>> for CreateService<A>
+impl<A, S, B> Service<Request<B>> for CreateService<A, S>
 where
-    A: Adapter,
+    A: LinkApp,
+    S: LinkSessions<User = A::User>,
     B: Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,

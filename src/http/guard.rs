@@ -1,136 +1,132 @@
 //! The session guard (django-authlink's `AuthLinkWhitelistMiddleware`):
 //! a session opened through a link reaches only whitelisted pages.
 
-use std::sync::Arc;
+use std::convert::Infallible;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::Either;
+use http_body::Body;
+use http_body_util::BodyExt as _;
+use http_body_util::combinators::UnsyncBoxBody;
+use tower::ServiceExt as _;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::BoxFuture;
-use super::adapter::Adapter;
-use crate::whitelist::Whitelist;
+use super::app::LinkApp;
+use super::endpoints::Shared;
+use super::sessions::LinkSessions;
+use super::{BoxError, BoxFuture};
 
-/// Wraps services in a [`SessionGuard`].
-///
-/// ```
-/// # use std::sync::Arc;
-/// # fn wire<A: authlink::http::Adapter>(authlink: &authlink::Authlink, adapter: Arc<A>) {
-/// use authlink::http::SessionGuardLayer;
-///
-/// // The pages a link session may see are the pages links may lead to.
-/// let guard = SessionGuardLayer::new(adapter, authlink.policy().whitelist.clone());
-/// # let _ = guard;
-/// # }
-/// ```
-pub struct SessionGuardLayer<A> {
-    adapter: Arc<A>,
-    whitelist: Arc<Whitelist>,
-    also: Arc<Whitelist>,
+/// The body of the guard's responses: the inner service's, or its own.
+pub type GuardBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// Wraps services in a [`Guard`]; from
+/// [`Endpoints::guard_layer`](super::Endpoints::guard_layer).
+pub struct GuardLayer<A, S> {
+    shared: Shared<A, S>,
 }
 
-impl<A> SessionGuardLayer<A> {
-    /// A guard asking `adapter` for the session and letting link sessions
-    /// through to the paths `whitelist` allows.
-    pub fn new(adapter: Arc<A>, whitelist: Whitelist) -> Self {
-        Self {
-            adapter,
-            whitelist: Arc::new(whitelist),
-            also: Arc::new(Whitelist::deny_all()),
-        }
-    }
-
-    /// Also lets link sessions through to `paths`, which no link may lead
-    /// to: the consume endpoint's failure page above all (a link session
-    /// whose next link fails lands there), a logout page, static assets.
-    #[must_use]
-    pub fn also_allow(mut self, paths: Whitelist) -> Self {
-        self.also = Arc::new(paths);
-        self
-    }
-
-    fn allows(&self, path: &str) -> bool {
-        self.whitelist.allows(path) || self.also.allows(path)
+impl<A, S> GuardLayer<A, S> {
+    pub(crate) fn new(shared: Shared<A, S>) -> Self {
+        Self { shared }
     }
 }
 
-impl<A> Clone for SessionGuardLayer<A> {
+impl<A, S: Clone> Clone for GuardLayer<A, S> {
     fn clone(&self) -> Self {
         Self {
-            adapter: Arc::clone(&self.adapter),
-            whitelist: Arc::clone(&self.whitelist),
-            also: Arc::clone(&self.also),
+            shared: self.shared.clone(),
         }
     }
 }
 
-impl<A> std::fmt::Debug for SessionGuardLayer<A> {
+impl<A, S> std::fmt::Debug for GuardLayer<A, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionGuardLayer")
-            .field("whitelist", &self.whitelist)
-            .field("also", &self.also)
+        f.debug_struct("GuardLayer")
+            .field("whitelist", &self.shared.authlink.policy().whitelist)
+            .field("also", &self.shared.also_allow)
             .finish_non_exhaustive()
     }
 }
 
-impl<A, S> Layer<S> for SessionGuardLayer<A> {
-    type Service = SessionGuard<S, A>;
+impl<A, S: Clone, Inner> Layer<Inner> for GuardLayer<A, S> {
+    type Service = Guard<Inner, A, S>;
 
-    fn layer(&self, inner: S) -> Self::Service {
-        SessionGuard {
+    fn layer(&self, inner: Inner) -> Self::Service {
+        Guard {
             inner,
-            layer: self.clone(),
+            shared: self.shared.clone(),
+            provided: false,
         }
     }
 }
 
-/// Answers the adapter's forbidden response (default 403, "That URL is not
-/// whitelisted for your authentication method.") to a session established
-/// through a link that asks for a path off the whitelist; passes everything
-/// else, including requests with no session or another kind of session, to
-/// the inner service untouched.
+/// Answers [`Responses::forbidden`](super::Responses::forbidden) (default
+/// 403, "That URL is not whitelisted for your authentication method.") to a
+/// session established through a link that asks for a path off the
+/// whitelist; passes everything else, including requests with no session or
+/// another kind of session, to the inner service untouched.
 ///
-/// The whitelist is matched against the request's path as received, without
-/// percent-decoding or normalization, so an encoded or dotted variant of a
-/// whitelisted path is refused rather than let through. Mount the consume
-/// endpoint outside the guard, so that a link session can open another link,
-/// and let link sessions see the failure page with
-/// [`SessionGuardLayer::also_allow`].
-pub struct SessionGuard<S, A> {
-    inner: S,
-    layer: SessionGuardLayer<A>,
+/// Link sessions may see the policy's whitelist, the paths of
+/// [`Endpoints::also_allow`](super::Endpoints::also_allow), the failure
+/// URL's path, and the consume and create endpoints' paths (so that a link
+/// session can open another link, even where the endpoints were mounted
+/// inside the guard). The whitelist is matched against the request's path as
+/// received, without percent-decoding or normalization, so an encoded or
+/// dotted variant of a whitelisted path is refused rather than let through.
+pub struct Guard<Inner, A, S> {
+    inner: Inner,
+    shared: Shared<A, S>,
+    provided: bool,
 }
 
-impl<S: Clone, A> Clone for SessionGuard<S, A> {
+impl<Inner, A, S> Guard<Inner, A, S> {
+    fn allows(&self, path: &str) -> bool {
+        let shared = &self.shared;
+        shared.authlink.policy().whitelist.allows(path)
+            || shared.also_allow.allows(path)
+            || path == shared.failure_path()
+            || path == shared.create_path
+            || path.starts_with(shared.consume_prefix())
+    }
+}
+
+impl<Inner: Clone, A, S: Clone> Clone for Guard<Inner, A, S> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
-            layer: self.layer.clone(),
+            shared: self.shared.clone(),
+            provided: self.provided,
         }
     }
 }
 
-impl<S: std::fmt::Debug, A> std::fmt::Debug for SessionGuard<S, A> {
+impl<Inner: std::fmt::Debug, A, S> std::fmt::Debug for Guard<Inner, A, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionGuard")
+        f.debug_struct("Guard")
             .field("inner", &self.inner)
-            .field("whitelist", &self.layer.whitelist)
             .finish_non_exhaustive()
     }
 }
 
-impl<S, A, B, ResBody> Service<Request<B>> for SessionGuard<S, A>
+impl<Inner, A, S, B, R> Service<Request<B>> for Guard<Inner, A, S>
 where
-    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
-    S::Future: Send,
-    A: Adapter,
+    Inner: Service<Request<B>, Response = Response<R>, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    Inner::Future: Send,
+    A: LinkApp,
+    S: LinkSessions<User = A::User>,
     B: Send + 'static,
+    R: Body<Data = Bytes> + Send + 'static,
+    R::Error: Into<BoxError>,
 {
-    type Response = Response<Either<ResBody, super::ResponseBody>>;
-    type Error = S::Error;
-    type Future = BoxFuture<Result<Self::Response, S::Error>>;
+    type Response = Response<GuardBody>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Self::Response, Infallible>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -139,23 +135,63 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         // The clone may not be ready; the instance polled ready serves this call.
         let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let layer = self.layer.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let this = Self {
+            inner,
+            shared: self.shared.clone(),
+            provided: self.provided,
+        };
         Box::pin(async move {
-            let (parts, body) = request.into_parts();
-            if let Some(session) = layer.adapter.session(&parts).await {
-                if session.via_link && !layer.allows(parts.uri.path()) {
-                    tracing::info!(
+            let Some(session) = this.shared.sessions.handle(request.extensions()) else {
+                if this.provided {
+                    tracing::error!(
                         target: "authlink",
-                        user = ?session.user,
-                        outcome = "forbidden",
-                        "link session kept to the whitelist",
+                        outcome = "misconfigured",
+                        "no session in the request: put the session layer around the guard, \
+                         or make LinkSessions::provide do it",
                     );
-                    return Ok(layer.adapter.forbidden_response(&parts).map(Either::Right));
+                    return this.pass(request).await;
+                }
+                let provided = Self {
+                    provided: true,
+                    ..this
+                };
+                let sessions = provided.shared.sessions.clone();
+                return sessions.provide(provided).oneshot(request).await;
+            };
+            if !this.allows(request.uri().path()) {
+                match this.shared.sessions.is_link_session(&session).await {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        tracing::info!(
+                            target: "authlink",
+                            outcome = "forbidden",
+                            "link session kept to the whitelist",
+                        );
+                        let response = this.shared.responses.forbidden(&this.shared.messages);
+                        return Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()));
+                    }
+                    Err(err) => {
+                        // Fail closed: a session that cannot be read sees no page.
+                        tracing::error!(target: "authlink", error = %err, "session unreadable");
+                        let response = this.shared.responses.forbidden(&this.shared.messages);
+                        return Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()));
+                    }
                 }
             }
-            let response = inner.call(Request::from_parts(parts, body)).await?;
-            Ok(response.map(Either::Left))
+            this.pass(request).await
         })
+    }
+}
+
+impl<Inner, A, S> Guard<Inner, A, S> {
+    async fn pass<B, R>(mut self, request: Request<B>) -> Result<Response<GuardBody>, Infallible>
+    where
+        Inner: Service<Request<B>, Response = Response<R>, Error = Infallible>,
+        R: Body<Data = Bytes> + Send + 'static,
+        R::Error: Into<BoxError>,
+    {
+        let response = self.inner.call(request).await?;
+        Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()))
     }
 }

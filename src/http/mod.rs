@@ -1,145 +1,98 @@
-//! The web face: the create and consume endpoints and the session guard, as
-//! tower services over the `http` 1.x types, for hyper directly or any
-//! tower-based framework (axum's `Router::route_service` and `Router::layer`).
+//! The web face on the `http` 1.x types: the create and consume endpoints
+//! and the session guard as tower services, for hyper directly or any
+//! tower-based framework, configured once through [`Endpoints`].
 //!
-//! - [`CreateService`]: `POST {"url": "/account"}` by an authenticated API
-//!   caller → `201 Created` with the link in `Location`.
-//! - [`ConsumeService`]: `GET /authlink/{key}` → log the link's user in with
-//!   a fresh session, `303 See Other` to the target; on failure `303` to the
-//!   failure URL, with the [`FailureReason`] for the app to show.
-//! - [`SessionGuardLayer`]: sessions established through a link reach only
-//!   whitelisted paths (403 elsewhere).
+//! - [`LinkApp`]: the app's side, only who the API caller is (and,
+//!   optionally, the user's stamp).
+//! - [`LinkSessions`]: the session side, ready-made on tower-sessions
+//!   ([`TowerSessions`], feature `tower-sessions`) and axum-login
+//!   ([`AxumLogin`], feature `axum-login`).
+//! - [`Endpoints`]: one builder for trusted proxies, the failure URL, the
+//!   mode and the replay cache, giving [`CreateService`], [`ConsumeService`]
+//!   and [`GuardLayer`], or with the `axum` feature a whole router
+//!   ([`Endpoints::router`]). An axum handler may also issue a link itself
+//!   ([`Endpoints::issue`]) and consume one ([`ConsumeService::consume`]).
+//! - [`Responses`] and [`Messages`]: every answer and
+//!   every sentence, replaceable.
 //! - [`client_ip`]: the client address, from the connection's peer
 //!   ([`PeerAddr`] in the request extensions) or trusted proxies' headers.
-//! - [`Adapter`]: the app's side (who is calling, who is logged in, log in
-//!   and out), and [`MemorySessions`] and [`SessionCookie`] to build one.
+//!
+//! The decisions behind them (which failure, the confirmation page, the
+//! create body's rules, client-address resolution) live in
+//! [`crate::web`], shared with other frameworks.
+//!
+//! # Cookies: `Secure` and `SameSite=Lax`
+//!
+//! [`TowerSessions`] and [`AxumLogin`] own the session layer, so they set
+//! the cookie's attributes once: `Secure` unless the app turns it off by
+//! name (`insecure_cookie()`, for plain HTTP on loopback during
+//! development), never inferred from `Host` or the URI, and `SameSite=Lax`.
+//! `Lax` is required: a link opened from an e-mail or a chat is a navigation
+//! from another site, and the redirect after it must carry the new
+//! session's cookie; `Strict` (tower-sessions' default) would drop it, and
+//! the user would land logged out.
 //!
 //! # Direct or prefetch-safe
 //!
-//! [`ConsumeMode::Direct`] (the default) consumes on `GET`: right for a link
-//! an app opens in its own webview moments after asking for it, where no one
-//! else sees it first. [`ConsumeMode::PrefetchSafe`] answers `GET` with a page
-//! that posts back by itself and consumes only on `POST`: right for links in
-//! e-mail or chat, whose scanners fetch every link before the person clicks
-//! and would use up a single-use link. Scanners that run script as well defeat
-//! it; a link bound to the address that asked for it
-//! ([`IpBinding::Exact`](crate::IpBinding::Exact)) still fails for them.
+//! [`ConsumeMode::Direct`] (the default)
+//! consumes on `GET`: right for a link an app opens in its own webview
+//! moments after asking for it. [`ConsumeMode::PrefetchSafe`]
+//! answers `GET` with a confirmation page and consumes only on a
+//! same-origin `POST`: right for links in e-mail or chat, whose scanners
+//! fetch every link first. [`ConfirmPage::ButtonOnly`]
+//! leaves out the page's self-submitting script, for scanners that run
+//! script. A cross-site `POST` is refused as
+//! [`FailureReason::CrossSite`]
+//! (login CSRF); what a `GET` cannot check is in [`crate::web`].
 //!
-//! # A complete adapter
+//! # Mistakes that cannot happen
 //!
-//! API callers authenticate with a bearer token; browser sessions live in
-//! [`CookieSessions`] (a real app uses its own session store).
-//!
-//! ```
-//! use std::future::{Future, ready};
-//! use std::sync::Arc;
-//!
-//! use authlink::http::{
-//!     Adapter, AdapterError, BrowserSession, ConsumeService, CookieSessions, CreateService,
-//!     SessionCookie, SessionGuardLayer, bearer_token,
-//! };
-//! use authlink::{Authlink, KeyId, KeyRing, MemoryReplayCache, Policy, SecretKey, Whitelist};
-//! use http::{request, response};
-//!
-//! struct App {
-//!     sessions: CookieSessions<String>,
-//! }
-//!
-//! impl Adapter for App {
-//!     type User = String;
-//!
-//!     fn api_user(
-//!         &self,
-//!         request: &request::Parts,
-//!     ) -> impl Future<Output = Option<String>> + Send {
-//!         // A real app looks the token up in its database.
-//!         ready(match bearer_token(&request.headers) {
-//!             Some("alice-api-token") => Some("alice".to_owned()),
-//!             _ => None,
-//!         })
-//!     }
-//!
-//!     fn session(
-//!         &self,
-//!         request: &request::Parts,
-//!     ) -> impl Future<Output = Option<BrowserSession<String>>> + Send {
-//!         ready(self.sessions.current(request))
-//!     }
-//!
-//!     fn login(
-//!         &self,
-//!         request: &request::Parts,
-//!         user: &String,
-//!         response: &mut response::Parts,
-//!     ) -> impl Future<Output = Result<(), AdapterError>> + Send {
-//!         // A fresh session id: never the browser's, never the link's.
-//!         let session = BrowserSession::via_link(user.clone());
-//!         ready(self.sessions.start(request, session, response).map_err(AdapterError::new))
-//!     }
-//!
-//!     fn logout(
-//!         &self,
-//!         request: &request::Parts,
-//!         response: &mut response::Parts,
-//!     ) -> impl Future<Output = Result<(), AdapterError>> + Send {
-//!         self.sessions.end(request, response);
-//!         ready(Ok(()))
-//!     }
-//!
-//!     // `user_stamp`, `success_response`, `failure_response` and
-//!     // `forbidden_response` keep their defaults.
-//! }
-//!
-//! let mut policy = Policy::default();
-//! policy.whitelist = Whitelist::new(["^/account$", "^/account/settings$"])?;
-//! let authlink = Arc::new(Authlink::new(
-//!     KeyRing::new(KeyId::new(1), SecretKey::generate()),
-//!     "example.com webview login",
-//!     policy,
-//! )?);
-//! let app = Arc::new(App {
-//!     sessions: CookieSessions::new(SessionCookie::new("session")?),
-//! });
-//!
-//! let create = CreateService::new(authlink.clone(), app.clone());
-//! let cache = Arc::new(MemoryReplayCache::new());
-//! let consume = ConsumeService::new(authlink.clone(), app.clone(), cache)
-//!     .with_failure_url("/?error={reason}");
-//! let guard = SessionGuardLayer::new(app, authlink.policy().whitelist.clone());
-//! # let _ = (create, consume, guard);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! Serve them with hyper by putting the connection's [`PeerAddr`] into each
-//! request's extensions (`examples/demo/` does), or in axum with
-//! `Router::route_service` and `Router::layer` (`examples/axum.rs`; with the
-//! `axum` feature the peer address comes from axum's `ConnectInfo`).
+//! The consume endpoint and the guard put the session layer around
+//! themselves when the request has no session, so a forgotten session layer
+//! is not a 500 per request; the guard lets the endpoints' paths through, so
+//! mounting them inside it does not lock link sessions out of their next
+//! link; [`Endpoints::router`] mounts everything in the right order; and
+//! [`Endpoints::failure_url`] refuses a URL that would be an open redirect,
+//! at start-up.
 
 use std::future::Future;
 use std::pin::Pin;
 
-mod adapter;
-mod client_ip;
+mod app;
+#[cfg(feature = "axum")]
+mod axum;
+#[cfg(feature = "axum-login")]
+mod axum_login;
 mod consume;
 mod create;
+mod endpoints;
 mod guard;
+mod peer;
 mod response;
-mod session;
+mod sessions;
+#[cfg(feature = "tower-sessions")]
+mod tower_sessions;
 
-pub use adapter::{Adapter, AdapterError, RETRY_AFTER_SECONDS, bearer_token};
-pub use client_ip::{
-    Cidr, CidrError, ForwardedHeader, MAX_FORWARDED_HOPS, PeerAddr, TrustedProxies, client_ip,
+pub use crate::web::{
+    Cidr, CidrError, ConfirmPage, ConsumeMode, CreateRefusal, DEFAULT_BODY_LIMIT, FailureReason,
+    ForwardedHeader, MAX_FORWARDED_HOPS, Messages, TrustedProxies, UnknownReason,
 };
-pub use consume::{ConsumeMode, ConsumeService, DEFAULT_FAILURE_URL, ReusableLinks};
-pub use create::{CreateService, DEFAULT_BODY_LIMIT};
-pub use guard::{SessionGuard, SessionGuardLayer};
+pub use app::{AppError, LinkApp, RETRY_AFTER_SECONDS, bearer_token};
+#[cfg(feature = "axum-login")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum-login")))]
+pub use axum_login::AxumLogin;
+pub use consume::ConsumeService;
+pub use create::CreateService;
+pub use endpoints::{DEFAULT_CREATE_PATH, DEFAULT_FAILURE_URL, Endpoints, ReusableLinks};
+pub use guard::{Guard, GuardBody, GuardLayer};
+pub use peer::{PeerAddr, client_ip};
 pub use response::{
-    FailureReason, NOT_WHITELISTED_MESSAGE, ResponseBody, UnknownReason, html, see_other, text,
+    DefaultResponses, NOT_WHITELISTED_MESSAGE, ResponseBody, Responses, html, json, see_other, text,
 };
-pub use session::{
-    BrowserSession, CookieNameError, CookieSessions, MemorySessions, SessionCookie, SessionId,
-    SessionStoreFull,
-};
+pub use sessions::{LinkSessions, SessionService};
+#[cfg(feature = "tower-sessions")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower-sessions")))]
+pub use tower_sessions::{SessionUser, TowerSessions, USER_KEY, VIA_LINK_KEY};
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;

@@ -1,15 +1,16 @@
-//! Responses the endpoints and the guard build, and the failure reason the
-//! app gets to show.
-
-use std::fmt;
-use std::str::FromStr;
+//! Responses the endpoints and the guard build, and the [`Responses`] trait
+//! through which an app replaces them.
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderName, LOCATION, REFERRER_POLICY};
+use http::header::{
+    CACHE_CONTROL, CONTENT_TYPE, HeaderName, LOCATION, REFERRER_POLICY, RETRY_AFTER,
+    WWW_AUTHENTICATE,
+};
 use http::{HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 
-use crate::error::VerifyErrorKind;
+use super::app::RETRY_AFTER_SECONDS;
+use crate::web::{CreateRefusal, FailureReason, Messages, created_body};
 
 /// The body of every response the endpoints build.
 pub type ResponseBody = Full<Bytes>;
@@ -18,98 +19,83 @@ pub type ResponseBody = Full<Bytes>;
 pub const NOT_WHITELISTED_MESSAGE: &str =
     "That URL is not whitelisted for your authentication method.";
 
-/// Why a link did not log anyone in, in the words an app shows its users.
+/// The answers of the endpoints and the guard. Every method has a default
+/// that keeps django-authlink's contract; override the ones to change, and
+/// pass the value to [`Endpoints::responses`](super::Endpoints::responses).
+/// The texts come from [`Messages`], replaceable without touching this.
 ///
-/// The consume endpoint puts it in the failure response's extensions and
-/// passes it to [`Adapter::failure_response`](super::Adapter::failure_response);
-/// its [`code`](Self::code) replaces `{reason}` in the failure URL.
-/// Malformed, forged and unknown-key links are all [`Invalid`](Self::Invalid).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum FailureReason {
-    /// Not a link this app issued, or altered.
-    Invalid,
-    /// Past its expiry.
-    Expired,
-    /// Opened from another client address than the one it was issued to, or
-    /// from an address that could not be told.
-    ClientMismatch,
-    /// The user's stamp changed since it was issued.
-    Revoked,
-    /// Consumed before.
-    Used,
-    /// A backend the check depends on (replay cache, user lookup) did not
-    /// answer; the link was not used and may work on a retry.
-    Unavailable,
-}
-
-impl FailureReason {
-    /// The stable code: `invalid`, `expired`, `client_mismatch`, `revoked`,
-    /// `used` or `unavailable` (as [`VerifyErrorKind::code`]).
-    #[must_use]
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Invalid => "invalid",
-            Self::Expired => "expired",
-            Self::ClientMismatch => "client_mismatch",
-            Self::Revoked => "revoked",
-            Self::Used => "used",
-            Self::Unavailable => "unavailable",
-        }
+/// Whatever they return, the consume endpoint adds `Cache-Control: no-store`
+/// and `Referrer-Policy: no-referrer`, and the create endpoint adds
+/// `Cache-Control: no-store` (and `Location` to a `201`).
+pub trait Responses: Send + Sync + 'static {
+    /// A link was issued: `201 Created`, JSON `{"url": target, "link": link}`.
+    fn created(&self, target: &str, link: &str) -> Response<ResponseBody> {
+        json(StatusCode::CREATED, &created_body(target, link))
     }
 
-    /// A sentence for the user, as django-authlink words it where it has one.
-    #[must_use]
-    pub fn message(self) -> &'static str {
-        match self {
-            Self::Invalid => "Link is invalid.",
-            Self::Expired => "Link has expired.",
-            Self::ClientMismatch => {
-                "Mismatch between generation IP address and consumption IP address."
+    /// The create endpoint refused: the refusal's status and JSON body,
+    /// `Allow: POST` on a 405, `WWW-Authenticate: Bearer` on a 401 and
+    /// `Retry-After` on a 503.
+    fn create_refused(
+        &self,
+        refusal: &CreateRefusal,
+        messages: &Messages,
+    ) -> Response<ResponseBody> {
+        let status =
+            StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = json(status, &refusal.body(messages));
+        match refusal {
+            CreateRefusal::MethodNotAllowed => {
+                set_header(&mut response, http::header::ALLOW, "POST")
             }
-            Self::Revoked => "Link is no longer valid.",
-            Self::Used => "Link has already been used.",
-            Self::Unavailable => "Sign-in is unavailable right now. Please try again.",
+            CreateRefusal::Unauthenticated => set_header(&mut response, WWW_AUTHENTICATE, "Bearer"),
+            CreateRefusal::Unavailable => {
+                set_header(&mut response, RETRY_AFTER, RETRY_AFTER_SECONDS);
+            }
+            _ => {}
+        }
+        response
+    }
+
+    /// A link logged its user in: `303 See Other` to the link's target.
+    fn success(&self, target: &str) -> Response<ResponseBody> {
+        see_other(target)
+    }
+
+    /// A link logged no one in. `failure_url` is the endpoints' failure URL
+    /// with `{reason}` replaced by the reason's code. Default: `503` with
+    /// `Retry-After` for [`FailureReason::Unavailable`] (the link was not
+    /// used, a retry may work), otherwise `303 See Other` to `failure_url`.
+    fn failure(
+        &self,
+        reason: FailureReason,
+        failure_url: &str,
+        messages: &Messages,
+    ) -> Response<ResponseBody> {
+        if reason == FailureReason::Unavailable {
+            let mut response = text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                messages.failure(reason).to_owned(),
+            );
+            set_header(&mut response, RETRY_AFTER, RETRY_AFTER_SECONDS);
+            response
+        } else {
+            see_other(failure_url)
         }
     }
-}
 
-impl From<VerifyErrorKind> for FailureReason {
-    fn from(kind: VerifyErrorKind) -> Self {
-        // The grouping of kinds into codes is the core's: follow it.
-        kind.code().parse().unwrap_or(Self::Invalid)
+    /// The guard's answer to a link session asking for a page off the
+    /// whitelist: 403 with [`Messages::forbidden`].
+    fn forbidden(&self, messages: &Messages) -> Response<ResponseBody> {
+        text(StatusCode::FORBIDDEN, messages.forbidden.to_string())
     }
 }
 
-/// Parses a [`code`](FailureReason::code), e.g. from the failure page's query.
-impl FromStr for FailureReason {
-    type Err = UnknownReason;
+/// The defaults of every [`Responses`] method.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DefaultResponses;
 
-    fn from_str(code: &str) -> Result<Self, Self::Err> {
-        [
-            Self::Invalid,
-            Self::Expired,
-            Self::ClientMismatch,
-            Self::Revoked,
-            Self::Used,
-            Self::Unavailable,
-        ]
-        .into_iter()
-        .find(|reason| reason.code() == code)
-        .ok_or(UnknownReason)
-    }
-}
-
-impl fmt::Display for FailureReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message())
-    }
-}
-
-/// A text is not a [`FailureReason`] code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("not a link failure reason code")]
-pub struct UnknownReason;
+impl Responses for DefaultResponses {}
 
 /// `303 See Other` to `location`. A redirect that cannot be cached, unlike
 /// 301, and that turns a `POST` into a `GET`.
@@ -131,13 +117,15 @@ pub fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<ResponseBody
     with_body(status, "text/plain; charset=utf-8", body.into())
 }
 
-/// `status` with an `text/html` body.
+/// `status` with a `text/html` body.
 #[must_use]
 pub fn html(status: StatusCode, body: impl Into<Bytes>) -> Response<ResponseBody> {
     with_body(status, "text/html; charset=utf-8", body.into())
 }
 
-pub(crate) fn json(status: StatusCode, value: &serde_json::Value) -> Response<ResponseBody> {
+/// `status` with an `application/json` body.
+#[must_use]
+pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<ResponseBody> {
     with_body(status, "application/json", value.to_string().into())
 }
 

@@ -32,7 +32,7 @@ pub async fn start(vars: &[(&str, &str)]) -> Demo {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {
-        app::run(listener, &config, secret, |_| {}, std::future::pending()).await
+        app::run(listener, &config, secret, |_, _| {}, std::future::pending()).await
     });
     Demo {
         addr,

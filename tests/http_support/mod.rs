@@ -11,19 +11,20 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use authlink::http::{
-    Adapter, AdapterError, BrowserSession, ConsumeMode, ConsumeService, CookieSessions,
-    CreateService, PeerAddr, ResponseBody, SessionCookie, SessionGuardLayer, TrustedProxies,
-    bearer_token, html, see_other,
+    AppError, ConfirmPage, ConsumeMode, Endpoints, LinkApp, PeerAddr, SessionUser, TowerSessions,
+    TrustedProxies, bearer_token,
 };
 use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
 use authlink::{
     Authlink, KeyId, KeyRing, ManualClock, MemoryReplayCache, Policy, SecretKey, Whitelist,
 };
+use axum::Router;
+use axum::extract::Query;
+use axum::response::{Html, IntoResponse, Redirect, Response as AxumResponse};
+use axum::routing::{get, post};
 use bytes::Bytes;
 use http::header::{COOKIE, HOST, SET_COOKIE};
-use http::{
-    HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, request, response,
-};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
@@ -33,7 +34,7 @@ use time::OffsetDateTime;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::task::JoinHandle;
 use tower::ServiceExt as _;
-use tower_layer::Layer as _;
+use tower_sessions::{MemoryStore, Session};
 
 pub const PURPOSE: &str = "http tests webview login";
 
@@ -42,6 +43,9 @@ pub const T0: i64 = 1_793_491_200;
 
 /// How long any one exchange may take before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The session cookie of every test app.
+pub const COOKIE_NAME: &str = "sid";
 
 pub type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -60,28 +64,24 @@ pub fn clock() -> ManualClock {
     ManualClock::new(OffsetDateTime::from_unix_timestamp(T0).unwrap())
 }
 
-/// Bearer tokens for `alice` and `bob`, sessions in memory, stamps the test
-/// can change or break.
+/// Bearer tokens for `alice` and `bob`, stamps the test can change or break.
+#[derive(Default)]
 pub struct TestAdapter {
-    pub sessions: CookieSessions<String>,
     pub stamps: Mutex<HashMap<String, Vec<u8>>>,
     pub stamps_fail: AtomicBool,
 }
 
-impl TestAdapter {
-    pub fn new() -> Self {
-        Self {
-            sessions: CookieSessions::new(SessionCookie::new("sid").unwrap()),
-            stamps: Mutex::new(HashMap::new()),
-            stamps_fail: AtomicBool::new(false),
-        }
-    }
-}
+/// The app side the endpoints ask.
+#[derive(Clone)]
+pub struct TestLinkApp(pub Arc<TestAdapter>);
 
-impl Adapter for TestAdapter {
+impl LinkApp for TestLinkApp {
     type User = String;
 
-    fn api_user(&self, request: &request::Parts) -> impl Future<Output = Option<String>> + Send {
+    fn api_user(
+        &self,
+        request: &mut http::request::Parts,
+    ) -> impl Future<Output = Option<String>> + Send {
         let user = match bearer_token(&request.headers) {
             Some("alice-api-token") => Some("alice".to_owned()),
             Some("bob-api-token") => Some("bob".to_owned()),
@@ -90,45 +90,21 @@ impl Adapter for TestAdapter {
         ready(user)
     }
 
-    fn session(
-        &self,
-        request: &request::Parts,
-    ) -> impl Future<Output = Option<BrowserSession<String>>> + Send {
-        ready(self.sessions.current(request))
-    }
-
-    fn login(
-        &self,
-        request: &request::Parts,
-        user: &String,
-        response: &mut response::Parts,
-    ) -> impl Future<Output = Result<(), AdapterError>> + Send {
-        let session = BrowserSession::via_link(user.clone());
-        self.sessions.start(request, session, response).unwrap();
-        ready(Ok(()))
-    }
-
-    fn logout(
-        &self,
-        request: &request::Parts,
-        response: &mut response::Parts,
-    ) -> impl Future<Output = Result<(), AdapterError>> + Send {
-        self.sessions.end(request, response);
-        ready(Ok(()))
-    }
-
     fn user_stamp(
         &self,
         user: &String,
-    ) -> impl Future<Output = Result<Option<Vec<u8>>, AdapterError>> + Send {
-        let result = if self.stamps_fail.load(Ordering::SeqCst) {
-            Err(AdapterError::new("user database is down"))
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, AppError>> + Send {
+        let result = if self.0.stamps_fail.load(Ordering::SeqCst) {
+            Err(AppError::new("user database is down"))
         } else {
-            Ok(self.stamps.lock().unwrap().get(user).cloned())
+            Ok(self.0.stamps.lock().unwrap().get(user).cloned())
         };
         ready(result)
     }
 }
+
+pub type TestSessions = TowerSessions<String, MemoryStore>;
+pub type TestEndpoints = Endpoints<TestLinkApp, TestSessions>;
 
 /// A replay cache whose backend is always down.
 #[derive(Debug, Default)]
@@ -149,6 +125,10 @@ impl ReplayCache for BrokenCache {
 pub struct Options {
     pub policy: Policy,
     pub mode: ConsumeMode,
+    pub confirm: ConfirmPage,
+    /// Keep the session cookie `Secure` (the tests speak plain HTTP, so
+    /// they turn it off unless a test asks).
+    pub secure_cookie: bool,
     pub trusted: TrustedProxies,
     pub body_limit: Option<usize>,
     /// Paths the guard also lets link sessions see.
@@ -160,6 +140,8 @@ impl Default for Options {
         Self {
             policy: policy(),
             mode: ConsumeMode::Direct,
+            confirm: ConfirmPage::AutoSubmit,
+            secure_cookie: false,
             trusted: TrustedProxies::none(),
             body_limit: None,
             also_allow: None,
@@ -167,12 +149,15 @@ impl Default for Options {
     }
 }
 
-/// A running test app. Dropping it stops the server.
+/// A running test app: an axum router over tower-sessions, served by hyper
+/// with each connection's peer address. Dropping it stops the server.
 pub struct TestApp {
     pub addr: SocketAddr,
     pub clock: ManualClock,
     pub adapter: Arc<TestAdapter>,
     pub authlink: Arc<Authlink>,
+    pub store: MemoryStore,
+    pub endpoints: TestEndpoints,
     server: JoinHandle<()>,
 }
 
@@ -188,8 +173,12 @@ impl TestApp {
     }
 
     /// Serves `POST /api/authlink`, `/authlink/{key}`, and behind the guard
-    /// `/account`, `/account/settings`, `/admin` and `POST /login?user=NAME`.
-    pub async fn start_with<C: ReplayCache + 'static>(options: Options, cache: C) -> Self {
+    /// `/`, `/account`, `/account/settings`, `/admin` and
+    /// `POST /login?user=NAME`.
+    pub async fn start_with<C: ReplayCache + Send + Sync + 'static>(
+        options: Options,
+        cache: C,
+    ) -> Self {
         let clock = clock();
         let authlink = Arc::new(
             Authlink::new(
@@ -200,50 +189,48 @@ impl TestApp {
             .unwrap()
             .with_clock(clock.clone()),
         );
-        let adapter = Arc::new(TestAdapter::new());
-        let mut create = CreateService::new(authlink.clone(), adapter.clone())
-            .with_trusted_proxies(options.trusted.clone());
+        let adapter = Arc::new(TestAdapter::default());
+        let store = MemoryStore::default();
+        let mut sessions = TestSessions::new(store.clone()).cookie_name(COOKIE_NAME);
+        if !options.secure_cookie {
+            sessions = sessions.insecure_cookie();
+        }
+        let mut endpoints =
+            Endpoints::new(authlink.clone(), TestLinkApp(adapter.clone()), sessions)
+                .replay_cache(cache)
+                .trusted_proxies(options.trusted)
+                .failure_url("/?error={reason}")
+                .unwrap()
+                .mode(options.mode)
+                .confirm_page(options.confirm);
         if let Some(limit) = options.body_limit {
-            create = create.with_body_limit(limit);
+            endpoints = endpoints.body_limit(limit);
         }
-        let consume = ConsumeService::new(authlink.clone(), adapter.clone(), Arc::new(cache))
-            .with_trusted_proxies(options.trusted)
-            .with_failure_url("/?error={reason}")
-            .with_mode(options.mode);
-        let pages_adapter = adapter.clone();
-        let pages = tower::service_fn(move |request| pages(pages_adapter.clone(), request));
-        let mut guard =
-            SessionGuardLayer::new(adapter.clone(), authlink.policy().whitelist.clone());
         if let Some(paths) = options.also_allow {
-            guard = guard.also_allow(paths);
+            endpoints = endpoints.also_allow(paths);
         }
-        let guarded = guard.layer(pages);
-        let router = tower::service_fn(move |request: Request<Incoming>| {
-            let (create, consume, guarded) = (create.clone(), consume.clone(), guarded.clone());
-            async move {
-                let path = request.uri().path();
-                let response = if path == "/api/authlink" {
-                    boxed(create.oneshot(request).await?)
-                } else if path.starts_with("/authlink/") {
-                    boxed(consume.oneshot(request).await?)
-                } else {
-                    boxed(guarded.oneshot(request).await?)
-                };
-                Ok::<_, Infallible>(response)
-            }
-        });
+        let router = endpoints.router(pages()).unwrap();
         let (addr, server) = serve(router).await;
         Self {
             addr,
             clock,
             adapter,
             authlink,
+            store,
+            endpoints,
             server,
         }
     }
 
     pub fn client(&self) -> Client {
         Client::new(self.addr)
+    }
+
+    /// Whether the session store holds a session under `id`.
+    pub async fn has_session(&self, id: &str) -> bool {
+        use tower_sessions::SessionStore as _;
+        let Ok(id) = id.parse() else { return false };
+        self.store.load(&id).await.unwrap().is_some()
     }
 
     /// Asks for a link to `target` as `alice` from `client`; returns its URL.
@@ -289,44 +276,35 @@ where
     (addr, server)
 }
 
-async fn pages(
-    adapter: Arc<TestAdapter>,
-    request: Request<Incoming>,
-) -> Result<Response<ResponseBody>, Infallible> {
-    let (parts, _) = request.into_parts();
-    let session = adapter.sessions.current(&parts);
-    let response = match (&parts.method, parts.uri.path(), session) {
-        (&Method::POST, "/login", _) => {
-            let user = parts
-                .uri
-                .query()
-                .and_then(|q| q.strip_prefix("user="))
-                .unwrap()
-                .to_owned();
-            let (mut head, body) = see_other("/account").into_parts();
-            adapter
-                .sessions
-                .start(&parts, BrowserSession::other(user), &mut head)
-                .unwrap();
-            Response::from_parts(head, body)
-        }
-        (&Method::GET, "/account", Some(session)) => {
-            html(StatusCode::OK, format!("Hello, {}", session.user))
-        }
-        (&Method::GET, "/account/settings", Some(session)) => {
-            html(StatusCode::OK, format!("Settings of {}", session.user))
-        }
-        (&Method::GET, "/", _) => html(
-            StatusCode::OK,
-            format!("Home {}", parts.uri.query().unwrap_or_default()),
-        ),
-        (&Method::GET, "/admin", Some(session)) => {
-            html(StatusCode::OK, format!("Admin for {}", session.user))
-        }
-        (&Method::GET, "/account" | "/account/settings" | "/admin", None) => see_other("/login"),
-        _ => html(StatusCode::NOT_FOUND, "not found"),
-    };
-    Ok(response)
+/// The test app's own pages, reading the session the endpoints write.
+fn pages() -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", post(password_login))
+        .route("/account", get(|s: Session| page(s, "Hello, ")))
+        .route(
+            "/account/settings",
+            get(|s: Session| page(s, "Settings of ")),
+        )
+        .route("/admin", get(|s: Session| page(s, "Admin for ")))
+}
+
+async fn home(uri: http::Uri) -> Html<String> {
+    Html(format!("Home {}", uri.query().unwrap_or_default()))
+}
+
+async fn password_login(session: Session, Query(q): Query<HashMap<String, String>>) -> Redirect {
+    SessionUser::log_in_other(&session, &q["user"])
+        .await
+        .unwrap();
+    Redirect::to("/account")
+}
+
+async fn page(session: Session, what: &str) -> AxumResponse {
+    match SessionUser::<String>::current(&session).await.unwrap() {
+        Some(current) => Html(format!("{what}{}", current.user)).into_response(),
+        None => (StatusCode::SEE_OTHER, [("location", "/login")]).into_response(),
+    }
 }
 
 pub fn boxed<B>(response: Response<B>) -> Response<Body>
@@ -440,7 +418,7 @@ impl Client {
         self.send(Method::POST, &format!("/login?user={user}"), &[], "")
             .await
             .assert_redirect("/account");
-        self.cookie("sid").unwrap()
+        self.cookie(COOKIE_NAME).unwrap()
     }
 
     pub async fn get(&self, url: &str) -> Reply {
@@ -494,7 +472,7 @@ impl Client {
         for set in reply.set_cookies() {
             let pair = set.split(';').next().unwrap();
             let (name, value) = pair.split_once('=').unwrap();
-            if set.contains("Max-Age=0") {
+            if set.contains("Max-Age=0") || set.contains("Expires=Thu, 01 Jan 1970") {
                 jar.remove(name);
             } else {
                 jar.insert(name.to_owned(), value.to_owned());

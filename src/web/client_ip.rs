@@ -1,8 +1,9 @@
 //! Which address a request comes from: the connection's peer, or, behind
 //! proxies the app trusts, the address they report.
 //!
-//! [`client_ip`] is a pure function of the peer address, the headers and the
-//! [`TrustedProxies`]; the endpoints call it for every request.
+//! [`client_ip`] is a pure function of the peer address, the values of the
+//! forwarding header and the [`TrustedProxies`]; every framework's endpoints
+//! call it for every request, so it takes no framework's header type.
 //!
 //! # Deployment caveat
 //!
@@ -25,30 +26,11 @@ use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
-use http::HeaderMap;
-use http::header::{FORWARDED, HeaderName};
 use thiserror::Error;
 
 /// The longest chain of forwarding entries examined. A request that came
 /// through more trusted hops than this has no address we can tell.
 pub const MAX_FORWARDED_HOPS: usize = 32;
-
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-
-/// The address of the connection a request arrived on.
-///
-/// Put it in the request's extensions where the server accepts connections;
-/// the endpoints and the guard read it from there. With the `axum` feature,
-/// axum's `ConnectInfo<SocketAddr>` is read as well.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct PeerAddr(pub IpAddr);
-
-/// Raw addresses stay out of logs and panics.
-impl fmt::Debug for PeerAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PeerAddr(<redacted>)")
-    }
-}
 
 /// A network in CIDR notation: `10.0.0.0/8`, `2001:db8::/32`, or a single
 /// address (`127.0.0.1`, read as `/32` or `/128`).
@@ -225,6 +207,16 @@ impl TrustedProxies {
         self.header
     }
 
+    /// The lower-case name of the header that is read (`x-forwarded-for`
+    /// or `forwarded`), to look its values up in any framework's headers.
+    #[must_use]
+    pub fn header_name(&self) -> &'static str {
+        match self.header {
+            ForwardedHeader::XForwardedFor => "x-forwarded-for",
+            ForwardedHeader::Forwarded => "forwarded",
+        }
+    }
+
     /// Whether `ip` is in a trusted network.
     #[must_use]
     pub fn trusts(&self, ip: IpAddr) -> bool {
@@ -247,7 +239,9 @@ impl FromStr for TrustedProxies {
     }
 }
 
-/// The client address of a request that arrived from `peer` with `headers`.
+/// The client address of a request that arrived from `peer`, given the
+/// values of its [`TrustedProxies::header_name`] header lines in the order
+/// received (header values that are not text count as unreadable).
 ///
 /// The peer is the client unless it is a trusted proxy. Then the configured
 /// forwarding header is read right to left, skipping trusted proxies, and the
@@ -259,24 +253,28 @@ impl FromStr for TrustedProxies {
 /// does not parse, or when the chain has more than [`MAX_FORWARDED_HOPS`]
 /// trusted entries. See the module's deployment caveat.
 #[must_use]
-pub fn client_ip(
+pub fn client_ip<'a, I>(
     peer: Option<IpAddr>,
-    headers: &HeaderMap,
+    forwarded: I,
     trusted: &TrustedProxies,
-) -> Option<IpAddr> {
+) -> Option<IpAddr>
+where
+    I: IntoIterator<Item = &'a [u8]>,
+    I::IntoIter: DoubleEndedIterator,
+{
     let peer = peer?.to_canonical();
     if !trusted.trusts(peer) {
         return Some(peer);
     }
-    let (name, parse): (HeaderName, fn(&str) -> Option<IpAddr>) = match trusted.header {
-        ForwardedHeader::XForwardedFor => (X_FORWARDED_FOR, parse_xff_entry),
-        ForwardedHeader::Forwarded => (FORWARDED, parse_forwarded_element),
+    let parse: fn(&str) -> Option<IpAddr> = match trusted.header {
+        ForwardedHeader::XForwardedFor => parse_xff_entry,
+        ForwardedHeader::Forwarded => parse_forwarded_element,
     };
     let mut hops = 0;
     let mut leftmost = None;
     // Later header lines were appended by later hops: walk them last first.
-    for value in headers.get_all(&name).iter().rev() {
-        let value = value.to_str().ok()?;
+    for value in forwarded.into_iter().rev() {
+        let value = std::str::from_utf8(value).ok()?;
         for entry in split_list(value).rev() {
             hops += 1;
             if hops > MAX_FORWARDED_HOPS {
@@ -349,18 +347,4 @@ fn parse_forwarded_element(element: &str) -> Option<IpAddr> {
 
 fn is_port(text: &str) -> bool {
     text.bytes().all(|b| b.is_ascii_digit()) && text.parse::<u16>().is_ok()
-}
-
-/// The peer address the server recorded in the request's extensions.
-pub(crate) fn peer_of(extensions: &http::Extensions) -> Option<IpAddr> {
-    if let Some(PeerAddr(ip)) = extensions.get::<PeerAddr>() {
-        return Some(*ip);
-    }
-    #[cfg(feature = "axum")]
-    if let Some(axum::extract::ConnectInfo(addr)) =
-        extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-    {
-        return Some(addr.ip());
-    }
-    None
 }

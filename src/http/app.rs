@@ -1,0 +1,129 @@
+//! What only the app knows: who the API caller is and, optionally, the
+//! user's stamp.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::{Future, ready};
+
+use http::HeaderMap;
+use http::header::AUTHORIZATION;
+use http::request;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Seconds a client is asked to wait after a 503 before it retries.
+pub const RETRY_AFTER_SECONDS: &str = "5";
+
+/// The token of an `Authorization: Bearer <token>` header, for
+/// [`LinkApp::api_user`]. The scheme is matched without regard to case
+/// (RFC 6750, RFC 9110); a missing header, another scheme, an empty token or
+/// a value that is not visible ASCII gives `None`.
+///
+/// ```
+/// use authlink::http::bearer_token;
+/// use http::HeaderMap;
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert("authorization", "bearer alice-api-token".parse()?);
+/// assert_eq!(bearer_token(&headers), Some("alice-api-token"));
+/// headers.insert("authorization", "Basic YWxpY2U6".parse()?);
+/// assert_eq!(bearer_token(&headers), None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The app's side of the endpoints: only what only the app knows.
+///
+/// Sessions come from the session integration ([`TowerSessions`],
+/// [`AxumLogin`]) and responses from [`Responses`](super::Responses), so an
+/// app writes one required method:
+///
+/// ```
+/// use authlink::http::{LinkApp, bearer_token};
+///
+/// struct App;
+///
+/// impl LinkApp for App {
+///     type User = String;
+///
+///     async fn api_user(&self, request: &mut http::request::Parts) -> Option<String> {
+///         // A real app looks the token up in its database, or runs its own
+///         // extractor on `request` (`FromRequestParts` in axum).
+///         (bearer_token(&request.headers) == Some("alice-api-token")).then(|| "alice".into())
+///     }
+/// }
+/// ```
+///
+#[cfg_attr(
+    feature = "tower-sessions",
+    doc = "[`TowerSessions`]: super::TowerSessions"
+)]
+#[cfg_attr(
+    not(feature = "tower-sessions"),
+    doc = "[`TowerSessions`]: super::LinkSessions"
+)]
+#[cfg_attr(feature = "axum-login", doc = "[`AxumLogin`]: super::AxumLogin")]
+#[cfg_attr(
+    not(feature = "axum-login"),
+    doc = "[`AxumLogin`]: super::LinkSessions"
+)]
+pub trait LinkApp: Send + Sync + 'static {
+    /// The user id links carry (`u64`, `String`, `Uuid`…). Its `Debug` form
+    /// appears in log events.
+    type User: Serialize + DeserializeOwned + fmt::Debug + Send + Sync + 'static;
+
+    /// The authenticated caller of the create endpoint (from a bearer token,
+    /// the app's own extractor, mutual TLS…), or `None` for a 401. `request`
+    /// is mutable so that extractors that need it (axum's
+    /// `FromRequestParts`) run on it as they are.
+    fn api_user(
+        &self,
+        request: &mut request::Parts,
+    ) -> impl Future<Output = Option<Self::User>> + Send;
+
+    /// The user's current stamp (a hash of the password hash, a
+    /// security-stamp column, a logout-everywhere counter), bound into links
+    /// at issue and compared at consume: when it changes, the user's
+    /// outstanding links stop working. Default: no stamp.
+    ///
+    /// # Errors
+    /// An [`AppError`] when it cannot be read; no link is issued or consumed
+    /// then (503).
+    fn user_stamp(
+        &self,
+        user: &Self::User,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, AppError>> + Send {
+        let _ = user;
+        ready(Ok(None))
+    }
+}
+
+/// A [`LinkApp`] method or a session backend failed: a database or session
+/// store error.
+#[derive(Debug)]
+pub struct AppError(Box<dyn StdError + Send + Sync>);
+
+impl AppError {
+    /// Wraps the app's error.
+    pub fn new(error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self(error.into())
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "app failed: {}", self.0)
+    }
+}
+
+impl StdError for AppError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.0)
+    }
+}

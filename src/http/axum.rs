@@ -1,0 +1,41 @@
+//! The endpoints and the guard mounted in an axum router in one call.
+
+use super::app::LinkApp;
+use super::endpoints::Endpoints;
+use super::sessions::LinkSessions;
+use crate::error::ConfigError;
+
+impl<A, S> Endpoints<A, S>
+where
+    A: LinkApp,
+    S: LinkSessions<User = A::User>,
+{
+    /// `pages` behind the guard, with the create endpoint at
+    /// [`create_path`](Self::create_path) and the consume endpoint at the URL
+    /// template's path, both outside the guard, and the session layer around
+    /// whatever needs it. The order is the crate's, so it cannot be wrong.
+    ///
+    /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()`
+    /// (or put a [`PeerAddr`](super::PeerAddr) in each request), so that the
+    /// endpoints know the client's address.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] when `{key}` is not the last path segment of
+    /// the URL template, so that no route can serve it.
+    pub fn router(&self, pages: axum::Router) -> Result<axum::Router, ConfigError> {
+        let shared = self.shared();
+        let (before, after) = shared.authlink.url_template();
+        let prefix = shared.consume_prefix();
+        if !after.is_empty() || !prefix.ends_with('/') || before.contains('?') {
+            return Err(ConfigError::Invalid(
+                "to mount the consume endpoint, {key} must be the url template's last path segment",
+            ));
+        }
+        Ok(pages
+            .layer(self.guard_layer())
+            .route_service(&shared.create_path, self.create_service())
+            .route_service(&format!("{prefix}{{key}}"), self.consume_service())
+            // An empty key is a failure like any other, not a 404.
+            .route_service(prefix, self.consume_service()))
+    }
+}

@@ -1,0 +1,385 @@
+//! [`Endpoints`]: the one place the web face is configured.
+
+use std::fmt;
+use std::future::{Future, ready};
+use std::sync::Arc;
+
+use http::request;
+use time::OffsetDateTime;
+
+use super::BoxFuture;
+use super::app::LinkApp;
+use super::consume::ConsumeService;
+use super::create::CreateService;
+use super::guard::GuardLayer;
+use super::peer::request_client_ip;
+use super::response::{DefaultResponses, Responses};
+use super::sessions::LinkSessions;
+use crate::authlink::Authlink;
+use crate::error::ConfigError;
+use crate::issue::Link;
+use crate::replay::{Freshness, MemoryReplayCache, ReplayCache, ReplayError, ReplayKey};
+use crate::target::validate_target;
+use crate::web::{
+    ConfirmPage, ConsumeMode, CreateRefusal, DEFAULT_BODY_LIMIT, Messages, TrustedProxies,
+};
+use crate::whitelist::Whitelist;
+
+/// The default failure URL.
+pub const DEFAULT_FAILURE_URL: &str = "/";
+
+/// The default path of the create endpoint in [`Endpoints::router`].
+pub const DEFAULT_CREATE_PATH: &str = "/api/authlink";
+
+/// A replay cache that records nothing, so a link works any number of times
+/// until it expires. The named opt-out of single use.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReusableLinks;
+
+impl ReplayCache for ReusableLinks {
+    fn mark_used(
+        &self,
+        _key: ReplayKey,
+        _retain_until: OffsetDateTime,
+        _now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
+        ready(Ok(Freshness::Fresh))
+    }
+}
+
+/// Any [`ReplayCache`], chosen at start-up.
+trait DynReplay: Send + Sync {
+    fn mark_used(
+        &self,
+        key: ReplayKey,
+        retain_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> BoxFuture<Result<Freshness, ReplayError>>;
+}
+
+impl<C: ReplayCache + Send + Sync + 'static> DynReplay for Arc<C> {
+    fn mark_used(
+        &self,
+        key: ReplayKey,
+        retain_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> BoxFuture<Result<Freshness, ReplayError>> {
+        let cache = Arc::clone(self);
+        Box::pin(async move { ReplayCache::mark_used(&*cache, key, retain_until, now).await })
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct Replay(Arc<dyn DynReplay>);
+
+impl ReplayCache for Replay {
+    fn mark_used(
+        &self,
+        key: ReplayKey,
+        retain_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
+        self.0.mark_used(key, retain_until, now)
+    }
+}
+
+/// Everything the create endpoint, the consume endpoint and the guard share.
+pub(crate) struct Shared<A, S> {
+    pub(crate) authlink: Arc<Authlink>,
+    pub(crate) app: Arc<A>,
+    pub(crate) sessions: S,
+    pub(crate) replay: Replay,
+    pub(crate) trusted: TrustedProxies,
+    pub(crate) failure_url: String,
+    pub(crate) mode: ConsumeMode,
+    pub(crate) confirm: ConfirmPage,
+    pub(crate) body_limit: usize,
+    pub(crate) also_allow: Arc<Whitelist>,
+    pub(crate) responses: Arc<dyn Responses>,
+    pub(crate) messages: Arc<Messages>,
+    pub(crate) create_path: String,
+}
+
+impl<A, S: Clone> Clone for Shared<A, S> {
+    fn clone(&self) -> Self {
+        Self {
+            authlink: Arc::clone(&self.authlink),
+            app: Arc::clone(&self.app),
+            sessions: self.sessions.clone(),
+            replay: self.replay.clone(),
+            trusted: self.trusted.clone(),
+            failure_url: self.failure_url.clone(),
+            mode: self.mode,
+            confirm: self.confirm,
+            body_limit: self.body_limit,
+            also_allow: Arc::clone(&self.also_allow),
+            responses: Arc::clone(&self.responses),
+            messages: Arc::clone(&self.messages),
+            create_path: self.create_path.clone(),
+        }
+    }
+}
+
+impl<A, S> Shared<A, S> {
+    /// The path the consume endpoint serves under: the URL template's path
+    /// up to `{key}`.
+    pub(crate) fn consume_prefix(&self) -> &str {
+        let (before, _) = self.authlink.url_template();
+        path_of(before)
+    }
+
+    /// The failure URL's path, which link sessions may always see.
+    pub(crate) fn failure_path(&self) -> &str {
+        let url = path_of(&self.failure_url);
+        url.split(['?', '#']).next().unwrap_or(url)
+    }
+}
+
+/// The path of an absolute or relative URL.
+fn path_of(url: &str) -> &str {
+    match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => url,
+    }
+}
+
+/// The create endpoint, the consume endpoint and the session guard,
+/// configured once.
+///
+/// Trusted proxies, the failure URL, the mode and the replay cache are set
+/// here, once, for all three, so the create and consume endpoints cannot
+/// disagree on a client's address. The guard's whitelist is the policy's;
+/// [`also_allow`](Self::also_allow) adds to it, and the failure URL's path is
+/// always open to link sessions, so that a link session whose next link
+/// fails is told why.
+///
+/// Sessions come from `sessions` ([`TowerSessions`](super::TowerSessions),
+/// [`AxumLogin`](super::AxumLogin) or another [`LinkSessions`]). The
+/// consume endpoint and the guard put the session layer around themselves
+/// when the app has not, so a missing session layer cannot happen; and the
+/// guard always lets the consume endpoint's and the create endpoint's paths
+/// through, so mounting them inside it does no harm.
+///
+/// Defaults: single use in a [`MemoryReplayCache`] (one process; share a
+/// [`RedisReplayCache`](crate::replay) across nodes), no trusted proxy,
+/// failure URL `/`, [`ConsumeMode::Direct`], [`ConfirmPage::AutoSubmit`],
+/// bodies up to 8 KiB, [`DefaultResponses`], [`Messages::default`].
+pub struct Endpoints<A, S> {
+    shared: Shared<A, S>,
+}
+
+impl<A, S> Clone for Endpoints<A, S>
+where
+    S: Clone,
+{
+    fn clone(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<A, S> fmt::Debug for Endpoints<A, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Endpoints")
+            .field("authlink", &self.shared.authlink)
+            .field("trusted", &self.shared.trusted)
+            .field("failure_url", &self.shared.failure_url)
+            .field("mode", &self.shared.mode)
+            .field("confirm", &self.shared.confirm)
+            .field("body_limit", &self.shared.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A, S> Endpoints<A, S>
+where
+    A: LinkApp,
+    S: LinkSessions<User = A::User>,
+{
+    /// Endpoints issuing and verifying links with `authlink`, asking `app`
+    /// who API callers are, and logging browsers in through `sessions`.
+    pub fn new(authlink: impl Into<Arc<Authlink>>, app: A, sessions: S) -> Self {
+        Self {
+            shared: Shared {
+                authlink: authlink.into(),
+                app: Arc::new(app),
+                sessions,
+                replay: Replay(Arc::new(Arc::new(MemoryReplayCache::new()))),
+                trusted: TrustedProxies::none(),
+                failure_url: DEFAULT_FAILURE_URL.to_owned(),
+                mode: ConsumeMode::Direct,
+                confirm: ConfirmPage::AutoSubmit,
+                body_limit: DEFAULT_BODY_LIMIT,
+                also_allow: Arc::new(Whitelist::deny_all()),
+                responses: Arc::new(DefaultResponses),
+                messages: Arc::new(Messages::default()),
+                create_path: DEFAULT_CREATE_PATH.to_owned(),
+            },
+        }
+    }
+
+    /// Makes links single-use through `cache` (a shared one across nodes),
+    /// or [`ReusableLinks`] to let a link work until it expires.
+    #[must_use]
+    pub fn replay_cache<C: ReplayCache + Send + Sync + 'static>(mut self, cache: C) -> Self {
+        self.shared.replay = Replay(Arc::new(Arc::new(cache)));
+        self
+    }
+
+    /// Reads client addresses through these proxies, at create and at
+    /// consume alike.
+    #[must_use]
+    pub fn trusted_proxies(mut self, trusted: TrustedProxies) -> Self {
+        self.shared.trusted = trusted;
+        self
+    }
+
+    /// Where failures lead; `{reason}` is replaced by the
+    /// [`FailureReason::code`](crate::web::FailureReason::code)
+    /// (`"/?error={reason}"`).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] when the URL is not a same-site path (an
+    /// open redirect).
+    pub fn failure_url(mut self, url: impl Into<String>) -> Result<Self, ConfigError> {
+        let url = url.into();
+        validate_target(&url.replace("{reason}", "reason")).map_err(|_| {
+            ConfigError::Invalid("failure URL must be a same-site path such as /?error={reason}")
+        })?;
+        self.shared.failure_url = url;
+        Ok(self)
+    }
+
+    /// Answers `GET` on the consume endpoint as `mode` says.
+    #[must_use]
+    pub fn mode(mut self, mode: ConsumeMode) -> Self {
+        self.shared.mode = mode;
+        self
+    }
+
+    /// The confirmation page of [`ConsumeMode::PrefetchSafe`].
+    #[must_use]
+    pub fn confirm_page(mut self, page: ConfirmPage) -> Self {
+        self.shared.confirm = page;
+        self
+    }
+
+    /// Refuses create bodies longer than `limit` bytes with 413.
+    #[must_use]
+    pub fn body_limit(mut self, limit: usize) -> Self {
+        self.shared.body_limit = limit;
+        self
+    }
+
+    /// Also lets link sessions through to `paths`, which no link may lead
+    /// to: a logout page, static assets.
+    #[must_use]
+    pub fn also_allow(mut self, paths: Whitelist) -> Self {
+        self.shared.also_allow = Arc::new(paths);
+        self
+    }
+
+    /// Replaces the endpoints' and the guard's answers.
+    #[must_use]
+    pub fn responses(mut self, responses: impl Responses) -> Self {
+        self.shared.responses = Arc::new(responses);
+        self
+    }
+
+    /// Replaces the texts users and API callers see.
+    #[must_use]
+    pub fn messages(mut self, messages: Messages) -> Self {
+        self.shared.messages = Arc::new(messages);
+        self
+    }
+
+    /// The create endpoint's path in [`router`](Self::router), which the
+    /// guard also lets through. Default `/api/authlink`.
+    #[must_use]
+    pub fn create_path(mut self, path: impl Into<String>) -> Self {
+        self.shared.create_path = path.into();
+        self
+    }
+
+    /// The create endpoint as a tower service.
+    #[must_use]
+    pub fn create_service(&self) -> CreateService<A, S> {
+        CreateService::new(self.shared.clone())
+    }
+
+    /// The consume endpoint as a tower service. Mount it at the URL
+    /// template's path; the key is the path's last segment.
+    #[must_use]
+    pub fn consume_service(&self) -> ConsumeService<A, S> {
+        ConsumeService::new(self.shared.clone())
+    }
+
+    /// The session guard, to wrap the app's pages.
+    #[must_use]
+    pub fn guard_layer(&self) -> GuardLayer<A, S> {
+        GuardLayer::new(self.shared.clone())
+    }
+
+    /// The engine.
+    #[must_use]
+    pub fn authlink(&self) -> &Authlink {
+        &self.shared.authlink
+    }
+
+    /// The texts in force.
+    #[must_use]
+    pub fn texts(&self) -> &Messages {
+        &self.shared.messages
+    }
+
+    /// Issues a link for `user` to `target`, bound to the client address of
+    /// `request` (through the trusted proxies) and the user's stamp: the
+    /// create endpoint's work, for an app's own handler with its own error
+    /// format.
+    ///
+    /// # Errors
+    /// [`CreateRefusal::NoClientAddress`], [`CreateRefusal::Unavailable`]
+    /// (the stamp could not be read), or the target's refusal.
+    pub fn issue<'a>(
+        &'a self,
+        request: &'a request::Parts,
+        user: &'a A::User,
+        target: &'a str,
+    ) -> impl Future<Output = Result<Link, CreateRefusal>> + Send + 'a {
+        issue(&self.shared, request, user, target)
+    }
+
+    #[cfg(feature = "axum")]
+    pub(crate) fn shared(&self) -> &Shared<A, S> {
+        &self.shared
+    }
+}
+
+pub(crate) async fn issue<A, S>(
+    shared: &Shared<A, S>,
+    request: &request::Parts,
+    user: &A::User,
+    target: &str,
+) -> Result<Link, CreateRefusal>
+where
+    A: LinkApp,
+{
+    let ip = request_client_ip(request, &shared.trusted).ok_or(CreateRefusal::NoClientAddress)?;
+    let stamp = shared.app.user_stamp(user).await.map_err(|err| {
+        tracing::error!(
+            target: "authlink",
+            user = ?user,
+            outcome = "refused",
+            reason = "unavailable",
+            error = %err,
+            "link refused",
+        );
+        CreateRefusal::Unavailable
+    })?;
+    let issued = match &stamp {
+        Some(stamp) => shared.authlink.issue_with_stamp(user, target, ip, stamp),
+        None => shared.authlink.issue(user, target, ip),
+    };
+    issued.map_err(CreateRefusal::from)
+}

@@ -1,0 +1,253 @@
+//! Link sessions on tower-sessions' [`Session`].
+
+use std::convert::Infallible;
+use std::fmt;
+use std::marker::PhantomData;
+
+use http::{Extensions, Request, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tower::util::BoxCloneSyncService;
+use tower_layer::Layer as _;
+use tower_service::Service;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Session, SessionManagerLayer, SessionStore};
+
+use super::app::AppError;
+use super::sessions::{Ensure, LinkSessions, SessionService};
+
+/// The session key under which the logged-in user is stored.
+pub const USER_KEY: &str = "authlink.user";
+/// The session key marking a session established through a link.
+pub const VIA_LINK_KEY: &str = "authlink.via_link";
+
+/// Who a tower-sessions session belongs to, and the app's side of the
+/// crate's session keys: read who is logged in, log in by other means,
+/// log out.
+///
+/// ```
+/// # async fn page(session: tower_sessions::Session) -> Result<String, authlink::http::AppError> {
+/// use authlink::http::SessionUser;
+///
+/// Ok(match SessionUser::<String>::current(&session).await? {
+///     Some(current) if current.via_link => format!("Hello, {} (through a link)", current.user),
+///     Some(current) => format!("Hello, {}", current.user),
+///     None => "Hello, stranger".to_owned(),
+/// })
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionUser<U> {
+    /// Who is logged in.
+    pub user: U,
+    /// Whether the session was established by consuming a link.
+    pub via_link: bool,
+}
+
+/// Link sessions in tower-sessions: the user under [`USER_KEY`], the link
+/// marker under [`VIA_LINK_KEY`], the session id cycled on every login.
+///
+/// It owns the session cookie's layer, so the cookie's attributes are set
+/// once here and never derived from a request: `HttpOnly`, `Path=/`,
+/// `SameSite=Lax` (a link opened from another site, an e-mail or a chat,
+/// ends in a redirect that must carry the cookie; tower-sessions' default
+/// `Strict` would drop it), and `Secure` unless turned off with
+/// [`insecure_cookie`](Self::insecure_cookie).
+///
+/// ```
+/// use authlink::http::TowerSessions;
+/// use tower_sessions::MemoryStore;
+///
+/// let sessions = TowerSessions::<String, _>::new(MemoryStore::default()).cookie_name("session");
+/// // Wrap the app's other routes in the same layer to read the session there.
+/// let layer = sessions.layer();
+/// # let _ = layer;
+/// ```
+pub struct TowerSessions<U, Store: SessionStore + Clone> {
+    layer: SessionManagerLayer<Store>,
+    user: PhantomData<fn() -> U>,
+}
+
+impl<U, Store: SessionStore + Clone> TowerSessions<U, Store> {
+    /// Sessions in `store`, under the cookie `id`, `Secure`, `SameSite=Lax`.
+    pub fn new(store: Store) -> Self {
+        Self::from_layer(SessionManagerLayer::new(store))
+    }
+
+    /// Sessions through the app's own layer, with `SameSite=Lax` set on it.
+    /// Its other settings (`Secure`, expiry, domain) are kept.
+    pub fn from_layer(layer: SessionManagerLayer<Store>) -> Self {
+        Self {
+            layer: layer.with_same_site(SameSite::Lax),
+            user: PhantomData,
+        }
+    }
+
+    /// Names the session cookie.
+    #[must_use]
+    pub fn cookie_name(mut self, name: &'static str) -> Self {
+        self.layer = self.layer.with_name(name);
+        self
+    }
+
+    /// Drops `Secure` from the session cookie, for plain HTTP on a loopback
+    /// address during development, where browsers would otherwise not send
+    /// it back. Never turn it off for a site reached over a network.
+    #[must_use]
+    pub fn insecure_cookie(mut self) -> Self {
+        self.layer = self.layer.with_secure(false);
+        self
+    }
+
+    /// Sets any other setting of the layer (expiry, domain…).
+    #[must_use]
+    pub fn configure(
+        mut self,
+        f: impl FnOnce(SessionManagerLayer<Store>) -> SessionManagerLayer<Store>,
+    ) -> Self {
+        self.layer = f(self.layer).with_same_site(SameSite::Lax);
+        self
+    }
+
+    /// The session layer, to put around the app's own pages as well.
+    #[must_use]
+    pub fn layer(&self) -> SessionManagerLayer<Store> {
+        self.layer.clone()
+    }
+}
+
+impl<U> SessionUser<U>
+where
+    U: Serialize + DeserializeOwned + Send + Sync,
+{
+    /// Who `session` belongs to, if anyone, and whether through a link.
+    ///
+    /// # Errors
+    /// The session store's error.
+    pub async fn current(session: &Session) -> Result<Option<Self>, AppError> {
+        let Some(user) = session.get::<U>(USER_KEY).await.map_err(AppError::new)? else {
+            return Ok(None);
+        };
+        let via_link = session
+            .get::<bool>(VIA_LINK_KEY)
+            .await
+            .map_err(AppError::new)?
+            .unwrap_or(false);
+        Ok(Some(Self { user, via_link }))
+    }
+
+    /// Logs `user` in by other means than a link (a password, single
+    /// sign-on): whatever the session held is dropped and its id cycled.
+    ///
+    /// # Errors
+    /// The session store's error.
+    pub async fn log_in_other(session: &Session, user: &U) -> Result<(), AppError> {
+        start(session, user, false).await
+    }
+
+    /// Logs the session out: its data is dropped and it is deleted from the
+    /// store.
+    ///
+    /// # Errors
+    /// The session store's error.
+    pub async fn log_out(session: &Session) -> Result<(), AppError> {
+        end(session).await
+    }
+}
+
+/// Drops the session's data, and the stored session if there is one.
+async fn end(session: &Session) -> Result<(), AppError> {
+    if session.id().is_some() {
+        session.flush().await.map_err(AppError::new)
+    } else {
+        session.clear().await;
+        Ok(())
+    }
+}
+
+async fn start<U: Serialize + Send + Sync>(
+    session: &Session,
+    user: &U,
+    via_link: bool,
+) -> Result<(), AppError> {
+    // Nothing of the old session survives, and the new one has a new id:
+    // a store may hand a deleted session's id out again, so cycle it.
+    end(session).await?;
+    session.cycle_id().await.map_err(AppError::new)?;
+    session
+        .insert(USER_KEY, user)
+        .await
+        .map_err(AppError::new)?;
+    if via_link {
+        session
+            .insert(VIA_LINK_KEY, true)
+            .await
+            .map_err(AppError::new)?;
+    }
+    session.save().await.map_err(AppError::new)
+}
+
+impl<U, Store> LinkSessions for TowerSessions<U, Store>
+where
+    U: Serialize + DeserializeOwned + fmt::Debug + Send + Sync + 'static,
+    Store: SessionStore + Clone,
+{
+    type User = U;
+    type Handle = Session;
+
+    fn handle(&self, extensions: &Extensions) -> Option<Session> {
+        extensions.get::<Session>().cloned()
+    }
+
+    async fn is_link_session(&self, session: &Session) -> Result<bool, AppError> {
+        Ok(session
+            .get::<bool>(VIA_LINK_KEY)
+            .await
+            .map_err(AppError::new)?
+            .unwrap_or(false))
+    }
+
+    async fn log_in(&self, session: &mut Session, user: &U) -> Result<(), AppError> {
+        start(session, user, true).await
+    }
+
+    async fn discard(&self, session: &mut Session) {
+        if let Err(err) = end(session).await {
+            tracing::error!(target: "authlink", error = %err, "session could not be discarded");
+        }
+    }
+
+    fn provide<S, B, R>(&self, service: S) -> SessionService<B, R>
+    where
+        S: Service<Request<B>, Response = Response<R>, Error = Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        B: Send + 'static,
+        R: Default + Send + 'static,
+    {
+        BoxCloneSyncService::new(Ensure {
+            present: |extensions| extensions.get::<Session>().is_some(),
+            managed: self.layer.layer(service.clone()),
+            inner: service,
+        })
+    }
+}
+
+impl<U, Store: SessionStore + Clone> Clone for TowerSessions<U, Store> {
+    fn clone(&self) -> Self {
+        Self {
+            layer: self.layer.clone(),
+            user: PhantomData,
+        }
+    }
+}
+
+impl<U, Store: SessionStore + Clone> fmt::Debug for TowerSessions<U, Store> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TowerSessions").finish_non_exhaustive()
+    }
+}

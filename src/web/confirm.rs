@@ -1,0 +1,76 @@
+//! The prefetch-safe confirmation page, as text any framework can send.
+
+use std::sync::LazyLock;
+
+use base64_simd::STANDARD;
+use sha2::{Digest as _, Sha256};
+
+use super::messages::Messages;
+
+/// Which confirmation page a prefetch-safe `GET` gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ConfirmPage {
+    /// A form that one line of script submits at once, and its button when
+    /// script is off (the default): one page load more than a direct link.
+    #[default]
+    AutoSubmit,
+    /// The form and its button, no script: the person presses it. For
+    /// links sent where scanners run script, which would otherwise submit
+    /// the form themselves.
+    ButtonOnly,
+}
+
+/// The script that submits the confirmation form.
+const SUBMIT_SCRIPT: &str = "document.forms[0].submit();";
+
+static AUTO_SUBMIT_CSP: LazyLock<String> = LazyLock::new(|| {
+    let hash = STANDARD.encode_to_string(Sha256::digest(SUBMIT_SCRIPT.as_bytes()));
+    format!(
+        "default-src 'none'; script-src 'sha256-{hash}'; form-action 'self'; base-uri 'none'; \
+         frame-ancestors 'none'"
+    )
+});
+
+const BUTTON_ONLY_CSP: &str =
+    "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+impl ConfirmPage {
+    /// The page's HTML: a form posting to the same URL (no `action`), with
+    /// the texts of `messages` (HTML-escaped).
+    #[must_use]
+    pub fn html(self, messages: &Messages) -> String {
+        let (text, script) = match self {
+            Self::AutoSubmit => (
+                &messages.confirm_text,
+                format!("\n<script>{SUBMIT_SCRIPT}</script>"),
+            ),
+            Self::ButtonOnly => (&messages.confirm_button_text, String::new()),
+        };
+        format!(
+            "<!doctype html>\n<html><head><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">\
+             <meta name=\"robots\" content=\"noindex\"><title>{title}</title></head>\n<body>\
+             <form method=\"post\"><p>{text}</p><button type=\"submit\">{button}</button></form>{script}</body></html>\n",
+            title = escape(&messages.confirm_title),
+            text = escape(text),
+            button = escape(&messages.confirm_button),
+        )
+    }
+
+    /// The `Content-Security-Policy` the page is sent with: only its own
+    /// script (by hash) or none, no framing, forms only to this origin.
+    #[must_use]
+    pub fn content_security_policy(self) -> &'static str {
+        match self {
+            Self::AutoSubmit => &AUTO_SUBMIT_CSP,
+            Self::ButtonOnly => BUTTON_ONLY_CSP,
+        }
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

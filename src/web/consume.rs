@@ -1,0 +1,104 @@
+//! What the consume endpoint does with a request, decided from its method
+//! and a few header values, the same for every framework.
+//!
+//! # What a `GET` cannot check
+//!
+//! A link opened from an e-mail or a chat is a top-level navigation from
+//! another site: it is cross-site by nature, so a `GET` consume cannot tell a
+//! person's click from a page that sends the browser to a link it obtained
+//! (login CSRF, which logs the victim into the attacker's account). Exact
+//! client-address binding narrows this: the link must be opened from the
+//! address it was issued to. In [`ConsumeMode::PrefetchSafe`], only the
+//! confirmation page's own same-origin `POST` consumes, and a cross-site
+//! `POST` is refused with [`FailureReason::CrossSite`].
+
+use super::failure::FailureReason;
+
+/// How the endpoint answers a `GET`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ConsumeMode {
+    /// `GET` consumes the link and logs in (the default). For links opened
+    /// in a webview by the app that asked for them, where nothing else sees
+    /// the link first.
+    #[default]
+    Direct,
+    /// `GET` answers a confirmation page whose form posts back to the same
+    /// URL; only a same-origin `POST` consumes. For links sent by e-mail or
+    /// chat, whose scanners fetch links before the person does and would
+    /// otherwise use up a single-use link.
+    PrefetchSafe,
+}
+
+/// What a request to the consume endpoint gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConsumeStep {
+    /// Verify the link and log its user in.
+    Consume,
+    /// Answer the confirmation page; use nothing.
+    Confirm,
+    /// A `HEAD` from a link checker: answer an empty page, use nothing.
+    Probe,
+    /// Refuse without looking at the link: no session, the failure answer.
+    Refuse(FailureReason),
+    /// 405 with `Allow: GET, HEAD, POST`.
+    MethodNotAllowed,
+}
+
+/// The request facts [`consume_step`] needs, as text from any framework.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConsumeRequest<'a> {
+    /// The method, upper case (`GET`, `POST`…).
+    pub method: &'a str,
+    /// The `Sec-Fetch-Site` header.
+    pub sec_fetch_site: Option<&'a str>,
+    /// The `Origin` header.
+    pub origin: Option<&'a str>,
+    /// The `Host` header, or the request URI's authority.
+    pub host: Option<&'a str>,
+}
+
+/// The value of the `Allow` header of a 405 from the consume endpoint.
+pub const CONSUME_ALLOW: &str = "GET, HEAD, POST";
+
+/// Decides what the consume endpoint does with `request` in `mode`.
+///
+/// A `POST` is refused as [`FailureReason::CrossSite`] when the browser
+/// says it came from another site (`Sec-Fetch-Site` other than
+/// `same-origin` or `none`), or, from browsers that do not send
+/// `Sec-Fetch-Site`, when `Origin` is present and names another host than
+/// the request's (`null` included). A `POST` with neither header (a client
+/// that is not a browser) is let through: browsers send one of them on every
+/// cross-site `POST`.
+#[must_use]
+pub fn consume_step(mode: ConsumeMode, request: &ConsumeRequest<'_>) -> ConsumeStep {
+    match request.method {
+        "POST" if is_cross_site(request) => ConsumeStep::Refuse(FailureReason::CrossSite),
+        "POST" => ConsumeStep::Consume,
+        "GET" if mode == ConsumeMode::Direct => ConsumeStep::Consume,
+        "GET" => ConsumeStep::Confirm,
+        "HEAD" => ConsumeStep::Probe,
+        _ => ConsumeStep::MethodNotAllowed,
+    }
+}
+
+fn is_cross_site(request: &ConsumeRequest<'_>) -> bool {
+    if let Some(site) = request.sec_fetch_site {
+        let site = site.trim();
+        return !(site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none"));
+    }
+    match request.origin.map(str::trim) {
+        None => false,
+        Some(origin) => {
+            let authority = origin
+                .split_once("://")
+                .map(|(_, rest)| rest.trim_end_matches('/'));
+            match (authority, request.host.map(str::trim)) {
+                (Some(authority), Some(host)) => !authority.eq_ignore_ascii_case(host),
+                // `null`, garbage, or no host to compare with: not provably ours.
+                _ => true,
+            }
+        }
+    }
+}

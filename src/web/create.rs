@@ -1,0 +1,174 @@
+//! The create endpoint's rules (django-authlink's `AuthLinkCreateView`):
+//! what a body must hold, and what each refusal answers, the same for every
+//! framework.
+
+use serde_json::{Value, json};
+
+use super::messages::Messages;
+use crate::error::IssueError;
+use crate::target::TargetError;
+
+/// The default limit on a create request's body: 8 KiB.
+pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024;
+
+/// Why the create endpoint issued no link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CreateRefusal {
+    /// Not a `POST`: 405 with `Allow: POST`.
+    MethodNotAllowed,
+    /// No authenticated caller: 401 with `WWW-Authenticate: Bearer`.
+    Unauthenticated,
+    /// Not `application/json`: 415.
+    UnsupportedMediaType,
+    /// The body is over the limit: 413.
+    TooLarge,
+    /// The body could not be read: 400.
+    UnreadableBody,
+    /// The body is not JSON: 400, with the parser's account of it.
+    MalformedJson(String),
+    /// The JSON is not an object: 400.
+    NotAnObject,
+    /// No `url` field: 400.
+    UrlRequired,
+    /// `url` is not a string: 400.
+    UrlNotAString,
+    /// The target matches no whitelist pattern: 400.
+    NotWhitelisted,
+    /// The target is not a safe URL: 400.
+    InvalidUrl(TargetError),
+    /// The link would be too long: 400.
+    TooLong,
+    /// The caller's address could not be told: 400.
+    NoClientAddress,
+    /// The user's stamp could not be read: 503 with `Retry-After`.
+    Unavailable,
+    /// The link could not be made: 500.
+    Internal,
+}
+
+impl CreateRefusal {
+    /// The HTTP status code.
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::MethodNotAllowed => 405,
+            Self::Unauthenticated => 401,
+            Self::UnsupportedMediaType => 415,
+            Self::TooLarge => 413,
+            Self::Unavailable => 503,
+            Self::Internal => 500,
+            _ => 400,
+        }
+    }
+
+    /// The JSON body, shaped as django-authlink's (Django REST framework's)
+    /// errors: `{"url": [why]}` for the field, `{"detail": why}` otherwise.
+    #[must_use]
+    pub fn body(&self, messages: &Messages) -> Value {
+        let field = |text: &str| json!({ "url": [text] });
+        let detail = |text: &str| json!({ "detail": text });
+        match self {
+            Self::MethodNotAllowed => detail(&messages.method_not_allowed),
+            Self::Unauthenticated => detail(&messages.unauthenticated),
+            Self::UnsupportedMediaType => detail(&messages.unsupported_media_type),
+            Self::TooLarge => detail(&messages.too_large),
+            Self::UnreadableBody => detail(&messages.unreadable_body),
+            Self::MalformedJson(error) => {
+                detail(&messages.malformed_json.replace("{error}", error))
+            }
+            Self::NotAnObject => detail(&messages.not_an_object),
+            Self::UrlRequired => field(&messages.url_required),
+            Self::UrlNotAString => field(&messages.url_not_a_string),
+            Self::NotWhitelisted => field(&messages.url_not_whitelisted),
+            Self::InvalidUrl(reason) => field(
+                &messages
+                    .url_invalid
+                    .replace("{reason}", &reason.to_string()),
+            ),
+            Self::TooLong => field(&messages.url_too_long),
+            Self::NoClientAddress => detail(&messages.no_client_address),
+            Self::Unavailable => detail(&messages.try_again),
+            Self::Internal => detail(&messages.issue_failed),
+        }
+    }
+
+    /// A short code for log events.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Unauthenticated => "unauthenticated",
+            Self::UnsupportedMediaType
+            | Self::TooLarge
+            | Self::UnreadableBody
+            | Self::MalformedJson(_)
+            | Self::NotAnObject
+            | Self::UrlRequired
+            | Self::UrlNotAString => "bad_request",
+            Self::NotWhitelisted => "not_whitelisted",
+            Self::InvalidUrl(_) => "invalid_url",
+            Self::TooLong => "too_long",
+            Self::NoClientAddress => "no_client_address",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+impl From<IssueError> for CreateRefusal {
+    fn from(err: IssueError) -> Self {
+        match err {
+            IssueError::TargetNotAllowed => Self::NotWhitelisted,
+            IssueError::TargetInvalid(reason) => Self::InvalidUrl(reason),
+            IssueError::TooLong => Self::TooLong,
+            _ => Self::Internal,
+        }
+    }
+}
+
+/// Whether a `Content-Type` value is `application/json`, with or without
+/// parameters.
+#[must_use]
+pub fn is_json(content_type: Option<&[u8]>) -> bool {
+    content_type
+        .and_then(|value| std::str::from_utf8(value).ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Whether a `Content-Length` value announces more than `limit` bytes, so
+/// the body need not be read at all.
+#[must_use]
+pub fn declared_too_large(content_length: Option<&[u8]>, limit: usize) -> bool {
+    content_length
+        .and_then(|value| std::str::from_utf8(value).ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .is_some_and(|len| len > limit as u64)
+}
+
+/// The target in a create body, `{"url": "/account"}`.
+///
+/// # Errors
+/// The [`CreateRefusal`] for malformed JSON, a body that is not an object, or
+/// a `url` that is missing or not a string.
+pub fn target_from_body(body: &[u8]) -> Result<String, CreateRefusal> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|err| CreateRefusal::MalformedJson(err.to_string()))?;
+    let Value::Object(mut object) = value else {
+        return Err(CreateRefusal::NotAnObject);
+    };
+    match object.remove("url") {
+        Some(Value::String(url)) => Ok(url),
+        Some(_) => Err(CreateRefusal::UrlNotAString),
+        None => Err(CreateRefusal::UrlRequired),
+    }
+}
+
+/// The `201 Created` body: the target as sent under `url` (the serializer's
+/// data, as django-authlink answers), and the link under `link`. The link
+/// also travels in `Location`.
+#[must_use]
+pub fn created_body(target: &str, link: &str) -> Value {
+    json!({ "url": target, "link": link })
+}
