@@ -33,7 +33,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use authlink::http::{Endpoints, LinkApp, PeerAddr, ResponseBody, TowerSessions};
-use authlink::{Authlink, KeyId, KeyRing, MemoryReplayCache, Policy, SecretKey, Whitelist};
+use authlink::replay::MemoryReplayCache;
+use authlink::{Authlink, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 use http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY, SET_COOKIE};
 use http::{HeaderValue, Request, Response, StatusCode, request};
 use hyper::body::Incoming;
@@ -87,7 +88,7 @@ fn authlink() -> Result<Authlink, String> {
     let secret =
         SecretKey::from_base64(&secret).map_err(|err| format!("AUTHLINK_SECRET: {err}"))?;
     let mut policy = Policy::default();
-    policy.ttl = time::Duration::hours(1);
+    policy.ttl = std::time::Duration::from_secs(3600);
     policy.whitelist = Whitelist::new([format!("^{TARGET}$")]).map_err(|err| err.to_string())?;
     Authlink::new(
         KeyRing::new(KeyId::new(1), secret),

@@ -150,7 +150,7 @@ async fn link_failures_log_no_one_in() {
         .assert_redirect("/?error=client_mismatch");
 
     // Expiry.
-    server.clock.advance(time::Duration::seconds(60));
+    server.clock.advance(std::time::Duration::from_secs(60));
     client.get(&second).await.assert_redirect("/?error=expired");
 
     // Revoked: the password changed after the link was issued.

@@ -9,17 +9,15 @@ mod http_support;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use authlink::FailureReason;
 use authlink::IpBinding;
-use authlink::http::{
-    ConfirmPage, ConsumeMode, Endpoints, FailureReason, PeerAddr, TrustedProxies,
-};
+use authlink::http::{ConfirmPage, ConsumeMode, Endpoints, PeerAddr, TrustedProxies};
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::Full;
 use http_support::{
     BrokenCache, COOKIE_NAME, Options, TestApp, TestLinkApp, TestSessions, path_of, raw_exchange,
 };
-use time::Duration;
 use tower::ServiceExt as _;
 
 const ACCOUNT: &str = r#"{"url": "/account"}"#;
@@ -379,7 +377,7 @@ async fn consume_expired() {
     let app = app().await;
     let client = app.client();
     let link = app.link_for(&client, "/account").await;
-    app.clock.advance(Duration::seconds(60));
+    app.clock.advance(std::time::Duration::from_secs(60));
     let reply = client.get(&link).await;
     reply.assert_redirect("/?error=expired");
     assert!(reply.set_cookies().is_empty());
@@ -393,7 +391,7 @@ async fn consume_one_second_before_expiry() {
     let app = app().await;
     let client = app.client();
     let link = app.link_for(&client, "/account").await;
-    app.clock.advance(Duration::seconds(59));
+    app.clock.advance(std::time::Duration::from_secs(59));
     client.get(&link).await.assert_redirect("/account");
 }
 
@@ -804,7 +802,7 @@ async fn untrusted_forwarded_for_is_ignored() {
 #[tokio::test]
 async fn failure_reason_is_in_the_response_extensions() {
     let app = app().await;
-    let cache = Arc::new(authlink::MemoryReplayCache::new());
+    let cache = Arc::new(authlink::replay::MemoryReplayCache::new());
     // No session layer anywhere: the consume service brings its own.
     let sessions = TestSessions::new(tower_sessions::MemoryStore::default()).insecure_cookie();
     let consume = Endpoints::new(

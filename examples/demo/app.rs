@@ -7,11 +7,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use authlink::http::{
-    ConsumeMode, Endpoints, FailureReason, LinkApp, PeerAddr, ResponseBody, ReusableLinks,
-    SessionUser, TowerSessions, TrustedProxies, bearer_token, html, see_other,
+    ConsumeMode, Endpoints, LinkApp, PeerAddr, ResponseBody, SessionUser, TowerSessions,
+    TrustedProxies, bearer_token, html, see_other,
 };
-use authlink::replay::ReplayCache;
-use authlink::{Authlink, KeyId, KeyRing, MemoryReplayCache, Policy, SecretKey, Whitelist};
+use authlink::replay::{MemoryReplayCache, ReplayCache, ReusableLinks};
+use authlink::{Authlink, FailureReason, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 use axum::Router;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, RawQuery};
@@ -39,7 +39,7 @@ pub(crate) const WHITELIST: [&str; 2] = ["^/account$", "^/account/settings$"];
 pub(crate) struct Config {
     pub(crate) addr: SocketAddr,
     pub(crate) secret: Option<SecretKey>,
-    pub(crate) ttl: time::Duration,
+    pub(crate) ttl: Duration,
     pub(crate) single_use: bool,
     pub(crate) confirm: bool,
     pub(crate) trusted: TrustedProxies,
@@ -54,7 +54,7 @@ impl Config {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             secret: None,
-            ttl: time::Duration::seconds(60),
+            ttl: Duration::from_secs(60),
             single_use: true,
             confirm: false,
             trusted: TrustedProxies::none(),
@@ -78,10 +78,10 @@ impl Config {
             config.secret = Some(key);
         }
         if let Some(ttl) = var("AUTHLINK_TTL_SECONDS") {
-            let seconds: i64 = ttl.trim().parse().map_err(|_| {
+            let seconds: u64 = ttl.trim().parse().map_err(|_| {
                 format!("AUTHLINK_TTL_SECONDS: {ttl:?} is not a whole number of seconds")
             })?;
-            config.ttl = time::Duration::seconds(seconds);
+            config.ttl = Duration::from_secs(seconds);
         }
         if let Some(flag) = var("AUTHLINK_SINGLE_USE") {
             config.single_use = parse_flag("AUTHLINK_SINGLE_USE", &flag)?;
@@ -119,7 +119,9 @@ pub(crate) fn authlink(config: &Config, secret: SecretKey, base: &str) -> Result
     let mut policy = Policy::default();
     policy.whitelist = Whitelist::new(WHITELIST).map_err(|err| err.to_string())?;
     policy.ttl = config.ttl;
-    policy.url_template = format!("{base}/authlink/{{key}}");
+    policy.url_template = format!("{base}/authlink/{{key}}")
+        .parse()
+        .map_err(|err: authlink::ConfigError| err.to_string())?;
     Authlink::new(
         KeyRing::new(KeyId::new(1), secret),
         "authlink demo webview login",

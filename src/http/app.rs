@@ -8,8 +8,9 @@ use std::future::{Future, ready};
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
 use http::request;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use crate::user::UserId;
 
 /// Seconds a client is asked to wait after a 503 before it retries.
 pub const RETRY_AFTER_SECONDS: &str = "5";
@@ -76,7 +77,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 pub trait LinkApp: Send + Sync + 'static {
     /// The user id links carry (`u64`, `String`, `Uuid`…). Its `Debug` form
     /// appears in log events.
-    type User: Serialize + DeserializeOwned + fmt::Debug + Send + Sync + 'static;
+    type User: UserId + DeserializeOwned + fmt::Debug + Send + Sync + 'static;
 
     /// The authenticated caller of the create endpoint (from a bearer token,
     /// the app's own extractor, mutual TLS…), or `None` for a 401. `request`

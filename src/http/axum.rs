@@ -2,8 +2,8 @@
 
 use super::app::LinkApp;
 use super::endpoints::Endpoints;
+use super::endpoints::EndpointsError;
 use super::sessions::LinkSessions;
-use crate::error::ConfigError;
 
 impl<A, S> Endpoints<A, S>
 where
@@ -20,16 +20,14 @@ where
     /// endpoints know the client's address.
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] when `{key}` is not the last path segment of
-    /// the URL template, so that no route can serve it.
-    pub fn router(&self, pages: axum::Router) -> Result<axum::Router, ConfigError> {
+    /// [`EndpointsError::ConsumeRoute`] when `{key}` is not the last path
+    /// segment of the URL template, so that no route can serve it.
+    pub fn router(&self, pages: axum::Router) -> Result<axum::Router, EndpointsError> {
         let shared = self.shared();
-        let (before, after) = shared.authlink.url_template();
+        let (before, after) = &*shared.template;
         let prefix = shared.consume_prefix();
         if !after.is_empty() || !prefix.ends_with('/') || before.contains('?') {
-            return Err(ConfigError::Invalid(
-                "to mount the consume endpoint, {key} must be the url template's last path segment",
-            ));
+            return Err(EndpointsError::ConsumeRoute);
         }
         Ok(pages
             .layer(self.guard_layer())

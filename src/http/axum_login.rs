@@ -75,7 +75,7 @@ impl<B: AuthnBackend, Store: SessionStore + Clone> AxumLogin<B, Store> {
 impl<B, Store> LinkSessions for AxumLogin<B, Store>
 where
     B: AuthnBackend + 'static,
-    <B::User as AuthUser>::Id: fmt::Debug + 'static,
+    <B::User as AuthUser>::Id: crate::UserId + fmt::Debug + 'static,
     Store: SessionStore + Clone,
 {
     type User = <B::User as AuthUser>::Id;

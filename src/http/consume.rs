@@ -124,29 +124,13 @@ where
             );
             return self.failure(FailureReason::ClientMismatch);
         };
+        // Who the link is for, without using it: nothing below runs for a
+        // link that is forged, expired or bound to another address.
         let authenticated = match shared.authlink.verify::<A::User>(key, ip) {
             Ok(authenticated) => authenticated,
             Err(err) => return self.refused(&err),
         };
-        let stamp = match shared.app.user_stamp(authenticated.user()).await {
-            Ok(stamp) => stamp,
-            Err(err) => {
-                tracing::error!(
-                    target: "authlink",
-                    user = ?authenticated.user(),
-                    outcome = "refused",
-                    reason = "unavailable",
-                    kind = "stamp_lookup",
-                    error = %err,
-                    "link refused"
-                );
-                return self.failure(FailureReason::Unavailable);
-            }
-        };
-        let link = match authenticated.check_stamp(stamp.as_deref()) {
-            Ok(link) => link,
-            Err(err) => return self.refused(&err),
-        };
+        let user = authenticated.user();
         let Some(mut session) = shared.sessions.handle(&parts.extensions) else {
             tracing::error!(
                 target: "authlink",
@@ -164,11 +148,12 @@ where
             .is_link_session(&session)
             .await
             .unwrap_or(false);
-        // The session first: a store that fails leaves the link unused.
-        if let Err(err) = shared.sessions.log_in(&mut session, link.user()).await {
+        // The session first, the link's single use after: a session store
+        // that fails leaves the link unused.
+        if let Err(err) = shared.sessions.log_in(&mut session, user).await {
             tracing::error!(
                 target: "authlink",
-                user = ?link.user(),
+                user = ?user,
                 outcome = "login_failed",
                 error = %err,
                 "link not consumed, login failed",
@@ -178,8 +163,17 @@ where
                 shared.messages.sign_in_failed.to_string(),
             );
         }
-        let user = format!("{:?}", link.user());
-        let link = match shared.authlink.consume(link, &shared.replay).await {
+        let app = &*shared.app;
+        let consumed = shared
+            .authlink
+            .verify_and_consume(
+                key,
+                ip,
+                async |user: &A::User| app.user_stamp(user).await,
+                &shared.replay,
+            )
+            .await;
+        let link = match consumed {
             Ok(link) => link,
             Err(err) => {
                 shared.sessions.discard(&mut session).await;
@@ -188,7 +182,7 @@ where
         };
         tracing::info!(
             target: "authlink",
-            user = %user,
+            user = ?link.user(),
             outcome = "logged_in",
             replaced_link_session = replaced_session,
             "link consumed"
@@ -213,7 +207,7 @@ where
             outcome = "refused",
             reason = reason.code(),
             kind = ?err.kind(),
-            cache_error = err.replay_error().map(tracing::field::display),
+            error = std::error::Error::source(err).map(tracing::field::display),
             "link refused"
         );
         self.failure(reason)

@@ -1,13 +1,11 @@
 //! [`Endpoints`]: the one place the web face is configured.
 
 use std::fmt;
-use std::future::{Future, ready};
+use std::future::Future;
 use std::sync::Arc;
 
 use http::request;
-use time::OffsetDateTime;
 
-use super::BoxFuture;
 use super::app::LinkApp;
 use super::consume::ConsumeService;
 use super::create::CreateService;
@@ -16,14 +14,31 @@ use super::peer::request_client_ip;
 use super::response::{DefaultResponses, Responses};
 use super::sessions::LinkSessions;
 use crate::authlink::Authlink;
-use crate::error::ConfigError;
 use crate::issue::Link;
-use crate::replay::{Freshness, MemoryReplayCache, ReplayCache, ReplayError, ReplayKey};
+use crate::replay::{BoxReplayCache, MemoryReplayCache, ReplayCache};
 use crate::target::validate_target;
 use crate::web::{
     ConfirmPage, ConsumeMode, CreateRefusal, DEFAULT_BODY_LIMIT, Messages, TrustedProxies,
 };
 use crate::whitelist::Whitelist;
+
+/// The [`Endpoints`] configuration cannot work; the message says what to
+/// change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EndpointsError {
+    /// The failure URL is not a same-site path: it would be an open
+    /// redirect.
+    #[error("the failure URL must be a same-site path such as /?error={{reason}}")]
+    FailureUrl,
+    /// `{key}` is not the last path segment of the policy's URL template, so
+    /// no route can serve the consume endpoint.
+    #[error(
+        "to mount the consume endpoint, make {{key}} the last path segment of the url template \
+         (/authlink/{{key}}), or mount consume_service() yourself"
+    )]
+    ConsumeRoute,
+}
 
 /// The default failure URL.
 pub const DEFAULT_FAILURE_URL: &str = "/";
@@ -31,64 +46,12 @@ pub const DEFAULT_FAILURE_URL: &str = "/";
 /// The default path of the create endpoint in [`Endpoints::router`].
 pub const DEFAULT_CREATE_PATH: &str = "/api/authlink";
 
-/// A replay cache that records nothing, so a link works any number of times
-/// until it expires. The named opt-out of single use.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ReusableLinks;
-
-impl ReplayCache for ReusableLinks {
-    fn mark_used(
-        &self,
-        _key: ReplayKey,
-        _retain_until: OffsetDateTime,
-        _now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
-        ready(Ok(Freshness::Fresh))
-    }
-}
-
-/// Any [`ReplayCache`], chosen at start-up.
-trait DynReplay: Send + Sync {
-    fn mark_used(
-        &self,
-        key: ReplayKey,
-        retain_until: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> BoxFuture<Result<Freshness, ReplayError>>;
-}
-
-impl<C: ReplayCache + Send + Sync + 'static> DynReplay for Arc<C> {
-    fn mark_used(
-        &self,
-        key: ReplayKey,
-        retain_until: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> BoxFuture<Result<Freshness, ReplayError>> {
-        let cache = Arc::clone(self);
-        Box::pin(async move { ReplayCache::mark_used(&*cache, key, retain_until, now).await })
-    }
-}
-
-#[derive(Clone)]
-pub(crate) struct Replay(Arc<dyn DynReplay>);
-
-impl ReplayCache for Replay {
-    fn mark_used(
-        &self,
-        key: ReplayKey,
-        retain_until: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
-        self.0.mark_used(key, retain_until, now)
-    }
-}
-
 /// Everything the create endpoint, the consume endpoint and the guard share.
 pub(crate) struct Shared<A, S> {
     pub(crate) authlink: Arc<Authlink>,
     pub(crate) app: Arc<A>,
     pub(crate) sessions: S,
-    pub(crate) replay: Replay,
+    pub(crate) replay: BoxReplayCache,
     pub(crate) trusted: TrustedProxies,
     pub(crate) failure_url: String,
     pub(crate) mode: ConsumeMode,
@@ -98,6 +61,8 @@ pub(crate) struct Shared<A, S> {
     pub(crate) responses: Arc<dyn Responses>,
     pub(crate) messages: Arc<Messages>,
     pub(crate) create_path: String,
+    /// The URL template up to `{key}`, and after it.
+    pub(crate) template: Arc<(String, String)>,
 }
 
 impl<A, S: Clone> Clone for Shared<A, S> {
@@ -116,6 +81,7 @@ impl<A, S: Clone> Clone for Shared<A, S> {
             responses: Arc::clone(&self.responses),
             messages: Arc::clone(&self.messages),
             create_path: self.create_path.clone(),
+            template: Arc::clone(&self.template),
         }
     }
 }
@@ -124,8 +90,7 @@ impl<A, S> Shared<A, S> {
     /// The path the consume endpoint serves under: the URL template's path
     /// up to `{key}`.
     pub(crate) fn consume_prefix(&self) -> &str {
-        let (before, _) = self.authlink.url_template();
-        path_of(before)
+        path_of(&self.template.0)
     }
 
     /// The failure URL's path, which link sessions may always see.
@@ -200,12 +165,18 @@ where
     /// Endpoints issuing and verifying links with `authlink`, asking `app`
     /// who API callers are, and logging browsers in through `sessions`.
     pub fn new(authlink: impl Into<Arc<Authlink>>, app: A, sessions: S) -> Self {
+        let authlink = authlink.into();
+        // The template's text around `{key}`, by rendering a key no URL holds.
+        let rendered = authlink.policy().url_template.render("\0");
+        let (before, after) = rendered.split_once('\0').unwrap_or((&rendered, ""));
+        let template = Arc::new((before.to_owned(), after.to_owned()));
         Self {
             shared: Shared {
-                authlink: authlink.into(),
+                template,
+                authlink,
                 app: Arc::new(app),
                 sessions,
-                replay: Replay(Arc::new(Arc::new(MemoryReplayCache::new()))),
+                replay: BoxReplayCache::new(MemoryReplayCache::new()),
                 trusted: TrustedProxies::none(),
                 failure_url: DEFAULT_FAILURE_URL.to_owned(),
                 mode: ConsumeMode::Direct,
@@ -220,10 +191,11 @@ where
     }
 
     /// Makes links single-use through `cache` (a shared one across nodes),
-    /// or [`ReusableLinks`] to let a link work until it expires.
+    /// or [`ReusableLinks`](crate::replay::ReusableLinks) to let a link
+    /// work until it expires.
     #[must_use]
-    pub fn replay_cache<C: ReplayCache + Send + Sync + 'static>(mut self, cache: C) -> Self {
-        self.shared.replay = Replay(Arc::new(Arc::new(cache)));
+    pub fn replay_cache<C: ReplayCache + 'static>(mut self, cache: C) -> Self {
+        self.shared.replay = BoxReplayCache::new(cache);
         self
     }
 
@@ -240,13 +212,12 @@ where
     /// (`"/?error={reason}"`).
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] when the URL is not a same-site path (an
-    /// open redirect).
-    pub fn failure_url(mut self, url: impl Into<String>) -> Result<Self, ConfigError> {
+    /// [`EndpointsError::FailureUrl`] when the URL is not a same-site path
+    /// (an open redirect).
+    pub fn failure_url(mut self, url: impl Into<String>) -> Result<Self, EndpointsError> {
         let url = url.into();
-        validate_target(&url.replace("{reason}", "reason")).map_err(|_| {
-            ConfigError::Invalid("failure URL must be a same-site path such as /?error={reason}")
-        })?;
+        validate_target(&url.replace("{reason}", "reason"), &[])
+            .map_err(|_| EndpointsError::FailureUrl)?;
         self.shared.failure_url = url;
         Ok(self)
     }

@@ -83,7 +83,7 @@ pub use app::{AppError, LinkApp, RETRY_AFTER_SECONDS, bearer_token};
 pub use axum_login::AxumLogin;
 pub use consume::ConsumeService;
 pub use create::CreateService;
-pub use endpoints::{DEFAULT_CREATE_PATH, DEFAULT_FAILURE_URL, Endpoints, ReusableLinks};
+pub use endpoints::{DEFAULT_CREATE_PATH, DEFAULT_FAILURE_URL, Endpoints, EndpointsError};
 pub use guard::{Guard, GuardBody, GuardLayer};
 pub use peer::{PeerAddr, client_ip};
 pub use response::{

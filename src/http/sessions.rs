@@ -6,12 +6,12 @@ use std::fmt;
 use std::future::Future;
 
 use http::{Extensions, Request, Response};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower::util::BoxCloneSyncService;
 use tower_service::Service;
 
 use super::app::AppError;
+use crate::user::UserId;
 
 /// The boxed service [`LinkSessions::provide`] returns.
 pub type SessionService<B, R> = BoxCloneSyncService<Request<B>, Response<R>, Infallible>;
@@ -31,7 +31,7 @@ pub type SessionService<B, R> = BoxCloneSyncService<Request<B>, Response<R>, Inf
 /// fails does not burn the link.
 pub trait LinkSessions: Clone + Send + Sync + 'static {
     /// The user id links carry.
-    type User: Serialize + DeserializeOwned + fmt::Debug + Send + Sync + 'static;
+    type User: UserId + DeserializeOwned + fmt::Debug + Send + Sync + 'static;
     /// The request's session, as the session layer put it in the request's
     /// extensions.
     type Handle: Send + 'static;

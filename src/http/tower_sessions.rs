@@ -190,7 +190,7 @@ async fn start<U: Serialize + Send + Sync>(
 
 impl<U, Store> LinkSessions for TowerSessions<U, Store>
 where
-    U: Serialize + DeserializeOwned + fmt::Debug + Send + Sync + 'static,
+    U: crate::UserId + DeserializeOwned + fmt::Debug + Send + Sync + 'static,
     Store: SessionStore + Clone,
 {
     type User = U;

@@ -71,7 +71,7 @@
 //! # -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
 //!
-//! use authlink::replay::RedisReplayCache;
+//! use authlink::replay::redis::RedisReplayCache;
 //!
 //! let cache = RedisReplayCache::builder()
 //!     .prefix("myapp:authlink:used:")

@@ -2,7 +2,8 @@
 
 use std::sync::LazyLock;
 
-use base64_simd::STANDARD;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest as _, Sha256};
 
 use super::messages::Messages;
@@ -25,7 +26,7 @@ pub enum ConfirmPage {
 const SUBMIT_SCRIPT: &str = "document.forms[0].submit();";
 
 static AUTO_SUBMIT_CSP: LazyLock<String> = LazyLock::new(|| {
-    let hash = STANDARD.encode_to_string(Sha256::digest(SUBMIT_SCRIPT.as_bytes()));
+    let hash = STANDARD.encode(Sha256::digest(SUBMIT_SCRIPT.as_bytes()));
     format!(
         "default-src 'none'; script-src 'sha256-{hash}'; form-action 'self'; base-uri 'none'; \
          frame-ancestors 'none'"

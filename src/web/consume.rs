@@ -12,7 +12,7 @@
 //! confirmation page's own same-origin `POST` consumes, and a cross-site
 //! `POST` is refused with [`FailureReason::CrossSite`].
 
-use super::failure::FailureReason;
+use crate::error::FailureReason;
 
 /// How the endpoint answers a `GET`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::messages::Messages;
 use crate::error::IssueError;
-use crate::target::TargetError;
+use crate::error::TargetError;
 
 /// The default limit on a create request's body: 8 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024;

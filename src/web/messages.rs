@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::failure::FailureReason;
+use crate::error::FailureReason;
 
 /// The texts of the endpoints, the guard and the confirmation page.
 ///

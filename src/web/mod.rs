@@ -17,9 +17,9 @@ mod client_ip;
 mod confirm;
 mod consume;
 mod create;
-mod failure;
 mod messages;
 
+pub use crate::error::{FailureReason, UnknownReason};
 pub use client_ip::{
     Cidr, CidrError, ForwardedHeader, MAX_FORWARDED_HOPS, TrustedProxies, client_ip,
 };
@@ -28,5 +28,4 @@ pub use consume::{CONSUME_ALLOW, ConsumeMode, ConsumeRequest, ConsumeStep, consu
 pub use create::{
     CreateRefusal, DEFAULT_BODY_LIMIT, created_body, declared_too_large, is_json, target_from_body,
 };
-pub use failure::{FailureReason, UnknownReason};
 pub use messages::Messages;

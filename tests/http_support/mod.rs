@@ -14,10 +14,9 @@ use authlink::http::{
     AppError, ConfirmPage, ConsumeMode, Endpoints, LinkApp, PeerAddr, SessionUser, TowerSessions,
     TrustedProxies, bearer_token,
 };
+use authlink::replay::MemoryReplayCache;
 use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
-use authlink::{
-    Authlink, KeyId, KeyRing, ManualClock, MemoryReplayCache, Policy, SecretKey, Whitelist,
-};
+use authlink::{Authlink, KeyId, KeyRing, ManualClock, Policy, SecretKey, Whitelist};
 use axum::Router;
 use axum::extract::Query;
 use axum::response::{Html, IntoResponse, Redirect, Response as AxumResponse};
