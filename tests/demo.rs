@@ -31,6 +31,20 @@ async fn password_login(client: &Client, user: &str) -> Reply {
 }
 
 #[tokio::test]
+async fn created_body_echoes_the_target_as_django_authlink_does() {
+    let demo = demo_support::start(&[]).await;
+    let reply = Client::new(demo.addr)
+        .create("alice-api-token", r#"{"url": "/account/settings?tab=2"}"#)
+        .await;
+    let location = reply.created_link();
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({ "url": "/account/settings?tab=2", "link": location })
+    );
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+}
+
+#[tokio::test]
 async fn webview_flow_with_link_session() {
     let demo = demo_support::start(&[]).await;
     let client = Client::new(demo.addr);
@@ -128,6 +142,10 @@ async fn failure_page_messages() {
         ),
         ("revoked", "Link is no longer valid."),
         ("invalid", "Link is invalid."),
+        (
+            "cross_site",
+            "This sign-in was started from another site. Open the link itself.",
+        ),
         ("%3Cscript%3E", "Link is invalid."),
     ] {
         let page = client.get(&format!("/?error={code}")).await;
@@ -184,8 +202,28 @@ async fn confirm_mode() {
     let page = client.get(&location).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("<form method=\"post\">"));
+    // A page on another site posting the link for the browser: refused.
+    let forged = client
+        .send(
+            Method::POST,
+            &location,
+            &[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "https://evil.example"),
+            ],
+            "",
+        )
+        .await;
+    forged.assert_redirect("/?error=cross_site");
+    assert!(forged.set_cookies().is_empty());
+    // The confirmation page's own POST.
     client
-        .send(Method::POST, &location, &[], "")
+        .send(
+            Method::POST,
+            &location,
+            &[("sec-fetch-site", "same-origin")],
+            "",
+        )
         .await
         .assert_redirect("/account");
     assert!(client.get("/account").await.text().contains("Hello, alice"));

@@ -1,10 +1,12 @@
 //! The consume endpoint over a real Redis: with Redis down it answers 503
 //! with `Retry-After`, starts no session and burns no link; once Redis is
-//! back the same link works, once.
+//! back the same link works, once. And two demo processes sharing one Redis
+//! share single use and sessions: either serves the other's session.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
 
 mod common;
+mod demo_support;
 mod http_support;
 
 use std::time::Duration;
@@ -12,7 +14,7 @@ use std::time::Duration;
 use authlink::replay::redis::RedisReplayCache;
 use common::redis_server::RedisServer;
 use http::StatusCode;
-use http_support::{Options, TestApp};
+use http_support::{Client, Options, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consume_with_redis_down_is_503_and_sets_no_session() {
@@ -52,4 +54,44 @@ async fn consume_with_redis_down_is_503_and_sets_no_session() {
     // And it is single use again.
     let again = app.client();
     again.get(&link).await.assert_redirect("/?error=used");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_demo_nodes_share_sessions_and_single_use_through_redis() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let secret = authlink::SecretKey::generate().to_base64();
+    let vars = [
+        ("AUTHLINK_SECRET", secret.as_str()),
+        ("AUTHLINK_REDIS_URL", url.as_str()),
+    ];
+    let first = demo_support::start(&vars).await;
+    let second = demo_support::start(&vars).await;
+
+    // Issued and consumed on the first node...
+    let browser = Client::new(first.addr);
+    let link = browser
+        .create("alice-api-token", r#"{"url": "/account"}"#)
+        .await
+        .created_link();
+    browser.get(&link).await.assert_redirect("/account");
+    let cookie = browser.cookie("demo_session").unwrap();
+
+    // ...the session is served by the second.
+    let elsewhere = Client::new(second.addr);
+    elsewhere
+        .cookies
+        .lock()
+        .unwrap()
+        .insert("demo_session".to_owned(), cookie);
+    let page = elsewhere.get("/account").await;
+    assert!(page.text().contains("Hello, alice"), "{}", page.text());
+    assert_eq!(elsewhere.get("/admin").await.status, StatusCode::FORBIDDEN);
+
+    // And the link, used on the first, is used on the second.
+    let path = http_support::path_of(&link).to_owned();
+    Client::new(second.addr)
+        .get(&path)
+        .await
+        .assert_redirect("/?error=used");
 }

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use authlink::http::{
-    AppError, ConfirmPage, ConsumeMode, Endpoints, LinkApp, PeerAddr, SessionUser, TowerSessions,
-    TrustedProxies, bearer_token,
+    AppError, ConfirmPage, ConsumeMode, Endpoints, LinkApp, Messages, PeerAddr, SessionUser,
+    TowerSessions, TrustedProxies, bearer_token,
 };
 use authlink::replay::MemoryReplayCache;
 use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
@@ -132,6 +132,8 @@ pub struct Options {
     pub body_limit: Option<usize>,
     /// Paths the guard also lets link sessions see.
     pub also_allow: Option<Whitelist>,
+    /// Texts in place of the defaults.
+    pub messages: Option<Messages>,
 }
 
 impl Default for Options {
@@ -144,6 +146,7 @@ impl Default for Options {
             trusted: TrustedProxies::none(),
             body_limit: None,
             also_allow: None,
+            messages: None,
         }
     }
 }
@@ -207,6 +210,9 @@ impl TestApp {
         }
         if let Some(paths) = options.also_allow {
             endpoints = endpoints.also_allow(paths);
+        }
+        if let Some(messages) = options.messages {
+            endpoints = endpoints.messages(messages);
         }
         let router = endpoints.router(pages()).unwrap();
         let (addr, server) = serve(router).await;
