@@ -80,7 +80,10 @@ fn authlink(c: &mut Criterion) {
     let last = if forged.ends_with('A') { "Q" } else { "A" };
     forged.replace_range(forged.len() - 1.., last);
     let garbage = "x".repeat(5_000);
-    for (name, text) in [("reject_forged", &forged), ("reject_garbage_5000", &garbage)] {
+    for (name, text) in [
+        ("reject_forged", &forged),
+        ("reject_garbage_5000", &garbage),
+    ] {
         assert!(verify(&engine, text, CLIENT).is_err());
         c.bench_function(&format!("authlink/{name}"), |b| {
             b.iter(|| black_box(verify(&engine, black_box(text), black_box(CLIENT))));
