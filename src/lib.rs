@@ -17,6 +17,10 @@ pub mod http;
 mod issue;
 mod key;
 mod keyring;
+pub mod limit;
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub mod metrics;
 mod policy;
 pub mod replay;
 mod stamp;
