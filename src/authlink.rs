@@ -12,6 +12,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{ConfigError, IssueError, VerifyError, VerifyErrorKind};
 use crate::issue::{self, Link, Request};
 use crate::keyring::{DerivedKeys, KeyRing};
+use crate::limit::{LimitKey, RateLimiter};
 use crate::policy::Policy;
 use crate::replay::ReplayCache;
 use crate::user::UserId;
@@ -161,7 +162,93 @@ impl Authlink {
         S: AsRef<[u8]>,
         E: Into<Box<dyn StdError + Send + Sync>>,
     {
+        self.verify_gate_consume(token, client_ip, async |_| Ok(()), stamp_of, cache)
+            .await
+    }
+
+    /// [`verify_and_consume`](Self::verify_and_consume) with a per-user
+    /// limit: once the link verified, its user is counted in `limiter`
+    /// (under [`LimitKey::user`]) before the stamp lookup and single use. A
+    /// user past their rate is refused with
+    /// [`VerifyErrorKind::RateLimited`] (reason `rate_limited`,
+    /// [`VerifyError::retry_after`]), and the link is not used up. This
+    /// bounds the replay-cache entries one user can hold; see
+    /// [`limit`](crate::limit) for the defaults.
+    ///
+    /// ```
+    /// # use authlink::{Authlink, KeyRing, Policy, SecretKey, VerifyErrorKind, Whitelist, no_stamp};
+    /// # use authlink::replay::MemoryReplayCache;
+    /// # use authlink::limit::{LimitKey, Limited, RateLimiter};
+    /// # let mut policy = Policy::default();
+    /// # policy.whitelist = Whitelist::new(["/account"])?;
+    /// # let authlink = Authlink::new(KeyRing::from(SecretKey::generate()), "docs", policy)?;
+    /// /// Refuses everyone: a stand-in for a user past their rate.
+    /// struct Closed;
+    /// impl RateLimiter for Closed {
+    ///     async fn check(&self, _: &LimitKey) -> Result<(), Limited> {
+    ///         Err(Limited::new(std::time::Duration::from_secs(3)))
+    ///     }
+    /// }
+    /// let ip = "192.0.2.7".parse()?;
+    /// let link = authlink.issue(&42u64, "/account", ip)?;
+    /// let cache = MemoryReplayCache::new();
+    /// let err = pollster::block_on(authlink.verify_and_consume_limited::<u64, _, _, _, _, _>(
+    ///     &link.key, ip, no_stamp, &cache, &Closed,
+    /// ))
+    /// .unwrap_err();
+    /// assert_eq!(err.kind(), VerifyErrorKind::RateLimited);
+    /// assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(3)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A [`VerifyError`] naming the first check that failed.
+    pub async fn verify_and_consume_limited<U, C, L, F, S, E>(
+        &self,
+        token: &str,
+        client_ip: IpAddr,
+        stamp_of: F,
+        cache: &C,
+        limiter: &L,
+    ) -> Result<ConsumedLink<U>, VerifyError>
+    where
+        U: UserId + DeserializeOwned,
+        C: ReplayCache + ?Sized,
+        L: RateLimiter + ?Sized,
+        F: AsyncFnOnce(&U) -> Result<Option<S>, E>,
+        S: AsRef<[u8]>,
+        E: Into<Box<dyn StdError + Send + Sync>>,
+    {
+        let gate = async |user: &U| {
+            limiter
+                .check(&LimitKey::user(user))
+                .await
+                .map_err(|limited| VerifyError::with_source(VerifyErrorKind::RateLimited, limited))
+        };
+        self.verify_gate_consume(token, client_ip, gate, stamp_of, cache)
+            .await
+    }
+
+    /// The pipeline both public forms run: verify, `gate` (the per-user
+    /// limit, or nothing), stamp, single use.
+    async fn verify_gate_consume<U, C, G, F, S, E>(
+        &self,
+        token: &str,
+        client_ip: IpAddr,
+        gate: G,
+        stamp_of: F,
+        cache: &C,
+    ) -> Result<ConsumedLink<U>, VerifyError>
+    where
+        U: UserId + DeserializeOwned,
+        C: ReplayCache + ?Sized,
+        G: AsyncFnOnce(&U) -> Result<(), VerifyError>,
+        F: AsyncFnOnce(&U) -> Result<Option<S>, E>,
+        S: AsRef<[u8]>,
+        E: Into<Box<dyn StdError + Send + Sync>>,
+    {
         let authenticated = self.verify::<U>(token, client_ip)?;
+        gate(authenticated.user()).await?;
         let stamp = stamp_of(authenticated.user())
             .await
             .map_err(|err| VerifyError::with_source(VerifyErrorKind::StampUnavailable, err))?;

@@ -135,6 +135,14 @@ impl VerifyError {
         self.source.as_deref()?.downcast_ref()
     }
 
+    /// How long until the user may try again, for
+    /// [`VerifyErrorKind::RateLimited`].
+    #[must_use]
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        let limited: &crate::limit::Limited = self.source.as_deref()?.downcast_ref()?;
+        Some(limited.retry_after())
+    }
+
     pub(crate) fn with_source(kind: VerifyErrorKind, source: impl Into<BoxError>) -> Self {
         Self {
             kind,
@@ -172,6 +180,10 @@ pub enum VerifyErrorKind {
     TargetNotAllowed,
     /// Opened from a client address other than the one it was issued to.
     ClientMismatch,
+    /// The link's user opened more links than their rate allows (checked
+    /// after verification, before the stamp lookup and single use; the link
+    /// is not used up).
+    RateLimited,
     /// The user's stamp changed since the link was issued.
     Revoked,
     /// The user's current stamp could not be looked up (fail closed).
@@ -193,6 +205,7 @@ impl fmt::Display for VerifyErrorKind {
             Self::IssuedInFuture => "link was issued in the future",
             Self::TargetNotAllowed => "link target is not allowed by the policy",
             Self::ClientMismatch => "link was issued to a different client address",
+            Self::RateLimited => "too many links opened for this user",
             Self::Revoked => "link was revoked",
             Self::StampUnavailable => "user stamp lookup failed",
             Self::AlreadyUsed => "link has already been used",
@@ -221,6 +234,9 @@ pub enum FailureReason {
     Revoked,
     /// Consumed before.
     Used,
+    /// The link's user opened more links than their rate allows; the link
+    /// was not used and may work once the rate allows.
+    RateLimited,
     /// A backend the check depends on (replay cache, stamp lookup) did not
     /// answer; the link was not used and may work on a retry.
     Unavailable,
@@ -233,19 +249,20 @@ pub enum FailureReason {
 
 impl FailureReason {
     /// Every reason, in declaration order.
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 8] = [
         Self::Invalid,
         Self::Expired,
         Self::ClientMismatch,
         Self::Revoked,
         Self::Used,
+        Self::RateLimited,
         Self::Unavailable,
         Self::CrossSite,
     ];
 
     /// A short stable code, fit for a query string or a metric label:
     /// `invalid`, `expired`, `client_mismatch`, `revoked`, `used`,
-    /// `unavailable` or `cross_site`.
+    /// `rate_limited`, `unavailable` or `cross_site`.
     #[must_use]
     pub fn code(self) -> &'static str {
         match self {
@@ -254,6 +271,7 @@ impl FailureReason {
             Self::ClientMismatch => "client_mismatch",
             Self::Revoked => "revoked",
             Self::Used => "used",
+            Self::RateLimited => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::CrossSite => "cross_site",
         }
@@ -270,6 +288,7 @@ impl FailureReason {
             }
             Self::Revoked => "Link is no longer valid.",
             Self::Used => "Link has already been used.",
+            Self::RateLimited => "Too many sign-in attempts. Please try again later.",
             Self::Unavailable => "Sign-in is unavailable right now. Please try again.",
             Self::CrossSite => "This sign-in was started from another site. Open the link itself.",
         }
@@ -289,6 +308,7 @@ impl From<VerifyErrorKind> for FailureReason {
             VerifyErrorKind::ClientMismatch => Self::ClientMismatch,
             VerifyErrorKind::Revoked => Self::Revoked,
             VerifyErrorKind::AlreadyUsed => Self::Used,
+            VerifyErrorKind::RateLimited => Self::RateLimited,
             VerifyErrorKind::StampUnavailable | VerifyErrorKind::ReplayCacheUnavailable => {
                 Self::Unavailable
             }
@@ -330,8 +350,28 @@ mod tests {
             assert_eq!(reason.to_string(), reason.message());
         }
         let mut codes: Vec<_> = FailureReason::ALL.iter().map(|r| r.code()).collect();
+        codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), FailureReason::ALL.len());
         assert_eq!("nope".parse::<FailureReason>(), Err(UnknownReason));
+    }
+
+    #[test]
+    fn rate_limited_has_its_own_reason() {
+        let reason = FailureReason::from(VerifyErrorKind::RateLimited);
+        assert_eq!(reason, FailureReason::RateLimited);
+        assert_eq!(reason.code(), "rate_limited");
+        assert_eq!(
+            reason.message(),
+            "Too many sign-in attempts. Please try again later."
+        );
+        let limited = crate::limit::Limited::new(std::time::Duration::from_secs(4));
+        let err = VerifyError::with_source(VerifyErrorKind::RateLimited, limited);
+        assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(4)));
+        assert_eq!(err.reason(), FailureReason::RateLimited);
+        assert_eq!(
+            VerifyError::from(VerifyErrorKind::Expired).retry_after(),
+            None
+        );
     }
 }

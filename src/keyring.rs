@@ -13,7 +13,7 @@ use crate::error::ConfigError;
 use crate::key::{KeyId, SecretKey};
 
 /// HKDF salt: fixes the derivation to this format version.
-const KDF_SALT: &[u8] = b"authlink/v1/kdf";
+pub(crate) const KDF_SALT: &[u8] = b"authlink/v1/kdf";
 
 /// The keys an [`Authlink`](crate::Authlink) signs and verifies with.
 ///

@@ -7,6 +7,9 @@ mod binding;
 mod claims;
 mod clock;
 mod codec;
+#[cfg(feature = "config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "config")))]
+pub mod config;
 mod error;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
@@ -14,6 +17,10 @@ pub mod http;
 mod issue;
 mod key;
 mod keyring;
+pub mod limit;
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub mod metrics;
 mod policy;
 pub mod replay;
 mod stamp;
