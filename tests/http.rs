@@ -848,3 +848,61 @@ async fn failure_reason_is_in_the_response_extensions() {
         Some(&FailureReason::ClientMismatch)
     );
 }
+
+// ---- the app's own handlers --------------------------------------------------
+
+#[tokio::test]
+async fn an_app_handler_issues_and_consumes_with_one_call_each() {
+    use axum::response::IntoResponse as _;
+    let app = app().await;
+    let sessions = TestSessions::new(tower_sessions::MemoryStore::default()).insecure_cookie();
+    let endpoints = Endpoints::new(
+        app.authlink.clone(),
+        TestLinkApp(app.adapter.clone()),
+        sessions,
+    )
+    .failure_url("/?error={reason}")
+    .unwrap();
+    let consume = endpoints.consume_service();
+    let router = axum::Router::new()
+        .route(
+            "/mine/links",
+            axum::routing::post(move |parts: http::request::Parts| async move {
+                let target = parts.uri.query().unwrap_or_default().to_owned();
+                // The app's own answers, the client address resolved for it.
+                match endpoints.issue(&parts, &"alice".to_owned(), &target).await {
+                    Ok(link) => (StatusCode::OK, link.url).into_response(),
+                    Err(refusal) => (StatusCode::IM_A_TEAPOT, refusal.code()).into_response(),
+                }
+            }),
+        )
+        .route(
+            "/authlink/{key}",
+            axum::routing::get(move |request: axum::extract::Request| async move {
+                consume.consume(request).await
+            }),
+        );
+    let (addr, server) = http_support::serve(router).await;
+    let client = http_support::Client::new(addr);
+    let refused = client
+        .send(Method::POST, "/mine/links?/admin", &[], "")
+        .await;
+    assert_eq!(refused.status, StatusCode::IM_A_TEAPOT);
+    assert_eq!(refused.text(), "not_whitelisted");
+    let issued = client
+        .send(Method::POST, "/mine/links?/account", &[], "")
+        .await;
+    assert_eq!(issued.status, StatusCode::OK);
+    let link = issued.text();
+    // Bound to the address the handler's request came from.
+    http_support::Client::new(addr)
+        .from("127.0.0.2")
+        .get(&link)
+        .await
+        .assert_redirect("/?error=client_mismatch");
+    let reply = client.get(&link).await;
+    reply.assert_redirect("/account");
+    assert_eq!(reply.set_cookies().len(), 1, "{reply:?}");
+    client.get(&link).await.assert_redirect("/?error=used");
+    server.abort();
+}
