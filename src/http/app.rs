@@ -41,9 +41,10 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 
 /// The app's side of the endpoints: only what only the app knows.
 ///
-/// Sessions come from the session integration ([`TowerSessions`],
-/// [`AxumLogin`]) and responses from [`Responses`](super::Responses), so an
-/// app writes one required method:
+/// Sessions come from the session integration (`TowerSessions`,
+/// `AxumLogin`, or another [`LinkSessions`](super::LinkSessions)) and
+/// answers from [`Responses`](super::Responses), so an app writes one
+/// required method:
 ///
 /// ```
 /// use authlink::http::{LinkApp, bearer_token};
@@ -60,20 +61,6 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 ///     }
 /// }
 /// ```
-///
-#[cfg_attr(
-    feature = "tower-sessions",
-    doc = "[`TowerSessions`]: super::TowerSessions"
-)]
-#[cfg_attr(
-    not(feature = "tower-sessions"),
-    doc = "[`TowerSessions`]: super::LinkSessions"
-)]
-#[cfg_attr(feature = "axum-login", doc = "[`AxumLogin`]: super::AxumLogin")]
-#[cfg_attr(
-    not(feature = "axum-login"),
-    doc = "[`AxumLogin`]: super::LinkSessions"
-)]
 pub trait LinkApp: Send + Sync + 'static {
     /// The user id links carry (`u64`, `String`, `Uuid`…). Its `Debug` form
     /// appears in log events.

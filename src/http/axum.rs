@@ -21,12 +21,13 @@ where
     ///
     /// # Errors
     /// [`EndpointsError::ConsumeRoute`] when `{key}` is not the last path
-    /// segment of the URL template, so that no route can serve it.
+    /// segment of the URL template, or sits right under `/`, where its route
+    /// would take every page's.
     pub fn router(&self, pages: axum::Router) -> Result<axum::Router, EndpointsError> {
         let shared = self.shared();
         let (before, after) = &*shared.template;
         let prefix = shared.consume_prefix();
-        if !after.is_empty() || !prefix.ends_with('/') || before.contains('?') {
+        if !after.is_empty() || !prefix.ends_with('/') || prefix == "/" || before.contains('?') {
             return Err(EndpointsError::ConsumeRoute);
         }
         Ok(pages

@@ -31,11 +31,12 @@ pub enum EndpointsError {
     /// redirect.
     #[error("the failure URL must be a same-site path such as /?error={{reason}}")]
     FailureUrl,
-    /// `{key}` is not the last path segment of the policy's URL template, so
-    /// no route can serve the consume endpoint.
+    /// `{key}` is not the last path segment of the policy's URL template, or
+    /// sits right under `/`, so no route of its own can serve the consume
+    /// endpoint.
     #[error(
-        "to mount the consume endpoint, make {{key}} the last path segment of the url template \
-         (/authlink/{{key}}), or mount consume_service() yourself"
+        "to mount the consume endpoint, make {{key}} the last path segment of the url template, \
+         under a path of its own (/authlink/{{key}}), or mount consume_service() yourself"
     )]
     ConsumeRoute,
 }

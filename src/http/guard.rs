@@ -88,8 +88,18 @@ impl<Inner, A, S> Guard<Inner, A, S> {
             || shared.also_allow.allows(path)
             || path == shared.failure_path()
             || path == shared.create_path
-            || path.starts_with(shared.consume_prefix())
+            || is_consume_path(shared.consume_prefix(), path)
     }
+}
+
+/// Whether `path` is the consume endpoint's: the template's prefix and one
+/// more segment. A template whose key sits right under `/` names no path of
+/// its own, so nothing passes for it.
+fn is_consume_path(prefix: &str, path: &str) -> bool {
+    prefix.len() > 1
+        && path
+            .strip_prefix(prefix)
+            .is_some_and(|key| !key.contains('/'))
 }
 
 impl<Inner: Clone, A, S: Clone> Clone for Guard<Inner, A, S> {

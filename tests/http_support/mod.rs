@@ -282,7 +282,7 @@ where
 }
 
 /// The test app's own pages, reading the session the endpoints write.
-fn pages() -> Router {
+pub fn pages() -> Router {
     Router::new()
         .route("/", get(home))
         .route("/login", post(password_login))
