@@ -334,3 +334,33 @@ async fn out_of_range_ttl_is_refused_at_start() {
     .unwrap_err();
     assert!(err.contains("ttl"), "{err}");
 }
+
+#[tokio::test]
+async fn secure_is_off_only_by_name_for_loopback_and_said_at_start() {
+    let config = demo_support::config(&[]).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (told, heard) = tokio::sync::oneshot::channel();
+    let server = tokio::spawn(async move {
+        demo_support::app::run(
+            listener,
+            &config,
+            authlink::SecretKey::generate(),
+            move |_, secure| told.send(secure).unwrap(),
+            std::future::pending(),
+        )
+        .await
+    });
+    assert!(!heard.await.unwrap(), "the demo keeps Secure on loopback");
+    let client = Client::new(addr);
+    let location = link(&client, "alice-api-token").await;
+    let reply = client.get(&location).await;
+    let cookie = reply.set_cookies()[0].to_owned();
+    assert!(cookie.starts_with("demo_session="), "{cookie}");
+    assert!(
+        cookie.contains("; HttpOnly") && cookie.contains("; SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    server.abort();
+}
