@@ -565,6 +565,10 @@ impl RedisReplayCacheBuilder {
         if self.timeout.is_zero() || self.connect_timeout.is_zero() {
             return Err(RedisCacheError::ZeroTimeout);
         }
+        #[cfg(feature = "redis-tls")]
+        if let Some(pem) = &self.root_certificate {
+            check_certificate(pem)?;
+        }
         match self.durable {
             Some(durable) if durable.replicas == 0 => Err(RedisCacheError::NoReplicas),
             // `WAIT n 0` would block for ever.
@@ -615,6 +619,25 @@ impl RedisReplayCacheBuilder {
     }
 }
 
+/// At least one certificate, and nothing that fails to decode: the TLS
+/// stack would otherwise skip what it cannot read and trust nothing.
+#[cfg(feature = "redis-tls")]
+fn check_certificate(pem: &[u8]) -> Result<(), RedisCacheError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+
+    let mut found = false;
+    for certificate in CertificateDer::pem_slice_iter(pem) {
+        certificate.map_err(|_| RedisCacheError::InvalidCertificate)?;
+        found = true;
+    }
+    if found {
+        Ok(())
+    } else {
+        Err(RedisCacheError::InvalidCertificate)
+    }
+}
+
 /// A URL the client understands; without the `redis-tls` feature that
 /// excludes `rediss://`.
 fn parse(url: &str) -> Result<ConnectionInfo, RedisCacheError> {
@@ -647,9 +670,21 @@ fn ttl_millis(retain_until: OffsetDateTime, now: OffsetDateTime) -> i64 {
 }
 
 /// The client's and server's messages name the failure (refused, reset,
-/// OOM, READONLY, ...) and never echo the key or the URL's password.
+/// OOM, READONLY, NOPERM, ...) and never echo the key or the URL's
+/// password. A command's error inside the pipeline is reported as Redis
+/// sent it, `CODE detail`, not as the client's pipeline summary.
 fn backend(err: &RedisError) -> ReplayError {
-    ReplayError::Backend(err.to_string())
+    let first = err
+        .clone()
+        .into_server_errors()
+        .and_then(|errors| errors.first().map(|(_, error)| error.clone()));
+    match first {
+        Some(error) => ReplayError::Backend(match error.details() {
+            Some(details) => format!("{} {details}", error.code()),
+            None => error.code().to_owned(),
+        }),
+        None => ReplayError::Backend(err.to_string()),
+    }
 }
 
 #[cfg(test)]
