@@ -112,9 +112,10 @@ impl PrimaryReplica {
     }
 }
 
-/// A primary watched by one Sentinel (quorum 1) as `mymaster`.
+/// A primary with one replica, watched by one Sentinel (quorum 1) as
+/// `mymaster`, which knows the replica.
 pub struct SentinelSetup {
-    pub primary: RedisServer,
+    pub servers: PrimaryReplica,
     pub sentinel: RedisServer,
 }
 
@@ -122,16 +123,57 @@ impl SentinelSetup {
     pub const SERVICE: &'static str = "mymaster";
 
     pub fn start() -> Self {
-        let primary = RedisServer::start();
+        let servers = PrimaryReplica::start();
         let sentinel = RedisServer::start_with(Options {
-            sentinel_for: Some(primary.port()),
+            sentinel_for: Some(servers.primary.port()),
             ..Options::default()
         });
         sentinel.wait_for(
             "SENTINEL get-master-addr-by-name mymaster",
-            &primary.port().to_string(),
+            &servers.primary.port().to_string(),
             SYNC_TIMEOUT,
         );
-        Self { primary, sentinel }
+        sentinel.wait_for(
+            "SENTINEL replicas mymaster",
+            &servers.replica.port().to_string(),
+            SYNC_TIMEOUT,
+        );
+        Self { servers, sentinel }
+    }
+
+    /// Has the Sentinel promote the replica, waits until it names the
+    /// replica as primary, and makes the old primary its replica.
+    pub fn fail_over(&self) {
+        // The Sentinel refuses (NOGOODSLAVE) until it has heard from the
+        // replica itself, not only of it from the primary.
+        let deadline = Instant::now() + SYNC_TIMEOUT;
+        loop {
+            let reply = self.sentinel.query("SENTINEL FAILOVER mymaster");
+            if reply.as_deref() == Some("+OK\r\n") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "SENTINEL FAILOVER kept answering {reply:?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        self.sentinel.wait_for(
+            "SENTINEL get-master-addr-by-name mymaster",
+            &self.servers.replica.port().to_string(),
+            SYNC_TIMEOUT,
+        );
+        self.servers
+            .replica
+            .wait_for("ROLE", "master", SYNC_TIMEOUT);
+        // The Sentinel turns the old primary into a replica on its next
+        // look at it, up to ten seconds later; do now what it would do.
+        let new_primary = self.servers.replica.port();
+        let reply = self
+            .servers
+            .primary
+            .query(&format!("REPLICAOF 127.0.0.1 {new_primary}"));
+        assert_eq!(reply.as_deref(), Some("+OK\r\n"), "REPLICAOF");
+        self.servers.primary.wait_for("ROLE", "slave", SYNC_TIMEOUT);
     }
 }
