@@ -1,5 +1,8 @@
 //! The Redis replay cache: one store shared by every node, so a link works
-//! once across the whole fleet.
+//! once across the whole fleet. It speaks to one Redis server, a Redis
+//! Cluster, or the primary that Redis Sentinel names, with or without
+//! passwords and TLS, and can wait for replicas before it says "fresh".
+//! This page is the operations guide for all of it.
 //!
 //! # The command
 //!
@@ -14,10 +17,63 @@
 //! other gets nil (used). The key is the prefix (default
 //! [`DEFAULT_PREFIX`], `authlink:used:`) followed by the
 //! [`ReplayKey`] in hex: the key id and the link's random id, no user data.
-//! The time to live is the time until the link expires plus the policy's
+//! The time to live runs from the `now` the caller passes (the engine reads
+//! its clock right before marking) to the link's expiry plus the policy's
 //! leeway, rounded up to the millisecond, so Redis forgets the marker only
 //! once the link could no longer verify anyway; memory is bounded by the
 //! number of live links.
+//!
+//! # Deployments
+//!
+//! | Deployment | Connect with | Follows a failover |
+//! | --- | --- | --- |
+//! | One server (fixed primary) | [`RedisReplayCacheBuilder::connect`] | no: the URL names one node |
+//! | Redis Cluster | [`RedisReplayCacheBuilder::connect_cluster`] | yes, as the cluster promotes replicas |
+//! | Redis Sentinel | [`RedisReplayCacheBuilder::connect_sentinel`] | yes, by asking the Sentinels again |
+//!
+//! All three run the same command under the same timeout, retry and error
+//! mapping.
+//!
+//! - **One server.** `redis://host:port/db`. The connection reconnects to
+//!   that address by itself. Behind a failover mechanism of your own, point
+//!   the URL at a name or address that moves with the primary.
+//! - **Cluster.** Give any number of nodes' URLs (they must share one
+//!   username and password); the others are found from them. Each marker is
+//!   a single key, sent to the primary that owns its slot, so markers spread
+//!   over all primaries, no command spans two slots (no `CROSSSLOT`), and no
+//!   hash tag is needed. Do not put a hash tag (`{...}`) in the prefix: it
+//!   would send every marker to one slot, and so one primary. The cluster
+//!   connection follows `MOVED`/`ASK` redirections and refreshes its slot
+//!   map by itself, within the command's timeout.
+//! - **Sentinel.** Give the Sentinels' URLs (with their own credentials, if
+//!   any) and the service name; set the primary's credentials with
+//!   [`RedisReplayCacheBuilder::sentinel_primary_auth`]. The cache asks the
+//!   Sentinels for the primary, keeps one connection to it, and asks again
+//!   as soon as a command on it fails because the connection is lost or the
+//!   node answers `READONLY` (a demoted primary); that command is retried
+//!   once on the new primary, within its timeout. While the Sentinels are
+//!   still electing a new primary, consumes fail closed.
+//!
+//! # Authentication and TLS
+//!
+//! Credentials go in the URL: `redis://:password@host:6379/` for the
+//! default user, `redis://user:password@host:6379/` for an ACL user. The
+//! cache needs only `SET` (and `WAIT` in durable mode) on its own prefix, so
+//! a dedicated user can be that narrow:
+//!
+//! ```text
+//! ACL SETUSER authlink on >password resetkeys ~authlink:used:* resetchannels -@all +set +wait +ping
+//! ```
+//!
+//! A wrong password fails the connect with
+//! [`RedisCacheError::Unavailable`]; passwords never appear in an error
+//! message or a `Debug` output of the cache or its builder.
+//!
+//! With the `redis-tls` feature, `rediss://` URLs connect over TLS
+//! (rustls, so no system OpenSSL), verifying the server's certificate and
+//! name against the system's root certificates, or against a private CA
+//! given with [`RedisReplayCacheBuilder::tls_root_certificate`]. For
+//! Sentinel, `rediss://` Sentinel URLs mean TLS to the primary as well.
 //!
 //! # Fail closed
 //!
@@ -34,9 +90,9 @@
 //! although nobody was logged in with it. That errs on the safe side.
 //!
 //! A command that fails because the connection is gone is sent once more,
-//! within the same timeout, on the connection the manager starts in its
-//! place. `SET NX` makes that retry safe: if the first attempt did reach
-//! Redis, the retry finds the marker and the link reads as used.
+//! within the same timeout, on the connection that replaces it. `SET NX`
+//! makes that retry safe: if the first attempt did reach Redis, the retry
+//! finds the marker and the link reads as used.
 //!
 //! The connection reconnects by itself: when the connection drops, the next
 //! command starts one connection attempt (bounded by the connect timeout,
@@ -44,25 +100,48 @@
 //! While Redis stays down each command fails fast, and once it is back
 //! consumes succeed again without a restart of the app.
 //!
+//! # Durable mode
+//!
+//! Redis replication is asynchronous. **Without durable mode**, a primary
+//! answers `OK` and may die before any replica has the marker; the replica
+//! promoted in its place does not know the link was used, and the link
+//! works once more. Single use is exact while one primary lives; across a
+//! failover, the links consumed in the last moments before it may each be
+//! used once more.
+//!
+//! [`RedisReplayCacheBuilder::durable`]`(replicas, wait_timeout)` closes
+//! most of that gap: the `SET` is followed, in the same request on the same
+//! connection, by `WAIT replicas wait_timeout`, and the link counts as fresh
+//! only if at least `replicas` replicas acknowledged the marker. Fewer in
+//! time (a replica down, lagging, or fewer replicas than asked for): the
+//! consume fails closed with [`ReplayError::Unreplicated`]. The marker may
+//! still exist on the primary, and reach the replicas later, so that link
+//! may read as used from then on; this errs on the safe side. The wait comes
+//! on top of the command timeout.
+//!
+//! A failover then keeps every marker that was reported fresh, provided the
+//! promoted replica is one that acknowledged it: ask for as many replicas
+//! as the primary has (Sentinel and Cluster promote the most up-to-date
+//! replica they can reach, which with fewer acknowledgements asked for is
+//! usually, but not provably, one that had the marker). `WAIT` does not make
+//! Redis a consensus store; it bounds what a failover can lose to markers
+//! not yet reported fresh. Durability against a restart of the same node is
+//! persistence, below.
+//!
 //! # What Redis must be configured for
 //!
 //! - **No eviction.** Set `maxmemory-policy noeviction`: under any evicting
 //!   policy a full Redis silently drops used-markers of live links, and
 //!   those links work again. With `noeviction` a full Redis answers writes
-//!   with an error, and consumes fail closed instead.
+//!   with an error, and consumes fail closed instead. On a cluster, on
+//!   every primary.
 //! - **Persistence.** A Redis restarted without its data forgets every
 //!   marker, so each still-live link (at most one TTL's worth) could be used
 //!   once more. With `appendonly yes` and `appendfsync always`, a marker is
 //!   on disk before Redis answers `OK`; `appendfsync everysec` may lose the
-//!   last second.
-//! - **Replication and failover.** Replication is asynchronous: a primary
-//!   can answer `OK` and fail before a replica has the marker, and the
-//!   promoted replica then lets the link be used once more. Single use is
-//!   exact while one primary lives; across a failover it is exact only for
-//!   markers that had reached the new primary. `WAIT` narrows this gap but
-//!   does not close it.
-//! - **One primary.** The cache speaks to a single Redis node; Redis
-//!   Cluster is not supported.
+//!   last second. Replicas should persist too, since they become primaries.
+//! - **Replication and failover.** See durable mode above: without it, a
+//!   failover may lose the last markers.
 //!
 //! # Example
 //!
@@ -73,10 +152,23 @@
 //!
 //! use authlink::replay::RedisReplayCache;
 //!
+//! // One server:
 //! let cache = RedisReplayCache::builder()
 //!     .prefix("myapp:authlink:used:")
 //!     .timeout(Duration::from_millis(200))
-//!     .connect("redis://127.0.0.1:6379/")
+//!     .connect("redis://authlink:secret@127.0.0.1:6379/")
+//!     .await?;
+//!
+//! // Or a cluster, waiting for one replica of each marker's primary:
+//! let cache = RedisReplayCache::builder()
+//!     .durable(1, Duration::from_millis(100))
+//!     .connect_cluster(["redis://redis-a:6379/", "redis://redis-b:6379/"])
+//!     .await?;
+//!
+//! // Or the primary that the Sentinels name for "mymaster":
+//! let cache = RedisReplayCache::builder()
+//!     .sentinel_primary_auth(Some("authlink"), "secret")
+//!     .connect_sentinel(["redis://sentinel-a:26379/"], "mymaster")
 //!     .await?;
 //!
 //! let link = authlink.verify::<u64>(token, ip)?.check_stamp(None)?;
