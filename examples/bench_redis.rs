@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use authlink::replay::RedisReplayCache;
+use authlink::replay::redis::RedisReplayCache;
 use authlink::{Authlink, KeyId, KeyRing, Policy, SecretKey, VerifiedLink, Whitelist};
 
 const TARGET: &str = "/account/settings/emails";
@@ -126,7 +126,7 @@ fn parse(args: &[String]) -> Result<Settings, String> {
 
 fn run(settings: &Settings) -> Result<(), String> {
     let mut policy = Policy::default();
-    policy.ttl = time::Duration::hours(1);
+    policy.ttl = std::time::Duration::from_secs(3600);
     policy.whitelist = Whitelist::new([format!("^{TARGET}$")]).map_err(|err| err.to_string())?;
     let authlink = Arc::new(
         Authlink::new(

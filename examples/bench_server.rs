@@ -37,7 +37,8 @@ use authlink::http::{
     Adapter, AdapterError, BrowserSession, ConsumeService, PeerAddr, ResponseBody, SessionCookie,
     SessionId,
 };
-use authlink::{Authlink, KeyId, KeyRing, MemoryReplayCache, Policy, SecretKey, Whitelist};
+use authlink::replay::MemoryReplayCache;
+use authlink::{Authlink, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 use http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY, SET_COOKIE};
 use http::{HeaderValue, Request, Response, StatusCode, request, response};
 use hyper::body::Incoming;
@@ -90,7 +91,7 @@ fn authlink() -> Result<Authlink, String> {
     let secret =
         SecretKey::from_base64(&secret).map_err(|err| format!("AUTHLINK_SECRET: {err}"))?;
     let mut policy = Policy::default();
-    policy.ttl = time::Duration::hours(1);
+    policy.ttl = std::time::Duration::from_secs(3600);
     policy.whitelist = Whitelist::new([format!("^{TARGET}$")]).map_err(|err| err.to_string())?;
     Authlink::new(
         KeyRing::new(KeyId::new(1), secret),

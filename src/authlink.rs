@@ -1,27 +1,37 @@
-//! The engine: keys, policy and clock, ready to issue and verify.
+//! The engine and its whole public API: build it once, then issue links and
+//! verify and consume them.
 
+use std::error::Error as StdError;
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
+
 use crate::clock::{Clock, SystemClock};
-use crate::error::ConfigError;
+use crate::error::{ConfigError, IssueError, VerifyError, VerifyErrorKind};
+use crate::issue::{self, Link, Request};
 use crate::keyring::{DerivedKeys, KeyRing};
-use crate::policy::{Policy, URL_KEY};
-use crate::target::AllowedOrigins;
+use crate::policy::Policy;
+use crate::replay::ReplayCache;
+use crate::user::UserId;
+use crate::verify::{self, Authenticated, ConsumedLink, VerifiedLink};
 
 /// Issues and verifies links for one purpose under one policy.
 ///
 /// Build it once at start-up and share it (it is `Send + Sync`; wrap it in an
 /// `Arc`): construction derives and prepares every key, so issuing and
 /// verifying do no key setup.
+///
+/// The whole check of an opened link is one call,
+/// [`verify_and_consume`](Self::verify_and_consume). The steps it takes are
+/// public too, for apps that need to act between them: [`verify`](Self::verify),
+/// [`Authenticated::check_stamp`], [`consume`](Self::consume).
 pub struct Authlink {
-    pub(crate) keys: DerivedKeys,
-    pub(crate) ring: KeyRing,
-    pub(crate) policy: Policy,
-    pub(crate) origins: AllowedOrigins,
-    pub(crate) clock: Arc<dyn Clock>,
-    /// Where `{key}` stands in the policy's URL template.
-    url_key_at: usize,
+    keys: DerivedKeys,
+    ring: KeyRing,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
 }
 
 impl Authlink {
@@ -38,14 +48,8 @@ impl Authlink {
             return Err(ConfigError::EmptyPurpose);
         }
         policy.validate()?;
-        let url_key_at = policy
-            .url_template
-            .find(URL_KEY)
-            .ok_or(ConfigError::UrlTemplate)?;
         Ok(Self {
-            url_key_at,
             keys: keys.derive(purpose, policy.ip_binding),
-            origins: AllowedOrigins::new(&policy.allowed_origins)?,
             ring: keys,
             policy,
             clock: Arc::new(SystemClock),
@@ -65,20 +69,161 @@ impl Authlink {
         &self.policy
     }
 
-    /// The URL template around `{key}`.
-    pub(crate) fn url_template(&self) -> (&str, &str) {
-        let template = &self.policy.url_template;
-        (
-            &template[..self.url_key_at],
-            &template[self.url_key_at + URL_KEY.len()..],
-        )
+    /// Issues a link that logs `user` in and leads to `target`, for the
+    /// client at `client_ip` (the address of the request asking for it).
+    ///
+    /// # Errors
+    /// [`IssueError::TargetInvalid`] or [`IssueError::TargetNotAllowed`] for a
+    /// target the policy refuses, [`IssueError::TooLong`] when the link would
+    /// exceed [`MAX_TOKEN_LEN`](crate::MAX_TOKEN_LEN).
+    pub fn issue<U>(&self, user: &U, target: &str, client_ip: IpAddr) -> Result<Link, IssueError>
+    where
+        U: UserId + ?Sized,
+    {
+        self.issue_request(&Request {
+            user,
+            target,
+            client_ip,
+            stamp: None,
+        })
     }
 
-    /// The current time by this engine's clock.
-    #[must_use]
-    pub fn now(&self) -> time::OffsetDateTime {
-        self.clock.now()
+    /// Like [`Authlink::issue`], and binds the user's current `stamp`: once
+    /// the app's stamp for the user changes, the link is revoked.
+    ///
+    /// # Errors
+    /// As [`Authlink::issue`].
+    pub fn issue_with_stamp<U>(
+        &self,
+        user: &U,
+        target: &str,
+        client_ip: IpAddr,
+        stamp: &[u8],
+    ) -> Result<Link, IssueError>
+    where
+        U: UserId + ?Sized,
+    {
+        self.issue_request(&Request {
+            user,
+            target,
+            client_ip,
+            stamp: Some(stamp),
+        })
     }
+
+    fn issue_request<U: UserId + ?Sized>(
+        &self,
+        request: &Request<'_, U>,
+    ) -> Result<Link, IssueError> {
+        issue::issue(self.keys.signing(), &self.policy, self.clock.now(), request)
+    }
+
+    /// Verifies, checks the stamp and consumes an opened link in one call:
+    /// the whole check, returning the only type that proves a link may log
+    /// its user in.
+    ///
+    /// `stamp_of` looks up the user's current stamp (see
+    /// [`Authlink::issue_with_stamp`]); apps that bind none pass
+    /// [`no_stamp`](crate::no_stamp). A lookup error fails closed with
+    /// [`VerifyErrorKind::StampUnavailable`], and the link is not used up.
+    /// Pass [`ReusableLinks`](crate::replay::ReusableLinks) as `cache` to
+    /// let links work until they expire.
+    ///
+    /// ```
+    /// # use authlink::{Authlink, ConsumedLink, KeyRing, Policy, SecretKey, Whitelist, no_stamp};
+    /// # use authlink::replay::MemoryReplayCache;
+    /// # let mut policy = Policy::default();
+    /// # policy.whitelist = Whitelist::new(["/account"])?;
+    /// # let authlink = Authlink::new(KeyRing::from(SecretKey::generate()), "docs", policy)?;
+    /// let cache = MemoryReplayCache::new();
+    /// let ip = "192.0.2.7".parse()?;
+    /// let link = authlink.issue(&42u64, "/account", ip)?;
+    ///
+    /// let opened: ConsumedLink<u64> =
+    ///     pollster::block_on(authlink.verify_and_consume(&link.key, ip, no_stamp, &cache))?;
+    /// assert_eq!((*opened.user(), opened.target()), (42, "/account"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A [`VerifyError`] naming the first check that failed.
+    pub async fn verify_and_consume<U, C, F, S, E>(
+        &self,
+        token: &str,
+        client_ip: IpAddr,
+        stamp_of: F,
+        cache: &C,
+    ) -> Result<ConsumedLink<U>, VerifyError>
+    where
+        U: UserId + DeserializeOwned,
+        C: ReplayCache + ?Sized,
+        F: AsyncFnOnce(&U) -> Result<Option<S>, E>,
+        S: AsRef<[u8]>,
+        E: Into<Box<dyn StdError + Send + Sync>>,
+    {
+        let authenticated = self.verify::<U>(token, client_ip)?;
+        let stamp = stamp_of(authenticated.user())
+            .await
+            .map_err(|err| VerifyError::with_source(VerifyErrorKind::StampUnavailable, err))?;
+        let link = authenticated.check_stamp(stamp.as_ref().map(AsRef::as_ref))?;
+        self.consume(link, cache).await
+    }
+
+    /// The first step: verifies `token` for a request from `client_ip`:
+    /// format, key, tag in constant time, expiry, issue time, target and
+    /// client address. Nothing is read from the claims before the tag checks
+    /// out, and a link verifies only as the [`UserId`] kind it was issued for.
+    ///
+    /// The user stamp comes next ([`Authenticated::check_stamp`]), and single
+    /// use last ([`Authlink::consume`]).
+    ///
+    /// # Errors
+    /// A [`VerifyError`] naming the first check that failed.
+    pub fn verify<U>(
+        &self,
+        token: &str,
+        client_ip: IpAddr,
+    ) -> Result<Authenticated<'_, U>, VerifyError>
+    where
+        U: UserId + DeserializeOwned,
+    {
+        Ok(verify::verify(
+            &self.keys,
+            &self.policy,
+            self.clock.now(),
+            token,
+            client_ip,
+        )?)
+    }
+
+    /// The last step: marks a verified link as used in `cache`. The first
+    /// call for a link succeeds, every later one fails with
+    /// [`VerifyErrorKind::AlreadyUsed`]. The clock is read again here, so a
+    /// link that expired since it was verified is refused.
+    ///
+    /// # Errors
+    /// [`VerifyErrorKind::Expired`], [`VerifyErrorKind::AlreadyUsed`], or
+    /// [`VerifyErrorKind::ReplayCacheUnavailable`] when the cache cannot tell
+    /// (the link is refused: fail closed).
+    pub async fn consume<U, C>(
+        &self,
+        link: VerifiedLink<U>,
+        cache: &C,
+    ) -> Result<ConsumedLink<U>, VerifyError>
+    where
+        C: ReplayCache + ?Sized,
+    {
+        verify::consume(link, cache, self.policy.leeway, self.clock.now()).await
+    }
+}
+
+/// The stamp lookup of an app that binds no stamps, for
+/// [`Authlink::verify_and_consume`].
+///
+/// # Errors
+/// Never.
+pub async fn no_stamp<U>(_user: &U) -> Result<Option<[u8; 0]>, std::convert::Infallible> {
+    Ok(None)
 }
 
 impl fmt::Debug for Authlink {

@@ -5,12 +5,11 @@ use std::net::IpAddr;
 
 use aes::cipher::{BlockCipherEncrypt as _, KeyInit as _};
 use aes::{Aes128Enc, Block};
+use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
+use crate::claims::CLIENT_HASH_LEN;
 use crate::error::ConfigError;
-
-/// Bytes of the keyed client hash carried in a token.
-pub(crate) const CLIENT_HASH_LEN: usize = 8;
 
 /// How a link is tied to the client address that asked for it.
 ///
@@ -66,13 +65,10 @@ impl IpBinding {
 /// address family, each key derived for that family and prefix length.
 ///
 /// The client hash is AES-128 of one block, the masked address, truncated
-/// to 64 bits. The input has a fixed length of one block, and a block
-/// cipher is a pseudorandom function on a single block (PRP/PRF
-/// switching), so no mode around it is needed: CMAC would add only the XOR
-/// of a subkey, and its `cmac` implementation derives that subkey with a
-/// second AES call on every hash. Family and prefix length are in the key,
-/// not the block, so a masked address reads one way only. The key schedules
-/// are expanded here, once; hashing borrows them.
+/// to 64 bits: on a single fixed-length block a block cipher is a
+/// pseudorandom function, so no mode around it is needed (DESIGN.md says
+/// why not HMAC or CMAC). Family and prefix length are in the key, not the
+/// block, so a masked address reads one way only.
 #[derive(Clone)]
 pub(crate) struct ClientKey {
     v4: Aes128Enc,
@@ -123,6 +119,11 @@ impl ClientKey {
         let mut out = [0u8; CLIENT_HASH_LEN];
         out.copy_from_slice(&block[..CLIENT_HASH_LEN]);
         out
+    }
+
+    /// Whether `bound`, the hash a link carries, is `ip`'s; in constant time.
+    pub(crate) fn matches(&self, ip: IpAddr, bound: &[u8; CLIENT_HASH_LEN]) -> bool {
+        self.hash(ip).ct_eq(bound).into()
     }
 }
 

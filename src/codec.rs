@@ -1,15 +1,15 @@
 //! The wire format, and nothing else: version, key id, claims bytes, tag,
 //! in canonical base64url. No clock, no policy, no I/O. See DESIGN.md.
 
-use std::mem::MaybeUninit;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac as _};
+use sha2::Sha256;
 
-use base64_simd::{Out, URL_SAFE_NO_PAD};
-use hmac::Mac as _;
-
-use crate::ct;
-use crate::error::{IssueError, VerifyErrorKind};
 use crate::key::KeyId;
-use crate::keyring::HmacSha256;
+
+/// The MAC that signs tokens.
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// The longest token accepted, in characters; longer input is refused before
 /// any decoding.
@@ -19,65 +19,83 @@ pub const MAX_TOKEN_LEN: usize = 1024;
 pub(crate) const MAX_TOKEN_BYTES: usize = MAX_TOKEN_LEN / 4 * 3;
 
 /// The format version this release writes and reads.
-pub(crate) const VERSION: u8 = 1;
+const VERSION: u8 = 1;
 
 /// Version byte and big-endian key id.
-pub(crate) const HEADER_LEN: usize = 3;
+const HEADER_LEN: usize = 3;
 
 /// HMAC-SHA256 truncated to 128 bits.
-pub(crate) const TAG_LEN: usize = 16;
+const TAG_LEN: usize = 16;
 
-/// Prefixed to every MAC input. Fixed-length, and the body after it is the
-/// only variable part, so the input parses one way only.
+/// The most claims bytes a token can carry.
+pub(crate) const MAX_CLAIMS_LEN: usize = MAX_TOKEN_BYTES - HEADER_LEN - TAG_LEN;
+
+/// Header, at least one claims byte, tag.
+const MIN_TOKEN_BYTES: usize = HEADER_LEN + 1 + TAG_LEN;
+
+/// Prefixed to every MAC input, before the length-prefixed context.
 const MAC_DOMAIN: &[u8; 16] = b"authlink/v1/link";
 
-/// The token MAC keyed once with the domain already absorbed: every token
-/// then costs only its own bytes.
+/// Why token text is not a token this key accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DecodeError {
+    /// Wrong length, not canonical base64url, or too short.
+    Malformed,
+    /// A version byte other than [`VERSION`].
+    UnsupportedVersion,
+    /// The tag does not match the body under the key and context.
+    BadTag,
+}
+
+/// The claims do not fit in a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TooLong;
+
+/// The token MAC with its domain absorbed, so keying and the domain are paid
+/// once per key rather than once per token.
 pub(crate) fn mac_state(keyed: HmacSha256) -> HmacSha256 {
     let mut mac = keyed;
     mac.update(MAC_DOMAIN);
     mac
 }
 
-/// Header, at least one claims byte, tag.
-const MIN_TOKEN_BYTES: usize = HEADER_LEN + 1 + TAG_LEN;
-
-/// Room for a token's bytes, on the verifier's stack: verification never
-/// touches the heap, and the bytes are never moved. Left uninitialised:
-/// zeroing room for the longest token would cost more than decoding a
-/// typical one, and the decoder hands back only the bytes it wrote.
-pub(crate) struct TokenBuf([MaybeUninit<u8>; MAX_TOKEN_BYTES]);
-
-impl TokenBuf {
-    pub(crate) fn new() -> Self {
-        Self([const { MaybeUninit::uninit() }; MAX_TOKEN_BYTES])
-    }
+/// The MAC over `context` (length-prefixed) and `body`, under `key` from
+/// [`mac_state`]. The context (the user id kind) is authenticated but not
+/// carried: the verifier supplies the one it expects.
+fn mac(key: &HmacSha256, context: &[u8], body: &[u8]) -> HmacSha256 {
+    let mut mac = key.clone();
+    mac.update(&(context.len() as u64).to_be_bytes());
+    mac.update(context);
+    mac.update(body);
+    mac
 }
 
 /// A token decoded from text whose tag has not been checked. Only the header
 /// can be read, to choose the key.
-pub(crate) struct UnverifiedToken<'b> {
-    bytes: &'b [u8],
+pub(crate) struct UnverifiedToken {
+    bytes: [u8; MAX_TOKEN_BYTES],
+    len: usize,
 }
 
-impl<'b> UnverifiedToken<'b> {
+impl UnverifiedToken {
     /// Length, alphabet, canonical form and version; nothing else.
-    pub(crate) fn decode(text: &str, buf: &'b mut TokenBuf) -> Result<Self, VerifyErrorKind> {
-        if text.len() > MAX_TOKEN_LEN || text.len() < MIN_TOKEN_BYTES * 4 / 3 {
-            return Err(VerifyErrorKind::Malformed);
+    pub(crate) fn decode(text: &str) -> Result<Self, DecodeError> {
+        if text.len() > MAX_TOKEN_LEN {
+            return Err(DecodeError::Malformed);
         }
+        let mut bytes = [0u8; MAX_TOKEN_BYTES];
         // The engine refuses padding, `+`, `/`, whitespace and non-zero
         // trailing bits, so each token has exactly one spelling.
-        let bytes: &[u8] = URL_SAFE_NO_PAD
-            .decode(text.as_bytes(), Out::from_uninit_slice(&mut buf.0))
-            .map_err(|_| VerifyErrorKind::Malformed)?;
-        if bytes.len() < MIN_TOKEN_BYTES {
-            return Err(VerifyErrorKind::Malformed);
+        let len = URL_SAFE_NO_PAD
+            .decode_slice(text, &mut bytes)
+            .map_err(|_| DecodeError::Malformed)?;
+        if len < MIN_TOKEN_BYTES {
+            return Err(DecodeError::Malformed);
         }
         if bytes[0] != VERSION {
-            return Err(VerifyErrorKind::UnsupportedVersion);
+            return Err(DecodeError::UnsupportedVersion);
         }
-        Ok(Self { bytes })
+        Ok(Self { bytes, len })
     }
 
     pub(crate) fn key_id(&self) -> KeyId {
@@ -85,71 +103,85 @@ impl<'b> UnverifiedToken<'b> {
     }
 
     /// Checks the tag in constant time under `key` (from [`mac_state`]) and
-    /// yields the claims bytes, the only way to reach them.
-    pub(crate) fn authenticate(self, key: &HmacSha256) -> Result<&'b [u8], VerifyErrorKind> {
-        let (body, tag) = self.bytes.split_at(self.bytes.len() - TAG_LEN);
-        let mut mac = key.clone();
-        mac.update(body);
-        let computed = mac.finalize().into_bytes();
-        let mut expected = [0u8; TAG_LEN];
-        expected.copy_from_slice(&computed[..TAG_LEN]);
-        let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| VerifyErrorKind::Malformed)?;
-        if ct::bytes_eq(&expected, tag) {
-            Ok(&body[HEADER_LEN..])
-        } else {
-            Err(VerifyErrorKind::BadSignature)
-        }
+    /// `context`, and yields the claims bytes: the only way to reach them.
+    pub(crate) fn authenticate(
+        &self,
+        key: &HmacSha256,
+        context: &[u8],
+    ) -> Result<&[u8], DecodeError> {
+        let (body, tag) = self.bytes[..self.len].split_at(self.len - TAG_LEN);
+        mac(key, context, body)
+            .verify_truncated_left(tag)
+            .map_err(|_| DecodeError::BadTag)?;
+        Ok(&body[HEADER_LEN..])
     }
 }
 
-/// Builds a token: header, the claims written by `write_claims` into the
-/// space it is given (returning how many bytes it used), tag under `key`
-/// (from [`mac_state`]); and hands its text to `finish`.
-pub(crate) fn encode<R>(
+/// The token text for `claims` under `key` (from [`mac_state`]) and
+/// `context`, named by `key_id`.
+pub(crate) fn encode(
     key_id: KeyId,
     key: &HmacSha256,
-    write_claims: impl FnOnce(&mut [u8]) -> Result<usize, IssueError>,
-    finish: impl FnOnce(&str) -> R,
-) -> Result<R, IssueError> {
-    let mut buf = [0u8; MAX_TOKEN_BYTES];
-    buf[0] = VERSION;
-    buf[1..HEADER_LEN].copy_from_slice(&key_id.get().to_be_bytes());
-    let claims_len = write_claims(&mut buf[HEADER_LEN..MAX_TOKEN_BYTES - TAG_LEN])?;
-    let body_len = HEADER_LEN + claims_len;
-    let mut mac = key.clone();
-    mac.update(&buf[..body_len]);
-    let tag = mac.finalize().into_bytes();
-    buf[body_len..body_len + TAG_LEN].copy_from_slice(&tag[..TAG_LEN]);
-    // MAX_TOKEN_LEN characters hold the base64 of MAX_TOKEN_BYTES bytes.
-    let mut text = [const { MaybeUninit::uninit() }; MAX_TOKEN_LEN];
-    let text = URL_SAFE_NO_PAD.encode_as_str(
-        &buf[..body_len + TAG_LEN],
-        Out::from_uninit_slice(&mut text),
-    );
-    Ok(finish(text))
+    context: &[u8],
+    claims: &[u8],
+) -> Result<String, TooLong> {
+    if claims.len() > MAX_CLAIMS_LEN {
+        return Err(TooLong);
+    }
+    let mut token = Vec::with_capacity(HEADER_LEN + claims.len() + TAG_LEN);
+    token.push(VERSION);
+    token.extend_from_slice(&key_id.get().to_be_bytes());
+    token.extend_from_slice(claims);
+    let tag = mac(key, context, &token).finalize().into_bytes();
+    token.extend_from_slice(&tag[..TAG_LEN]);
+    Ok(URL_SAFE_NO_PAD.encode(token))
 }
 
 #[cfg(test)]
 mod tests {
+    use hmac::KeyInit as _;
+
     use super::*;
 
+    fn key() -> HmacSha256 {
+        mac_state(HmacSha256::new_from_slice(&[7; 64]).unwrap())
+    }
+
     #[test]
-    fn max_token_bytes_holds_any_accepted_text() {
+    fn the_longest_accepted_text_fills_the_buffer_exactly() {
         let longest = "A".repeat(MAX_TOKEN_LEN);
-        let mut buf = TokenBuf::new();
-        let token = UnverifiedToken::decode(&longest, &mut buf);
         // Decoded in full: all zero bytes, so the version check refuses it.
-        assert!(matches!(token, Err(VerifyErrorKind::UnsupportedVersion)));
         assert_eq!(
-            URL_SAFE_NO_PAD
-                .decode_to_vec(&longest)
-                .ok()
-                .map(|b| b.len()),
-            Some(MAX_TOKEN_BYTES)
+            UnverifiedToken::decode(&longest).err(),
+            Some(DecodeError::UnsupportedVersion)
         );
+        let longer = "A".repeat(MAX_TOKEN_LEN + 4);
         assert_eq!(
-            URL_SAFE_NO_PAD.encoded_length(MAX_TOKEN_BYTES),
-            MAX_TOKEN_LEN
+            UnverifiedToken::decode(&longer).err(),
+            Some(DecodeError::Malformed)
+        );
+    }
+
+    #[test]
+    fn round_trip_under_the_same_context_only() {
+        let token = encode(KeyId::new(3), &key(), b"u64", b"claims").unwrap();
+        let decoded = UnverifiedToken::decode(&token).unwrap();
+        assert_eq!(decoded.key_id(), KeyId::new(3));
+        assert_eq!(decoded.authenticate(&key(), b"u64"), Ok(&b"claims"[..]));
+        assert_eq!(
+            decoded.authenticate(&key(), b"string"),
+            Err(DecodeError::BadTag)
+        );
+    }
+
+    #[test]
+    fn claims_longer_than_a_token_holds_are_refused() {
+        let claims = vec![0; MAX_CLAIMS_LEN];
+        let token = encode(KeyId::new(0), &key(), b"", &claims).unwrap();
+        assert_eq!(token.len(), MAX_TOKEN_LEN);
+        assert_eq!(
+            encode(KeyId::new(0), &key(), b"", &[0; MAX_CLAIMS_LEN + 1]),
+            Err(TooLong)
         );
     }
 }

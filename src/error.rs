@@ -1,34 +1,19 @@
-//! Every error the crate returns. Messages name what went wrong and never
-//! carry a secret, a token or a client address.
+//! The errors of configuring, issuing and verifying, and the failure reasons
+//! a user may be shown. Below every module that reports them: it uses only
+//! the key id and the replay cache's error, which use nothing of it.
+//! Messages name what went wrong and never carry a secret, a token or a
+//! client address.
 
+use std::error::Error as StdError;
 use std::fmt;
+use std::str::FromStr;
 
 use thiserror::Error;
 
 use crate::key::KeyId;
-use crate::replay::ReplayError;
-use crate::target::TargetError;
 
-/// A secret key could not be made.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum KeyError {
-    /// The key has fewer than [`MIN_KEY_LEN`](crate::MIN_KEY_LEN) bytes.
-    #[error("secret key is too short: {0} bytes, at least 32 are required")]
-    TooShort(usize),
-    /// The key has more than [`MAX_KEY_LEN`](crate::MAX_KEY_LEN) bytes.
-    #[error("secret key is too long: {0} bytes, at most 256 are accepted")]
-    TooLong(usize),
-    /// The text is not valid base64.
-    #[error("secret key is not valid base64")]
-    Base64,
-    /// The operating system's random number generator failed.
-    #[error("the operating system random number generator failed")]
-    Rng,
-}
-
-/// The configuration given to [`Authlink::new`](crate::Authlink::new) or a
-/// builder cannot be used.
+/// The configuration given to [`Authlink::new`](crate::Authlink::new), or
+/// one of its parts, cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -49,8 +34,8 @@ pub enum ConfigError {
     /// The time to live is outside 1 second ..= 1 day.
     #[error("ttl must be between 1 second and 1 day")]
     TtlOutOfRange,
-    /// The clock-skew leeway is outside 0 ..= 30 seconds.
-    #[error("leeway must be between 0 and 30 seconds")]
+    /// The clock-skew leeway is over 30 seconds.
+    #[error("leeway must be at most 30 seconds")]
     LeewayOutOfRange,
     /// An IP prefix length is longer than the address.
     #[error("ip prefix lengths must be at most 32 (IPv4) and 128 (IPv6)")]
@@ -61,9 +46,40 @@ pub enum ConfigError {
     /// The link URL template does not contain `{key}` exactly once.
     #[error("url template must contain {{key}} exactly once")]
     UrlTemplate,
-    /// A value outside the range this setting accepts.
-    #[error("{0}")]
-    Invalid(&'static str),
+}
+
+/// Why a target URL was refused before the whitelist was consulted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TargetError {
+    /// The target is empty.
+    #[error("it is empty")]
+    Empty,
+    /// Longer than 512 bytes.
+    #[error("it is longer than 512 bytes")]
+    TooLong,
+    /// Not a path starting with exactly one `/` (`//host`, `path`, `javascript:` …).
+    #[error("it must be a path starting with a single '/'")]
+    NotRootRelative,
+    /// An absolute URL whose origin is not in the allowed list.
+    #[error("its origin is not allowed")]
+    OriginNotAllowed,
+    /// Contains a backslash, which browsers may read as `/`.
+    #[error("it contains a backslash")]
+    Backslash,
+    /// Contains a space, a control character or a non-ASCII byte.
+    #[error("it contains a space, a control character or a non-ASCII byte")]
+    BadCharacter,
+    /// A `%` not followed by two hex digits, or an escape of `/`, `\`, `.`,
+    /// `%` or a control character.
+    #[error("it contains a malformed or disallowed percent-escape")]
+    BadEscape,
+    /// A `.` or `..` path segment.
+    #[error("it contains a '.' or '..' path segment")]
+    DotSegment,
+    /// A `#fragment`.
+    #[error("it contains a fragment")]
+    Fragment,
 }
 
 /// Why a link could not be issued.
@@ -87,13 +103,16 @@ pub enum IssueError {
     ClockOutOfRange,
 }
 
-/// Why a link did not verify. Match on [`VerifyError::kind`].
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// Why a link did not verify or could not be consumed. Match on
+/// [`VerifyError::kind`].
 #[derive(Debug, Error)]
 #[error("{kind}")]
 pub struct VerifyError {
     kind: VerifyErrorKind,
     #[source]
-    source: Option<ReplayError>,
+    source: Option<BoxError>,
 }
 
 impl VerifyError {
@@ -103,16 +122,23 @@ impl VerifyError {
         self.kind
     }
 
-    /// The replay cache's own error, for [`VerifyErrorKind::ReplayCacheUnavailable`].
+    /// What the user may be told: [`FailureReason::from`] the kind.
     #[must_use]
-    pub fn replay_error(&self) -> Option<&ReplayError> {
-        self.source.as_ref()
+    pub fn reason(&self) -> FailureReason {
+        self.kind.into()
     }
 
-    pub(crate) fn cache(err: ReplayError) -> Self {
+    /// The replay cache's own error, for
+    /// [`VerifyErrorKind::ReplayCacheUnavailable`].
+    #[must_use]
+    pub fn replay_error(&self) -> Option<&crate::replay::ReplayError> {
+        self.source.as_deref()?.downcast_ref()
+    }
+
+    pub(crate) fn with_source(kind: VerifyErrorKind, source: impl Into<BoxError>) -> Self {
         Self {
-            kind: VerifyErrorKind::ReplayCacheUnavailable,
-            source: Some(err),
+            kind,
+            source: Some(source.into()),
         }
     }
 }
@@ -127,48 +153,33 @@ impl From<VerifyErrorKind> for VerifyError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VerifyErrorKind {
-    /// Not a token: wrong length, not canonical base64url, or cut short.
+    /// Not a token: wrong length, not canonical base64url, cut short, or
+    /// claims not in their one canonical encoding.
     Malformed,
     /// A token format version this release does not read.
     UnsupportedVersion,
     /// Signed with a key id the key ring does not hold.
     UnknownKey,
-    /// The tag does not match: forged, altered, or signed for another purpose.
+    /// The tag does not match: forged, altered, signed for another purpose,
+    /// or verified as another user id type than it was issued for.
     BadSignature,
     /// Past its expiry (issue time + ttl).
     Expired,
     /// Issued further in the future than the clock-skew leeway allows.
     IssuedInFuture,
+    /// Its target is not one the policy allows (the whitelist or the allowed
+    /// origins changed since it was issued).
+    TargetNotAllowed,
     /// Opened from a client address other than the one it was issued to.
     ClientMismatch,
     /// The user's stamp changed since the link was issued.
     Revoked,
+    /// The user's current stamp could not be looked up (fail closed).
+    StampUnavailable,
     /// Already consumed once.
     AlreadyUsed,
     /// The replay cache could not say whether the link was used (fail closed).
     ReplayCacheUnavailable,
-}
-
-impl VerifyErrorKind {
-    /// A short stable code, fit for a query string or a metric label:
-    /// `invalid`, `expired`, `client_mismatch`, `revoked`, `used` or
-    /// `unavailable`. Malformed, forged and unknown-key links all read
-    /// `invalid`, so a caller learns nothing about which check failed.
-    #[must_use]
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Malformed
-            | Self::UnsupportedVersion
-            | Self::UnknownKey
-            | Self::BadSignature
-            | Self::IssuedInFuture => "invalid",
-            Self::Expired => "expired",
-            Self::ClientMismatch => "client_mismatch",
-            Self::Revoked => "revoked",
-            Self::AlreadyUsed => "used",
-            Self::ReplayCacheUnavailable => "unavailable",
-        }
-    }
 }
 
 impl fmt::Display for VerifyErrorKind {
@@ -180,10 +191,139 @@ impl fmt::Display for VerifyErrorKind {
             Self::BadSignature => "link signature is invalid",
             Self::Expired => "link has expired",
             Self::IssuedInFuture => "link was issued in the future",
+            Self::TargetNotAllowed => "link target is not allowed by the policy",
             Self::ClientMismatch => "link was issued to a different client address",
             Self::Revoked => "link was revoked",
+            Self::StampUnavailable => "user stamp lookup failed",
             Self::AlreadyUsed => "link has already been used",
             Self::ReplayCacheUnavailable => "replay cache is unavailable",
         })
+    }
+}
+
+/// Why a link did not log anyone in, as a user may be told: the one
+/// vocabulary of failures, for the core and every web integration.
+///
+/// Every [`VerifyErrorKind`] maps to one reason. Malformed, forged,
+/// unknown-key and off-policy links are all [`Invalid`](Self::Invalid), so a
+/// caller learns nothing about which check failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FailureReason {
+    /// Not a link this app issued, or altered.
+    Invalid,
+    /// Past its expiry.
+    Expired,
+    /// Opened from another client address than the one it was issued to, or
+    /// from an address that could not be told.
+    ClientMismatch,
+    /// The user's stamp changed since it was issued.
+    Revoked,
+    /// Consumed before.
+    Used,
+    /// A backend the check depends on (replay cache, stamp lookup) did not
+    /// answer; the link was not used and may work on a retry.
+    Unavailable,
+}
+
+impl FailureReason {
+    /// Every reason, in declaration order.
+    const ALL: [Self; 6] = [
+        Self::Invalid,
+        Self::Expired,
+        Self::ClientMismatch,
+        Self::Revoked,
+        Self::Used,
+        Self::Unavailable,
+    ];
+
+    /// A short stable code, fit for a query string or a metric label:
+    /// `invalid`, `expired`, `client_mismatch`, `revoked`, `used` or
+    /// `unavailable`.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Invalid => "invalid",
+            Self::Expired => "expired",
+            Self::ClientMismatch => "client_mismatch",
+            Self::Revoked => "revoked",
+            Self::Used => "used",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
+    /// A sentence for the user, as django-authlink words it where it has one.
+    #[must_use]
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Invalid => "Link is invalid.",
+            Self::Expired => "Link has expired.",
+            Self::ClientMismatch => {
+                "Mismatch between generation IP address and consumption IP address."
+            }
+            Self::Revoked => "Link is no longer valid.",
+            Self::Used => "Link has already been used.",
+            Self::Unavailable => "Sign-in is unavailable right now. Please try again.",
+        }
+    }
+}
+
+impl From<VerifyErrorKind> for FailureReason {
+    fn from(kind: VerifyErrorKind) -> Self {
+        match kind {
+            VerifyErrorKind::Malformed
+            | VerifyErrorKind::UnsupportedVersion
+            | VerifyErrorKind::UnknownKey
+            | VerifyErrorKind::BadSignature
+            | VerifyErrorKind::IssuedInFuture
+            | VerifyErrorKind::TargetNotAllowed => Self::Invalid,
+            VerifyErrorKind::Expired => Self::Expired,
+            VerifyErrorKind::ClientMismatch => Self::ClientMismatch,
+            VerifyErrorKind::Revoked => Self::Revoked,
+            VerifyErrorKind::AlreadyUsed => Self::Used,
+            VerifyErrorKind::StampUnavailable | VerifyErrorKind::ReplayCacheUnavailable => {
+                Self::Unavailable
+            }
+        }
+    }
+}
+
+/// Parses a [`code`](FailureReason::code), e.g. from the failure page's query.
+impl FromStr for FailureReason {
+    type Err = UnknownReason;
+
+    fn from_str(code: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|reason| reason.code() == code)
+            .ok_or(UnknownReason)
+    }
+}
+
+impl fmt::Display for FailureReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// A text is not a [`FailureReason`] code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("not a link failure reason code")]
+pub struct UnknownReason;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_code_parses_back_and_codes_are_distinct() {
+        for reason in FailureReason::ALL {
+            assert_eq!(reason.code().parse(), Ok(reason));
+            assert_eq!(reason.to_string(), reason.message());
+        }
+        let mut codes: Vec<_> = FailureReason::ALL.iter().map(|r| r.code()).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), FailureReason::ALL.len());
+        assert_eq!("nope".parse::<FailureReason>(), Err(UnknownReason));
     }
 }

@@ -4,16 +4,15 @@ use std::fmt;
 use std::net::IpAddr;
 
 use rand::Rng as _;
-use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::authlink::Authlink;
-use crate::claims::{Claims, LINK_ID_LEN};
-use crate::clock::unix_seconds;
-use crate::codec;
+use crate::claims::{self, Claims, LINK_ID_LEN};
+use crate::codec::{self, MAX_CLAIMS_LEN};
 use crate::error::IssueError;
+use crate::keyring::DerivedKey;
+use crate::policy::Policy;
 use crate::stamp::stamp_hash;
-use crate::target::{Target, validate_target_with};
+use crate::user::UserId;
 
 /// A freshly issued link.
 ///
@@ -40,103 +39,55 @@ impl fmt::Debug for Link {
     }
 }
 
-impl Authlink {
-    /// Issues a link that logs `user` in and leads to `target`, for the
-    /// client at `client_ip` (the address of the request asking for it).
-    ///
-    /// `user` is any serde type (`u64`, `String`, `Uuid`, …); verify with
-    /// the same type.
-    ///
-    /// # Errors
-    /// [`IssueError::TargetInvalid`] or [`IssueError::TargetNotAllowed`] for a
-    /// target the policy refuses, [`IssueError::TooLong`] when the link would
-    /// exceed the maximum token length.
-    pub fn issue<U>(&self, user: &U, target: &str, client_ip: IpAddr) -> Result<Link, IssueError>
-    where
-        U: Serialize + ?Sized,
-    {
-        self.issue_inner(user, target, client_ip, None)
-    }
+/// What a link is issued for.
+pub(crate) struct Request<'a, U: ?Sized> {
+    pub(crate) user: &'a U,
+    pub(crate) target: &'a str,
+    pub(crate) client_ip: IpAddr,
+    pub(crate) stamp: Option<&'a [u8]>,
+}
 
-    /// Like [`Authlink::issue`], and binds the user's current `stamp`: once
-    /// the app's stamp for the user changes, the link is revoked.
-    ///
-    /// # Errors
-    /// As [`Authlink::issue`].
-    pub fn issue_with_stamp<U>(
-        &self,
-        user: &U,
-        target: &str,
-        client_ip: IpAddr,
-        stamp: &[u8],
-    ) -> Result<Link, IssueError>
-    where
-        U: Serialize + ?Sized,
-    {
-        self.issue_inner(user, target, client_ip, Some(stamp))
-    }
-
-    /// Checks a target as [`Authlink::issue`] would, without issuing: the
-    /// URL checks, then the whitelist.
-    ///
-    /// # Errors
-    /// [`IssueError::TargetInvalid`] or [`IssueError::TargetNotAllowed`].
-    pub fn check_target<'a>(&self, target: &'a str) -> Result<Target<'a>, IssueError> {
-        let target = validate_target_with(target, &self.origins)?;
-        if self.policy.whitelist.allows(target.path) {
-            Ok(target)
-        } else {
-            Err(IssueError::TargetNotAllowed)
-        }
-    }
-
-    fn issue_inner<U>(
-        &self,
-        user: &U,
-        target: &str,
-        client_ip: IpAddr,
-        stamp: Option<&[u8]>,
-    ) -> Result<Link, IssueError>
-    where
-        U: Serialize + ?Sized,
-    {
-        let target = self.check_target(target)?;
-        let issued_at = unix_seconds(self.clock.unix_nanos());
-        let expires_at = OffsetDateTime::from_unix_timestamp(issued_at)
-            .ok()
-            .and_then(|issued| issued.checked_add(self.policy.ttl))
-            .ok_or(IssueError::ClockOutOfRange)?;
-        // Links carry no time before 1970.
-        let issued_at = u64::try_from(issued_at).map_err(|_| IssueError::ClockOutOfRange)?;
-        let key = self.keys.signing();
-        let mut link_id = [0u8; LINK_ID_LEN];
-        // The thread-local CSPRNG: seeded from the OS, no syscall per link.
-        rand::rng().fill_bytes(&mut link_id);
-        let claims = Claims {
-            link_id,
-            issued_at,
-            user,
-            target: target.full,
-            client: key.client.as_ref().map(|client| client.hash(client_ip)),
-            stamp: stamp.map(|stamp| stamp_hash(&key.stamp, stamp)),
-        };
-        let (before, after) = self.url_template();
-        let (key, url) = codec::encode(
-            key.id,
-            &key.mac,
-            |buf| claims.encode(buf),
-            |token| {
-                let mut url = String::with_capacity(before.len() + token.len() + after.len());
-                url.push_str(before);
-                url.push_str(token);
-                url.push_str(after);
-                (token.to_owned(), url)
-            },
-        )?;
-        Ok(Link {
-            key,
-            url,
-            expires_at,
-        })
-    }
+/// Signs a link for `request` under `key` and `policy`, issued at `now`.
+pub(crate) fn issue<U>(
+    key: &DerivedKey,
+    policy: &Policy,
+    now: OffsetDateTime,
+    request: &Request<'_, U>,
+) -> Result<Link, IssueError>
+where
+    U: UserId + ?Sized,
+{
+    let target = policy.check_target(request.target)?;
+    // Links carry whole seconds since 1970.
+    let issued_at = u64::try_from(now.unix_timestamp()).map_err(|_| IssueError::ClockOutOfRange)?;
+    let expires_at = OffsetDateTime::from_unix_timestamp(now.unix_timestamp())
+        .ok()
+        .and_then(|issued| issued.checked_add(policy.ttl.try_into().ok()?))
+        .ok_or(IssueError::ClockOutOfRange)?;
+    let mut link_id = [0u8; LINK_ID_LEN];
+    // The thread-local CSPRNG: seeded from the OS, no syscall per link.
+    rand::rng().fill_bytes(&mut link_id);
+    let claims = Claims {
+        link_id,
+        issued_at,
+        user: request.user,
+        target: target.full,
+        client: key
+            .client
+            .as_ref()
+            .map(|client| client.hash(request.client_ip)),
+        stamp: request.stamp.map(|stamp| stamp_hash(&key.stamp, stamp)),
+    };
+    let mut buf = [0u8; MAX_CLAIMS_LEN];
+    let claims = claims::encode(&claims, &mut buf).map_err(|err| match err {
+        postcard::Error::SerializeBufferFull => IssueError::TooLong,
+        _ => IssueError::UserEncoding,
+    })?;
+    let token = codec::encode(key.id, &key.mac, U::KIND.as_bytes(), claims)
+        .map_err(|codec::TooLong| IssueError::TooLong)?;
+    Ok(Link {
+        url: policy.url_template.render(&token),
+        key: token,
+        expires_at,
+    })
 }

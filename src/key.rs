@@ -2,21 +2,41 @@
 
 use std::fmt;
 
-use base64_simd::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use base64::alphabet::{Alphabet, STANDARD, URL_SAFE};
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::{DecodePaddingMode, general_purpose};
 use rand::TryRng as _;
 use subtle::ConstantTimeEq as _;
+use thiserror::Error;
 use zeroize::Zeroizing;
 
-use crate::error::KeyError;
+/// A secret key could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The key has fewer than 32 bytes.
+    #[error("secret key is too short: {0} bytes, at least 32 are required")]
+    TooShort(usize),
+    /// The key has more than 256 bytes.
+    #[error("secret key is too long: {0} bytes, at most 256 are accepted")]
+    TooLong(usize),
+    /// The text is not valid base64.
+    #[error("secret key is not valid base64")]
+    Base64,
+    /// The operating system's random number generator failed.
+    #[error("the operating system random number generator failed")]
+    Rng,
+}
 
 /// The shortest secret accepted, in bytes (256 bits).
-pub const MIN_KEY_LEN: usize = 32;
+const MIN_KEY_LEN: usize = 32;
 
 /// The longest secret accepted, in bytes. Longer input is almost certainly
 /// not a key (a file read by mistake, say) and is refused.
-pub const MAX_KEY_LEN: usize = 256;
+const MAX_KEY_LEN: usize = 256;
 
-/// A secret from which the link-signing keys are derived.
+/// A secret from which the link-signing keys are derived: 32 to 256 bytes.
 ///
 /// The bytes are zeroed when the key is dropped, compared in constant time,
 /// and never shown by `Debug`.
@@ -66,13 +86,18 @@ impl SecretKey {
     /// or [`KeyError::TooLong`] if the decoded key has the wrong size.
     pub fn from_base64(text: &str) -> Result<Self, KeyError> {
         let text = text.trim();
-        let engine = match (text.contains(['-', '_']), text.ends_with('=')) {
-            (true, true) => URL_SAFE,
-            (true, false) => URL_SAFE_NO_PAD,
-            (false, true) => STANDARD,
-            (false, false) => STANDARD_NO_PAD,
+        let alphabet: &Alphabet = if text.contains(['-', '_']) {
+            &URL_SAFE
+        } else {
+            &STANDARD
         };
-        let bytes = Zeroizing::new(engine.decode_to_vec(text).map_err(|_| KeyError::Base64)?);
+        let config =
+            GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+        let bytes = Zeroizing::new(
+            GeneralPurpose::new(alphabet, config)
+                .decode(text)
+                .map_err(|_| KeyError::Base64)?,
+        );
         Self::try_from(bytes.as_slice())
     }
 
@@ -80,7 +105,7 @@ impl SecretKey {
     /// reads. This reveals the secret: write it only where secrets belong.
     #[must_use]
     pub fn to_base64(&self) -> String {
-        STANDARD.encode_to_string(self.0.as_slice())
+        general_purpose::STANDARD.encode(self.0.as_slice())
     }
 
     pub(crate) fn expose(&self) -> &[u8] {

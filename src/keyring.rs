@@ -4,15 +4,13 @@
 use std::fmt;
 
 use hkdf::Hkdf;
-use hmac::{Hmac, KeyInit as _};
+use hmac::KeyInit as _;
 use sha2::Sha256;
 
 use crate::binding::{ClientKey, IpBinding};
-use crate::codec;
+use crate::codec::{self, HmacSha256};
 use crate::error::ConfigError;
 use crate::key::{KeyId, SecretKey};
-
-pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// HKDF salt: fixes the derivation to this format version.
 const KDF_SALT: &[u8] = b"authlink/v1/kdf";

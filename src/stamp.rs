@@ -6,14 +6,17 @@
 use hmac::Mac as _;
 
 use crate::claims::STAMP_HASH_LEN;
-use crate::ct;
-use crate::keyring::HmacSha256;
+use crate::codec::HmacSha256;
 
-pub(crate) fn stamp_hash(key: &HmacSha256, stamp: &[u8]) -> [u8; STAMP_HASH_LEN] {
+fn stamp_mac(key: &HmacSha256, stamp: &[u8]) -> HmacSha256 {
     let mut mac = key.clone();
     mac.update(stamp);
+    mac
+}
+
+pub(crate) fn stamp_hash(key: &HmacSha256, stamp: &[u8]) -> [u8; STAMP_HASH_LEN] {
     let mut out = [0u8; STAMP_HASH_LEN];
-    out.copy_from_slice(&mac.finalize().into_bytes()[..STAMP_HASH_LEN]);
+    out.copy_from_slice(&stamp_mac(key, stamp).finalize().into_bytes()[..STAMP_HASH_LEN]);
     out
 }
 
@@ -27,7 +30,9 @@ pub(crate) fn stamp_matches(
 ) -> bool {
     match (bound, current) {
         (None, None) => true,
-        (Some(bound), Some(current)) => ct::bytes_eq(&bound, &stamp_hash(key, current)),
+        (Some(bound), Some(current)) => stamp_mac(key, current)
+            .verify_truncated_left(&bound)
+            .is_ok(),
         _ => false,
     }
 }

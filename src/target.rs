@@ -2,87 +2,13 @@
 //! is asked. Only same-site paths pass, plus absolute URLs on origins the app
 //! names; everything a browser might resolve to another site is refused.
 
-use thiserror::Error;
+use std::fmt;
+use std::str::FromStr;
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, TargetError};
 
 /// The longest target accepted, in bytes.
-pub const MAX_TARGET_LEN: usize = 512;
-
-/// Bytes of a verified target kept inline; longer ones are put on the heap.
-/// 62 keeps a verified link within 128 bytes, which the compiler moves with
-/// a few vector stores instead of a call to `memcpy` (measured: 20 ns less
-/// per verify than at 126).
-const INLINE_TARGET_LEN: usize = 62;
-
-/// A verified link's target, owned. Held inline up to
-/// [`INLINE_TARGET_LEN`] bytes, so verifying a link to a typical page
-/// allocates nothing, and a verified link stays small enough to move cheaply.
-#[derive(Clone)]
-pub(crate) enum OwnedTarget {
-    Inline {
-        len: u8,
-        bytes: [u8; INLINE_TARGET_LEN],
-    },
-    Heap(Box<str>),
-}
-
-impl OwnedTarget {
-    pub(crate) fn new(target: &str) -> Self {
-        match u8::try_from(target.len()) {
-            Ok(len) if target.len() <= INLINE_TARGET_LEN => {
-                let mut bytes = [0; INLINE_TARGET_LEN];
-                bytes[..target.len()].copy_from_slice(target.as_bytes());
-                Self::Inline { len, bytes }
-            }
-            _ => Self::Heap(target.into()),
-        }
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        match self {
-            // The bytes were copied from a `&str`; the fallback is unreachable.
-            Self::Inline { len, bytes } => {
-                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or("/")
-            }
-            Self::Heap(target) => target,
-        }
-    }
-}
-
-/// Why a target URL was refused before the whitelist was consulted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum TargetError {
-    /// The target is empty.
-    #[error("it is empty")]
-    Empty,
-    /// Longer than [`MAX_TARGET_LEN`].
-    #[error("it is longer than 512 bytes")]
-    TooLong,
-    /// Not a path starting with exactly one `/` (`//host`, `path`, `javascript:` …).
-    #[error("it must be a path starting with a single '/'")]
-    NotRootRelative,
-    /// An absolute URL whose origin is not in the allowed list.
-    #[error("its origin is not allowed")]
-    OriginNotAllowed,
-    /// Contains a backslash, which browsers may read as `/`.
-    #[error("it contains a backslash")]
-    Backslash,
-    /// Contains a space, a control character or a non-ASCII byte.
-    #[error("it contains a space, a control character or a non-ASCII byte")]
-    BadCharacter,
-    /// A `%` not followed by two hex digits, or an escape of `/`, `\`, `.`,
-    /// `%` or a control character.
-    #[error("it contains a malformed or disallowed percent-escape")]
-    BadEscape,
-    /// A `.` or `..` path segment.
-    #[error("it contains a '.' or '..' path segment")]
-    DotSegment,
-    /// A `#fragment`.
-    #[error("it contains a fragment")]
-    Fragment,
-}
+const MAX_TARGET_LEN: usize = 512;
 
 /// A target that passed validation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,55 +19,67 @@ pub struct Target<'a> {
     pub path: &'a str,
 }
 
-/// Origins that absolute targets may name, normalized to lowercase
-/// `scheme://host[:port]`.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct AllowedOrigins(Vec<String>);
+/// An origin that absolute targets may name: `scheme://host[:port]`,
+/// kept in lowercase.
+///
+/// ```
+/// use authlink::Origin;
+///
+/// let origin: Origin = "https://App.Example:8443".parse()?;
+/// assert_eq!(origin.as_str(), "https://app.example:8443");
+/// assert!("https://app.example/path".parse::<Origin>().is_err());
+/// # Ok::<(), authlink::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin(String);
 
-impl AllowedOrigins {
-    pub(crate) fn new(origins: &[String]) -> Result<Self, ConfigError> {
-        origins
-            .iter()
-            .map(|origin| {
-                let (scheme, authority, rest) = split_absolute(origin)
-                    .ok_or_else(|| ConfigError::InvalidOrigin(origin.clone()))?;
-                let valid = rest.is_empty()
-                    && !authority.is_empty()
-                    && !authority.contains('@')
-                    && authority.bytes().all(is_plain_byte);
-                if valid {
-                    Ok(format!("{scheme}://{authority}").to_ascii_lowercase())
-                } else {
-                    Err(ConfigError::InvalidOrigin(origin.clone()))
-                }
-            })
-            .collect::<Result<_, _>>()
-            .map(Self)
+impl Origin {
+    /// The origin as `scheme://host[:port]`, lowercase.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 
-    fn contains(&self, scheme: &str, authority: &str) -> bool {
-        self.0.iter().any(|allowed| {
-            allowed.len() == scheme.len() + 3 + authority.len()
-                && allowed[..scheme.len()].eq_ignore_ascii_case(scheme)
-                && allowed[scheme.len() + 3..].eq_ignore_ascii_case(authority)
-        })
+    fn matches(&self, scheme: &str, authority: &str) -> bool {
+        self.0.len() == scheme.len() + 3 + authority.len()
+            && self.0[..scheme.len()].eq_ignore_ascii_case(scheme)
+            && self.0[scheme.len() + 3..].eq_ignore_ascii_case(authority)
     }
 }
 
-/// Checks that `target` is a safe same-site path, as issuing does before the
-/// whitelist is asked; absolute URLs are refused here, since no origin is
-/// allowed outside a [`Policy`](crate::Policy).
+impl FromStr for Origin {
+    type Err = ConfigError;
+
+    /// # Errors
+    /// [`ConfigError::InvalidOrigin`] for anything but `scheme://host[:port]`.
+    fn from_str(origin: &str) -> Result<Self, ConfigError> {
+        let invalid = || ConfigError::InvalidOrigin(origin.to_owned());
+        let (scheme, authority, rest) = split_absolute(origin).ok_or_else(invalid)?;
+        let valid = rest.is_empty()
+            && !authority.is_empty()
+            && !authority.contains('@')
+            && authority.bytes().all(is_plain_byte);
+        if valid {
+            Ok(Self(format!("{scheme}://{authority}").to_ascii_lowercase()))
+        } else {
+            Err(invalid())
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Checks that `target` is a safe same-site path, or an absolute URL on one
+/// of `origins`: what issuing and verifying check before the whitelist is
+/// asked. [`Policy::check_target`](crate::Policy::check_target) does both.
 ///
 /// # Errors
 /// The first [`TargetError`] the target breaks.
-pub fn validate_target(target: &str) -> Result<Target<'_>, TargetError> {
-    validate_target_with(target, &AllowedOrigins::default())
-}
-
-pub(crate) fn validate_target_with<'a>(
-    target: &'a str,
-    origins: &AllowedOrigins,
-) -> Result<Target<'a>, TargetError> {
+pub fn validate_target<'a>(target: &'a str, origins: &[Origin]) -> Result<Target<'a>, TargetError> {
     if target.is_empty() {
         return Err(TargetError::Empty);
     }
@@ -161,7 +99,10 @@ pub(crate) fn validate_target_with<'a>(
     } else {
         let (scheme, authority, rest) =
             split_absolute(target).ok_or(TargetError::NotRootRelative)?;
-        if !origins.contains(scheme, authority) {
+        if !origins
+            .iter()
+            .any(|origin| origin.matches(scheme, authority))
+        {
             return Err(TargetError::OriginNotAllowed);
         }
         rest
@@ -229,28 +170,4 @@ fn hex(byte: u8) -> Option<u8> {
     (byte as char)
         .to_digit(16)
         .and_then(|d| u8::try_from(d).ok())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn owned_targets_read_back_inline_and_on_the_heap() {
-        for len in [
-            1,
-            24,
-            INLINE_TARGET_LEN,
-            INLINE_TARGET_LEN + 1,
-            MAX_TARGET_LEN,
-        ] {
-            let target = format!("/{}", "a".repeat(len - 1));
-            let owned = OwnedTarget::new(&target);
-            assert_eq!(owned.as_str(), target);
-            assert_eq!(
-                matches!(owned, OwnedTarget::Inline { .. }),
-                len <= INLINE_TARGET_LEN
-            );
-        }
-    }
 }

@@ -1,42 +1,38 @@
 //! Verifying: token text in, trusted claims out, in a fixed order: size and
-//! format, key, tag, then time, client, stamp, and last single use.
+//! format, key, tag, claims, time, target, client; then the user stamp, and
+//! last single use. Each step's result is its own type, so no step can be
+//! skipped.
 
 use std::fmt;
 use std::net::IpAddr;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
-use crate::authlink::Authlink;
-use crate::claims::{Claims, LINK_ID_LEN, STAMP_HASH_LEN};
-use crate::clock::unix_seconds;
-use crate::codec::{TokenBuf, UnverifiedToken};
-use crate::ct;
+use crate::claims::{self, LINK_ID_LEN, STAMP_HASH_LEN};
+use crate::codec::{DecodeError, UnverifiedToken};
 use crate::error::{VerifyError, VerifyErrorKind};
 use crate::key::KeyId;
-use crate::keyring::DerivedKey;
+use crate::keyring::{DerivedKey, DerivedKeys};
+use crate::policy::Policy;
 use crate::replay::{Freshness, ReplayCache, ReplayKey};
 use crate::stamp::stamp_matches;
-use crate::target::OwnedTarget;
+use crate::user::UserId;
 
-const NANOS_PER_SECOND: i128 = 1_000_000_000;
-
-/// The last second `OffsetDateTime` represents: 9999-12-31T23:59:59Z.
-const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
-
-/// A link whose tag, times and client address checked out; its user stamp
-/// is next. Produced only by [`Authlink::verify`].
+/// A link whose tag, times, target and client address checked out; its
+/// user stamp is next. Produced only by [`Authlink::verify`](crate::Authlink::verify).
 ///
 /// Look up the user's current stamp with [`Authenticated::user`] (from a
 /// database, asynchronously if need be), then call
 /// [`Authenticated::check_stamp`]. Apps that bind no stamps pass `None`.
-pub struct Authenticated<'a, U> {
-    key: &'a DerivedKey,
+pub struct Authenticated<'k, U> {
+    key: &'k DerivedKey,
     stamp: Option<[u8; STAMP_HASH_LEN]>,
-    link: VerifiedLink<U>,
+    link: Claimed<U>,
 }
 
-impl<'a, U> Authenticated<'a, U> {
+impl<U> Authenticated<'_, U> {
     /// The user the link logs in.
     pub fn user(&self) -> &U {
         &self.link.user
@@ -50,7 +46,7 @@ impl<'a, U> Authenticated<'a, U> {
     /// the two is absent.
     pub fn check_stamp(self, current: Option<&[u8]>) -> Result<VerifiedLink<U>, VerifyError> {
         if stamp_matches(&self.key.stamp, self.stamp, current) {
-            Ok(self.link)
+            Ok(VerifiedLink(self.link))
         } else {
             Err(VerifyErrorKind::Revoked.into())
         }
@@ -66,195 +62,202 @@ impl<U: fmt::Debug> fmt::Debug for Authenticated<'_, U> {
 }
 
 /// A link that passed every check but single use. Produced only by
-/// [`Authenticated::check_stamp`].
+/// [`Authenticated::check_stamp`]; consumed by
+/// [`Authlink::consume`](crate::Authlink::consume).
 #[derive(Clone)]
-pub struct VerifiedLink<U> {
-    target: OwnedTarget,
+pub struct VerifiedLink<U>(Claimed<U>);
+
+/// A link that passed every check and was marked used: the only proof that
+/// a link may log its user in. Produced only by
+/// [`Authlink::consume`](crate::Authlink::consume) and
+/// [`Authlink::verify_and_consume`](crate::Authlink::verify_and_consume).
+#[derive(Clone)]
+pub struct ConsumedLink<U>(Claimed<U>);
+
+/// What a checked link says.
+#[derive(Clone)]
+struct Claimed<U> {
     user: U,
+    target: String,
     key_id: KeyId,
     link_id: [u8; LINK_ID_LEN],
-    /// Unix seconds. Verification checked that this and the expiry are
-    /// times `OffsetDateTime` represents; they are built only when asked for.
-    issued_at: i64,
-    ttl: Duration,
-    /// Unix seconds when verified: the replay cache's "now".
-    verified_at: i64,
+    issued_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
 }
 
-impl<U> VerifiedLink<U> {
-    /// The user the link logs in.
-    pub fn user(&self) -> &U {
-        &self.user
-    }
-
-    /// The user the link logs in, by value.
-    pub fn into_user(self) -> U {
-        self.user
-    }
-
-    /// Where the link leads: a same-site path and query, or an absolute URL
-    /// on an allowed origin, as checked at issue.
-    pub fn target(&self) -> &str {
-        self.target.as_str()
-    }
-
-    /// When the link was issued (whole seconds).
-    pub fn issued_at(&self) -> OffsetDateTime {
-        // In range (checked by verify): the fallback, a past time, is unreachable.
-        OffsetDateTime::from_unix_timestamp(self.issued_at).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-    }
-
-    /// When the link expires.
-    pub fn expires_at(&self) -> OffsetDateTime {
-        self.issued_at()
-            .checked_add(self.ttl)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-    }
-
-    /// The key id the link was signed with.
-    pub fn key_id(&self) -> KeyId {
-        self.key_id
-    }
-
-    /// The link's identity for single use.
-    pub fn replay_key(&self) -> ReplayKey {
-        ReplayKey::new(self.key_id, self.link_id)
-    }
-}
-
-impl<U: fmt::Debug> fmt::Debug for VerifiedLink<U> {
+impl<U: fmt::Debug> fmt::Debug for Claimed<U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerifiedLink")
+        f.debug_struct("Link")
             .field("user", &self.user)
-            .field("target", &self.target())
+            .field("target", &self.target)
             .field("key_id", &self.key_id)
-            .field("issued_at", &self.issued_at())
-            .field("expires_at", &self.expires_at())
+            .field("issued_at", &self.issued_at)
+            .field("expires_at", &self.expires_at)
             .finish()
     }
 }
 
-impl Authlink {
-    /// Verifies `token` for a request from `client_ip`: format, key, tag in
-    /// constant time, expiry, issue time and client address. Nothing is read
-    /// from the claims before the tag checks out.
-    ///
-    /// The user stamp comes next ([`Authenticated::check_stamp`]), and single
-    /// use last ([`Authlink::consume`]).
-    ///
-    /// # Errors
-    /// A [`VerifyError`] naming the first check that failed.
-    pub fn verify<U>(
-        &self,
-        token: &str,
-        client_ip: IpAddr,
-    ) -> Result<Authenticated<'_, U>, VerifyError>
-    where
-        U: DeserializeOwned,
-    {
-        let mut buf = TokenBuf::new();
-        let unverified = UnverifiedToken::decode(token, &mut buf)?;
-        let key = self
-            .keys
-            .get(unverified.key_id())
-            .ok_or(VerifyErrorKind::UnknownKey)?;
-        // Hashed before the tag is checked, so the AES rounds overlap the
-        // SHA-256 ones; compared only after the claims are authenticated.
-        let expected_client = key.client.as_ref().map(|client| client.hash(client_ip));
-        let claims = unverified.authenticate(&key.mac)?;
+macro_rules! link_accessors {
+    ($name:ident) => {
+        impl<U> $name<U> {
+            /// The user the link logs in.
+            pub fn user(&self) -> &U {
+                &self.0.user
+            }
 
-        let Claims {
-            link_id,
-            issued_at,
-            user,
-            target,
-            client,
-            stamp,
-        } = Claims::decode(claims)?;
+            /// The user the link logs in, by value.
+            pub fn into_user(self) -> U {
+                self.0.user
+            }
 
-        let now = self.clock.unix_nanos();
-        let issued_at = self.check_time(issued_at, now)?;
-        if let Some(expected) = expected_client {
-            if !client.is_some_and(|bound| ct::bytes_eq(&bound, &expected)) {
-                return Err(VerifyErrorKind::ClientMismatch.into());
+            /// Where the link leads: a same-site path and query, or an
+            /// absolute URL on an allowed origin, checked against the policy.
+            pub fn target(&self) -> &str {
+                &self.0.target
+            }
+
+            /// When the link was issued (whole seconds).
+            pub fn issued_at(&self) -> OffsetDateTime {
+                self.0.issued_at
+            }
+
+            /// When the link expires.
+            pub fn expires_at(&self) -> OffsetDateTime {
+                self.0.expires_at
+            }
+
+            /// The key id the link was signed with.
+            pub fn key_id(&self) -> KeyId {
+                self.0.key_id
+            }
+
+            /// The link's identity for single use.
+            pub fn replay_key(&self) -> ReplayKey {
+                ReplayKey::new(self.0.key_id, self.0.link_id)
             }
         }
-        Ok(Authenticated {
-            key,
-            stamp,
-            link: VerifiedLink {
-                target: OwnedTarget::new(target),
-                user,
-                key_id: key.id,
-                link_id,
-                issued_at,
-                ttl: self.policy.ttl,
-                verified_at: unix_seconds(now),
-            },
-        })
-    }
 
-    /// Marks a verified link as used in `cache`: the first call for a link
-    /// returns it, every later one fails with [`VerifyErrorKind::AlreadyUsed`].
-    /// The entry is kept until the link expires plus the leeway.
-    ///
-    /// # Errors
-    /// [`VerifyErrorKind::AlreadyUsed`], or
-    /// [`VerifyErrorKind::ReplayCacheUnavailable`] when the cache cannot tell
-    /// (the link is refused: fail closed).
-    pub async fn consume<U, C>(
-        &self,
-        link: VerifiedLink<U>,
-        cache: &C,
-    ) -> Result<VerifiedLink<U>, VerifyError>
-    where
-        C: ReplayCache + ?Sized,
-    {
-        let retain_until = link
-            .issued_at()
-            .saturating_add(link.ttl + self.policy.leeway);
-        // The time of verification, not a second clock read: the cache uses
-        // it only to evict, and an earlier time can only evict less. It is
-        // in range, as verify checked the link's times around it.
-        let now = OffsetDateTime::from_unix_timestamp(link.verified_at)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        match cache.mark_used(link.replay_key(), retain_until, now).await {
-            Ok(Freshness::Fresh) => Ok(link),
-            Ok(Freshness::Used) => Err(VerifyErrorKind::AlreadyUsed.into()),
-            Err(err) => Err(VerifyError::cache(err)),
+        impl<U: fmt::Debug> fmt::Debug for $name<U> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.0).finish()
+            }
         }
-    }
+    };
+}
 
-    /// Issue time not beyond `now` + leeway, `now` (Unix nanoseconds) before
-    /// issue time + ttl, and
-    /// both times within what `OffsetDateTime` represents; yields the issue
-    /// time in seconds. Computed in `i128` nanoseconds, where no `u64` issue
-    /// time overflows, with no division.
-    fn check_time(&self, issued_at: u64, now: i128) -> Result<i64, VerifyErrorKind> {
-        let issued = i128::from(issued_at) * NANOS_PER_SECOND;
-        if issued > now + self.policy.leeway.whole_nanoseconds() {
-            return Err(VerifyErrorKind::IssuedInFuture);
-        }
-        let expires = issued + self.policy.ttl.whole_nanoseconds();
-        if now >= expires {
-            return Err(VerifyErrorKind::Expired);
-        }
-        if expires > (i128::from(MAX_UNIX_SECONDS) + 1) * NANOS_PER_SECOND {
-            return Err(VerifyErrorKind::Malformed);
-        }
-        i64::try_from(issued_at).map_err(|_| VerifyErrorKind::Malformed)
+link_accessors!(VerifiedLink);
+link_accessors!(ConsumedLink);
+
+fn decode_error(err: DecodeError) -> VerifyErrorKind {
+    match err {
+        DecodeError::Malformed => VerifyErrorKind::Malformed,
+        DecodeError::UnsupportedVersion => VerifyErrorKind::UnsupportedVersion,
+        DecodeError::BadTag => VerifyErrorKind::BadSignature,
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Verifies `token` at `now` for a request from `client_ip`. Nothing is
+/// read from the claims before the tag checks out.
+pub(crate) fn verify<'k, U>(
+    keys: &'k DerivedKeys,
+    policy: &Policy,
+    now: OffsetDateTime,
+    token: &str,
+    client_ip: IpAddr,
+) -> Result<Authenticated<'k, U>, VerifyErrorKind>
+where
+    U: UserId + DeserializeOwned,
+{
+    let token = UnverifiedToken::decode(token).map_err(decode_error)?;
+    let key = keys
+        .get(token.key_id())
+        .ok_or(VerifyErrorKind::UnknownKey)?;
+    let claims = token
+        .authenticate(&key.mac, U::KIND.as_bytes())
+        .map_err(decode_error)?;
+    let claims = claims::decode::<U>(claims).ok_or(VerifyErrorKind::Malformed)?;
+    let (issued_at, expires_at) = check_time(policy, claims.issued_at, now)?;
+    // Whatever issued the link, it never leads where the policy does not
+    // allow today.
+    policy
+        .check_target(claims.target)
+        .map_err(|_| VerifyErrorKind::TargetNotAllowed)?;
+    if let Some(client) = &key.client {
+        if !claims
+            .client
+            .is_some_and(|bound| client.matches(client_ip, &bound))
+        {
+            return Err(VerifyErrorKind::ClientMismatch);
+        }
+    }
+    Ok(Authenticated {
+        key,
+        stamp: claims.stamp,
+        link: Claimed {
+            target: claims.target.to_owned(),
+            user: claims.user,
+            key_id: key.id,
+            link_id: claims.link_id,
+            issued_at,
+            expires_at,
+        },
+    })
+}
 
-    #[test]
-    fn max_unix_seconds_is_the_last_representable_second() {
-        let last = OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT);
-        assert_eq!(last.unix_timestamp() + 86_399, MAX_UNIX_SECONDS);
-        assert!(OffsetDateTime::from_unix_timestamp(MAX_UNIX_SECONDS).is_ok());
-        assert!(OffsetDateTime::from_unix_timestamp(MAX_UNIX_SECONDS + 1).is_err());
+/// The issue and expiry times of a link issued at `issued_at` (Unix
+/// seconds), if it is valid at `now`.
+fn check_time(
+    policy: &Policy,
+    issued_at: u64,
+    now: OffsetDateTime,
+) -> Result<(OffsetDateTime, OffsetDateTime), VerifyErrorKind> {
+    let at = |seconds: u64, plus: Duration| {
+        let time = OffsetDateTime::from_unix_timestamp(i64::try_from(seconds).ok()?).ok()?;
+        time.checked_add(plus.try_into().ok()?)
+    };
+    // Past the last date a clock can read: issued in the future of any clock.
+    let issued = at(issued_at, Duration::ZERO).ok_or(VerifyErrorKind::IssuedInFuture)?;
+    let latest = now
+        .checked_add(policy.leeway.try_into().unwrap_or(time::Duration::MAX))
+        .unwrap_or(now);
+    if issued > latest {
+        return Err(VerifyErrorKind::IssuedInFuture);
+    }
+    let expires = at(issued_at, policy.ttl).ok_or(VerifyErrorKind::Malformed)?;
+    if now >= expires {
+        return Err(VerifyErrorKind::Expired);
+    }
+    Ok((issued, expires))
+}
+
+/// Marks `link` used in `cache` at `now`, keeping the entry until the link
+/// expires plus `leeway`, so a node whose clock runs up to `leeway` behind
+/// still finds it.
+///
+/// `now` must be read right before this call, not at verification: a
+/// replay verified just before expiry could otherwise reach the cache after
+/// the first use's entry was dropped.
+pub(crate) async fn consume<U, C>(
+    link: VerifiedLink<U>,
+    cache: &C,
+    leeway: Duration,
+    now: OffsetDateTime,
+) -> Result<ConsumedLink<U>, VerifyError>
+where
+    C: ReplayCache + ?Sized,
+{
+    if now >= link.expires_at() {
+        return Err(VerifyErrorKind::Expired.into());
+    }
+    let retain_until = link
+        .expires_at()
+        .saturating_add(leeway.try_into().unwrap_or(time::Duration::MAX));
+    match cache.mark_used(link.replay_key(), retain_until, now).await {
+        Ok(Freshness::Fresh) => Ok(ConsumedLink(link.0)),
+        Ok(Freshness::Used) => Err(VerifyErrorKind::AlreadyUsed.into()),
+        Err(err) => Err(VerifyError::with_source(
+            VerifyErrorKind::ReplayCacheUnavailable,
+            err,
+        )),
     }
 }

@@ -2,9 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
 
+use authlink::replay::MemoryReplayCache;
 use authlink::{
-    Authenticated, Authlink, ConfigError, IssueError, KeyError, KeyRing, Link, ManualClock,
-    MemoryReplayCache, Policy, SecretKey, VerifiedLink, VerifyError, Whitelist,
+    Authenticated, Authlink, ConfigError, IssueError, KeyError, KeyRing, Link, ManualClock, Policy,
+    SecretKey, VerifiedLink, VerifyError, Whitelist,
 };
 
 fn send_sync<T: Send + Sync>() {}

@@ -4,7 +4,8 @@
 
 mod common;
 
-use authlink::{IssueError, MemoryReplayCache, Policy, VerifyErrorKind, Whitelist};
+use authlink::replay::MemoryReplayCache;
+use authlink::{IssueError, Policy, VerifyErrorKind, Whitelist};
 use common::{ClockExt as _, clock, engine, engine_with, ip};
 use time::Duration;
 
@@ -34,7 +35,7 @@ fn link_is_expired_at_exactly_issue_time_plus_ttl() {
     let clock = clock();
     let authlink = engine(&clock);
     let link = authlink.issue(&42u64, "/account", ip(CLIENT)).unwrap();
-    clock.advance(Duration::seconds(60));
+    clock.advance(std::time::Duration::from_secs(60));
     let err = authlink.verify::<u64>(&link.key, ip(CLIENT)).unwrap_err();
     assert_eq!(err.kind(), VerifyErrorKind::Expired);
     assert_eq!(err.to_string(), "link has expired");
@@ -45,11 +46,11 @@ fn link_is_valid_one_second_before_expiry() {
     let clock = clock();
     let authlink = engine(&clock);
     let link = authlink.issue(&42u64, "/account", ip(CLIENT)).unwrap();
-    clock.advance(Duration::seconds(59));
+    clock.advance(std::time::Duration::from_secs(59));
     assert!(authlink.verify::<u64>(&link.key, ip(CLIENT)).is_ok());
-    clock.advance(Duration::nanoseconds(999_999_999));
+    clock.advance(std::time::Duration::from_nanos(999_999_999));
     assert!(authlink.verify::<u64>(&link.key, ip(CLIENT)).is_ok());
-    clock.advance(Duration::nanoseconds(1));
+    clock.advance(std::time::Duration::from_nanos(1));
     assert_eq!(
         authlink
             .verify::<u64>(&link.key, ip(CLIENT))
@@ -68,7 +69,7 @@ fn ip_mismatch_is_refused() {
         .verify::<u64>(&link.key, ip("198.51.100.8"))
         .unwrap_err();
     assert_eq!(err.kind(), VerifyErrorKind::ClientMismatch);
-    assert_eq!(err.kind().code(), "client_mismatch");
+    assert_eq!(err.reason().code(), "client_mismatch");
 }
 
 #[test]

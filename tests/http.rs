@@ -9,13 +9,13 @@ mod http_support;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use authlink::FailureReason;
 use authlink::IpBinding;
-use authlink::http::{ConsumeMode, ConsumeService, FailureReason, PeerAddr, TrustedProxies};
+use authlink::http::{ConsumeMode, ConsumeService, PeerAddr, TrustedProxies};
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::Full;
 use http_support::{BrokenCache, Options, TestApp, path_of, raw_exchange};
-use time::Duration;
 use tower::ServiceExt as _;
 
 const ACCOUNT: &str = r#"{"url": "/account"}"#;
@@ -355,7 +355,7 @@ async fn consume_expired() {
     let app = app().await;
     let client = app.client();
     let link = app.link_for(&client, "/account").await;
-    app.clock.advance(Duration::seconds(60));
+    app.clock.advance(std::time::Duration::from_secs(60));
     let reply = client.get(&link).await;
     reply.assert_redirect("/?error=expired");
     assert!(reply.set_cookies().is_empty());
@@ -369,7 +369,7 @@ async fn consume_one_second_before_expiry() {
     let app = app().await;
     let client = app.client();
     let link = app.link_for(&client, "/account").await;
-    app.clock.advance(Duration::seconds(59));
+    app.clock.advance(std::time::Duration::from_secs(59));
     client.get(&link).await.assert_redirect("/account");
 }
 
@@ -710,7 +710,7 @@ async fn untrusted_forwarded_for_is_ignored() {
 #[tokio::test]
 async fn failure_reason_is_in_the_response_extensions() {
     let app = app().await;
-    let cache = Arc::new(authlink::MemoryReplayCache::new());
+    let cache = Arc::new(authlink::replay::MemoryReplayCache::new());
     let consume = ConsumeService::new(app.authlink.clone(), app.adapter.clone(), cache.clone())
         .with_trusted_proxies(TrustedProxies::none());
     let link = app.link_for(&app.client(), "/account").await;

@@ -69,7 +69,7 @@ async fn consume_when_back(
     engine: &Authlink,
     cache: &RedisReplayCache,
     user: u64,
-) -> VerifiedLink<u64> {
+) -> authlink::ConsumedLink<u64> {
     for attempt in 0..200 {
         match engine
             .consume(verified(engine, user + attempt), cache)
@@ -139,8 +139,8 @@ async fn used_marker_lives_in_redis_until_the_link_expires() {
         .await
         .unwrap();
     let mut policy = common::binding_off();
-    policy.ttl = time::Duration::seconds(3);
-    policy.leeway = time::Duration::ZERO;
+    policy.ttl = Duration::from_secs(3);
+    policy.leeway = Duration::ZERO;
     let engine = system_clock_engine(policy);
     let mut raw = raw(&server).await;
 

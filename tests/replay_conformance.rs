@@ -45,7 +45,15 @@ mod memory {
         }
 
         async fn advance(&self, by: Duration) {
-            self.clock.advance(by.try_into().unwrap());
+            self.clock.advance(by);
+        }
+
+        fn engine(&self, policy: authlink::Policy) -> authlink::Authlink {
+            crate::common::engine_with(policy, &self.clock)
+        }
+
+        async fn sweep(&self) {
+            self.cache.purge_expired(self.now());
         }
 
         /// Fills the cache with live entries until it says it is full.
@@ -78,7 +86,7 @@ mod redis {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use authlink::replay::RedisReplayCache;
+    use authlink::replay::redis::RedisReplayCache;
     use time::OffsetDateTime;
 
     use crate::common::redis_server::RedisServer;
@@ -119,6 +127,18 @@ mod redis {
             tokio::time::sleep(by).await;
         }
 
+        fn engine(&self, policy: authlink::Policy) -> authlink::Authlink {
+            authlink::Authlink::new(
+                authlink::KeyRing::new(authlink::KeyId::new(1), crate::common::key(7)),
+                crate::common::PURPOSE,
+                policy,
+            )
+            .unwrap()
+        }
+
+        /// Redis expires keys by itself.
+        async fn sweep(&self) {}
+
         async fn refuse(&mut self) {
             tokio::task::block_in_place(|| self.server.kill());
         }
@@ -136,7 +156,7 @@ mod redis_cluster {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use authlink::replay::RedisReplayCache;
+    use authlink::replay::redis::RedisReplayCache;
     use time::OffsetDateTime;
 
     use crate::common::redis_cluster::RedisCluster;
@@ -177,6 +197,18 @@ mod redis_cluster {
         async fn advance(&self, by: Duration) {
             tokio::time::sleep(by).await;
         }
+
+        fn engine(&self, policy: authlink::Policy) -> authlink::Authlink {
+            authlink::Authlink::new(
+                authlink::KeyRing::new(authlink::KeyId::new(1), crate::common::key(7)),
+                crate::common::PURPOSE,
+                policy,
+            )
+            .unwrap()
+        }
+
+        /// Redis expires keys by itself.
+        async fn sweep(&self) {}
 
         async fn refuse(&mut self) {
             tokio::task::block_in_place(|| self.cluster.kill());

@@ -6,8 +6,9 @@ mod common;
 
 use std::sync::{Arc, Barrier};
 
+use authlink::VerifyErrorKind;
+use authlink::replay::MemoryReplayCache;
 use authlink::replay::{Freshness, ReplayError};
-use authlink::{MemoryReplayCache, VerifyErrorKind};
 use common::{ClockExt as _, clock, consume_fresh, engine, ip, verified};
 use time::Duration;
 
@@ -61,10 +62,10 @@ fn entries_are_evicted_after_expiry_so_memory_stays_bounded() {
     }
     assert_eq!(cache.len(), 5_000);
     // Kept for ttl + leeway: still there one second before.
-    clock.advance(Duration::seconds(64));
+    clock.advance(std::time::Duration::from_secs(64));
     cache.purge_expired(clock.now_at());
     assert_eq!(cache.len(), 5_000);
-    clock.advance(Duration::seconds(1));
+    clock.advance(std::time::Duration::from_secs(1));
     cache.purge_expired(clock.now_at());
     assert_eq!(cache.len(), 0);
     assert!(cache.is_empty());
@@ -79,7 +80,7 @@ fn inserts_evict_expired_entries_of_their_shard_on_the_way() {
     for _ in 0..2_000 {
         consume_one();
     }
-    clock.advance(Duration::minutes(2));
+    clock.advance(std::time::Duration::from_secs(60 * 2));
     for _ in 0..2_000 {
         consume_one();
     }
@@ -103,11 +104,11 @@ fn a_full_cache_refuses_rather_than_forgets() {
     assert_eq!(err.to_string(), "replay cache is unavailable");
     assert_eq!(cache.len(), 3);
     // Once those links have expired there is room again.
-    clock.advance(Duration::seconds(66));
+    clock.advance(std::time::Duration::from_secs(66));
     assert!(consume().is_ok());
     // An insert evicts its own shard only; expired entries elsewhere stay
     // counted until swept, so sweep before counting.
-    cache.purge_expired(authlink.now());
+    cache.purge_expired(clock.now_at());
     assert_eq!(cache.len(), 1);
 }
 

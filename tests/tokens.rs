@@ -5,7 +5,7 @@
 
 mod common;
 
-use authlink::{Authlink, KeyId, KeyRing, VerifyErrorKind};
+use authlink::{Authlink, KeyId, KeyRing, UserId, VerifyErrorKind};
 use common::reference::{self, Claims};
 use common::{PURPOSE, T0, clock, engine, engine_with, ip, key, policy};
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ const CLIENT: &str = "203.0.113.9";
 
 fn round_trip<U>(user: &U) -> U
 where
-    U: Serialize + serde::de::DeserializeOwned,
+    U: UserId + serde::de::DeserializeOwned,
 {
     let clock = clock();
     let authlink = engine(&clock);
@@ -37,13 +37,19 @@ fn user_ids_of_several_types_round_trip() {
     assert_eq!(round_trip(&-17i32), -17);
     assert_eq!(round_trip(&"alice".to_owned()), "alice");
     assert_eq!(round_trip(&String::new()), "");
-    let id = uuid::Uuid::from_u128(0x6f1c_2a4e_9b3d_4c7a_8e5f_0a1b_2c3d_4e5f);
-    assert_eq!(round_trip(&id), id);
+    #[cfg(feature = "uuid")]
+    {
+        let id = uuid::Uuid::from_u128(0x6f1c_2a4e_9b3d_4c7a_8e5f_0a1b_2c3d_4e5f);
+        assert_eq!(round_trip(&id), id);
+    }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     struct Tenant {
         tenant: u32,
         user: String,
+    }
+    impl UserId for Tenant {
+        const KIND: &'static str = "tests.tenant";
     }
     let user = Tenant {
         tenant: 9,
@@ -62,12 +68,46 @@ fn str_user_issues_and_verifies_as_string() {
 }
 
 #[test]
-fn verifying_as_another_user_type_fails_cleanly() {
+fn a_link_never_verifies_as_another_user_id_type() {
     let clock = clock();
-    let authlink = engine(&clock);
-    let link = authlink.issue("alice", "/account", ip(CLIENT)).unwrap();
-    let err = authlink.verify::<bool>(&link.key, ip(CLIENT)).unwrap_err();
-    assert_eq!(err.kind(), VerifyErrorKind::Malformed);
+    let mut policy = policy();
+    // A whitelist that lets any same-site path through, so only the user
+    // id type stands between the link and a login.
+    policy.whitelist = authlink::Whitelist::new([".*"]).unwrap();
+    let authlink = engine_with(policy, &clock);
+    // Read as a u64, this String is user 19, and what follows it would be
+    // taken for the target.
+    let link = authlink
+        .issue("<//evil.example/?x=", "/account", ip(CLIENT))
+        .unwrap();
+    let err = authlink.verify::<u64>(&link.key, ip(CLIENT)).unwrap_err();
+    assert_eq!(err.kind(), VerifyErrorKind::BadSignature);
+    assert_eq!(
+        authlink
+            .verify::<String>(&link.key, ip(CLIENT))
+            .unwrap()
+            .user(),
+        "<//evil.example/?x="
+    );
+
+    let link = authlink.issue(&7u64, "/account", ip(CLIENT)).unwrap();
+    for err in [
+        authlink.verify::<u32>(&link.key, ip(CLIENT)).unwrap_err(),
+        authlink.verify::<i64>(&link.key, ip(CLIENT)).unwrap_err(),
+    ] {
+        assert_eq!(err.kind(), VerifyErrorKind::BadSignature);
+    }
+
+    #[cfg(feature = "uuid")]
+    {
+        let link = authlink
+            .issue("0123456789abcdef", "/account", ip(CLIENT))
+            .unwrap();
+        let err = authlink
+            .verify::<uuid::Uuid>(&link.key, ip(CLIENT))
+            .unwrap_err();
+        assert_eq!(err.kind(), VerifyErrorKind::BadSignature);
+    }
 }
 
 #[test]
@@ -185,7 +225,14 @@ fn issued_tokens_match_the_reference_encoding() {
         client: Some(reference::client_hash(&[7; 32], PURPOSE, ip(CLIENT), 32)),
         stamp: Some(reference::stamp_hash(&[7; 32], PURPOSE, b"stamp-1")),
     };
-    let expected = reference::sign(&[7; 32], PURPOSE, 1, 1, &reference::claims_bytes(&claims));
+    let expected = reference::sign(
+        &[7; 32],
+        PURPOSE,
+        1,
+        1,
+        "u64",
+        &reference::claims_bytes(&claims),
+    );
     assert_eq!(link.key, expected);
 }
 
@@ -221,10 +268,10 @@ fn unsupported_version_and_trailing_bytes_are_refused_even_when_signed() {
     };
     let bytes = reference::claims_bytes(&claims);
     let unbound = engine_with(common::binding_off(), &clock);
-    let good = reference::sign(&[7; 32], PURPOSE, 1, 1, &bytes);
+    let good = reference::sign(&[7; 32], PURPOSE, 1, 1, "u64", &bytes);
     assert!(unbound.verify::<u64>(&good, ip(CLIENT)).is_ok());
 
-    let v2 = reference::sign(&[7; 32], PURPOSE, 2, 1, &bytes);
+    let v2 = reference::sign(&[7; 32], PURPOSE, 2, 1, "u64", &bytes);
     assert_eq!(
         authlink.verify::<u64>(&v2, ip(CLIENT)).unwrap_err().kind(),
         VerifyErrorKind::UnsupportedVersion
@@ -232,10 +279,40 @@ fn unsupported_version_and_trailing_bytes_are_refused_even_when_signed() {
 
     let mut trailing = bytes.clone();
     trailing.push(0);
-    let trailing = reference::sign(&[7; 32], PURPOSE, 1, 1, &trailing);
+    let trailing = reference::sign(&[7; 32], PURPOSE, 1, 1, "u64", &trailing);
     assert_eq!(
         unbound
             .verify::<u64>(&trailing, ip(CLIENT))
+            .unwrap_err()
+            .kind(),
+        VerifyErrorKind::Malformed
+    );
+}
+
+#[test]
+fn claims_have_one_spelling_even_when_signed() {
+    let clock = clock();
+    let unbound = engine_with(common::binding_off(), &clock);
+    let canonical = reference::claims_bytes(&Claims {
+        link_id: [1; 8],
+        issued_at: T0 as u64,
+        user: 19u64,
+        target: "/account",
+        client: None,
+        stamp: None,
+    });
+    let sign = |claims: &[u8]| reference::sign(&[7; 32], PURPOSE, 1, 1, "u64", claims);
+    assert!(unbound.verify::<u64>(&sign(&canonical), ip(CLIENT)).is_ok());
+    // The user id (byte 13, after the link id and a five-byte issue time),
+    // spelled with a redundant continuation byte: the same number, another
+    // spelling.
+    assert_eq!(canonical[13], 19);
+    let mut overlong = canonical.clone();
+    overlong[13] |= 0x80;
+    overlong.insert(14, 0);
+    assert_eq!(
+        unbound
+            .verify::<u64>(&sign(&overlong), ip(CLIENT))
             .unwrap_err()
             .kind(),
         VerifyErrorKind::Malformed

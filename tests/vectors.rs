@@ -78,12 +78,23 @@ fn reference_token(sign: &Value) -> String {
             stamp,
         }),
     };
+    if sign["overlong_user"].as_bool().unwrap() {
+        // The u64 user's varint follows the link id and the issue time's.
+        let at = 8 + postcard::to_allocvec(&issued_at).unwrap().len();
+        assert!(claims[at] < 0x80, "a one-byte user id");
+        claims[at] |= 0x80;
+        claims.insert(at + 1, 0);
+    }
     if sign["trailing"].as_bool().unwrap() {
         claims.push(0);
     }
     let version = u8::try_from(u64_of(sign, "version")).unwrap();
     let key_id = u16::try_from(u64_of(sign, "key_id")).unwrap();
-    reference::sign(&key, purpose, version, key_id, &claims)
+    let kind = match &sign["user"] {
+        Value::String(_) => "string",
+        _ => "u64",
+    };
+    reference::sign(&key, purpose, version, key_id, kind, &claims)
 }
 
 fn engine(file: &Value, verify: &Value) -> Authlink {

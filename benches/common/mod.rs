@@ -37,6 +37,8 @@ pub const TYPICAL_MAX_LEN: usize = 100;
 
 /// The MAC input's domain prefix (`MAC_DOMAIN` in src/codec.rs).
 pub const MAC_DOMAIN: &[u8] = b"authlink/v1/link";
+/// The user id kind the MAC authenticates for a `u64` user.
+pub const USER_KIND: &[u8] = b"u64";
 pub const TAG_LEN: usize = 16;
 
 pub fn policy(binding: IpBinding) -> Policy {
@@ -73,10 +75,6 @@ impl Clock for SkipClock {
     fn now(&self) -> OffsetDateTime {
         SystemClock.now() + Duration::seconds(self.0.load(Ordering::Relaxed))
     }
-
-    fn unix_nanos(&self) -> i128 {
-        SystemClock.unix_nanos() + i128::from(self.0.load(Ordering::Relaxed)) * 1_000_000_000
-    }
 }
 
 pub fn engine_on(binding: IpBinding, clock: &SkipClock) -> Authlink {
@@ -109,8 +107,8 @@ pub fn floor_key() -> HmacSha256 {
     HmacSha256::new(key)
 }
 
-/// What `token` signs: the domain, then the token body (its bytes without
-/// the tag). Panics unless the floor key over these bytes reproduces the
+/// What `token` signs: the domain, the length-prefixed user id kind, then
+/// the token body (its bytes without the tag). Panics unless the floor key over these bytes reproduces the
 /// token's tag, which proves the floor hashes exactly what verify hashes.
 pub fn signed_bytes(token: &str) -> Vec<u8> {
     use hmac::Mac as _;
@@ -119,6 +117,8 @@ pub fn signed_bytes(token: &str) -> Vec<u8> {
         .unwrap_or_else(|err| panic!("{err}"));
     let (body, tag) = bytes.split_at(bytes.len() - TAG_LEN);
     let mut input = MAC_DOMAIN.to_vec();
+    input.extend_from_slice(&(USER_KIND.len() as u64).to_be_bytes());
+    input.extend_from_slice(USER_KIND);
     input.extend_from_slice(body);
     let mut mac = floor_key();
     mac.update(&input);

@@ -7,13 +7,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use authlink::FailureReason;
 use authlink::http::{
     Adapter, AdapterError, BrowserSession, ConsumeMode, ConsumeService, CookieSessions,
-    CreateService, FailureReason, PeerAddr, ResponseBody, ReusableLinks, SessionCookie,
-    SessionGuardLayer, TrustedProxies, bearer_token, html, see_other,
+    CreateService, PeerAddr, ResponseBody, SessionCookie, SessionGuardLayer, TrustedProxies,
+    bearer_token, html, see_other,
 };
 use authlink::replay::ReplayCache;
-use authlink::{Authlink, KeyId, KeyRing, MemoryReplayCache, Policy, SecretKey, Whitelist};
+use authlink::replay::ReusableLinks;
+use authlink::replay::{BoxReplayCache, MemoryReplayCache};
+use authlink::{Authlink, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, request, response};
 use http_body_util::combinators::BoxBody;
@@ -40,7 +43,7 @@ pub(crate) const WHITELIST: [&str; 2] = ["^/account$", "^/account/settings$"];
 pub(crate) struct Config {
     pub(crate) addr: SocketAddr,
     pub(crate) secret: Option<SecretKey>,
-    pub(crate) ttl: time::Duration,
+    pub(crate) ttl: Duration,
     pub(crate) single_use: bool,
     pub(crate) confirm: bool,
     pub(crate) trusted: TrustedProxies,
@@ -55,7 +58,7 @@ impl Config {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             secret: None,
-            ttl: time::Duration::seconds(60),
+            ttl: Duration::from_secs(60),
             single_use: true,
             confirm: false,
             trusted: TrustedProxies::none(),
@@ -79,10 +82,10 @@ impl Config {
             config.secret = Some(key);
         }
         if let Some(ttl) = var("AUTHLINK_TTL_SECONDS") {
-            let seconds: i64 = ttl.trim().parse().map_err(|_| {
+            let seconds: u64 = ttl.trim().parse().map_err(|_| {
                 format!("AUTHLINK_TTL_SECONDS: {ttl:?} is not a whole number of seconds")
             })?;
-            config.ttl = time::Duration::seconds(seconds);
+            config.ttl = Duration::from_secs(seconds);
         }
         if let Some(flag) = var("AUTHLINK_SINGLE_USE") {
             config.single_use = parse_flag("AUTHLINK_SINGLE_USE", &flag)?;
@@ -120,7 +123,9 @@ pub(crate) fn authlink(config: &Config, secret: SecretKey, base: &str) -> Result
     let mut policy = Policy::default();
     policy.whitelist = Whitelist::new(WHITELIST).map_err(|err| err.to_string())?;
     policy.ttl = config.ttl;
-    policy.url_template = format!("{base}/authlink/{{key}}");
+    policy.url_template = format!("{base}/authlink/{{key}}")
+        .parse()
+        .map_err(|err: authlink::ConfigError| err.to_string())?;
     Authlink::new(
         KeyRing::new(KeyId::new(1), secret),
         "authlink demo webview login",
@@ -306,41 +311,29 @@ pub(crate) async fn run(
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
     let base = format!("http://{addr}");
     let authlink = Arc::new(authlink(config, secret, &base)?);
-    let ready = || ready(&base);
-    if !config.single_use {
-        serve_with(listener, authlink, ReusableLinks, config, ready, shutdown).await
+    let cache = if !config.single_use {
+        BoxReplayCache::new(ReusableLinks)
     } else if let Some(url) = &config.redis_url {
-        let cache = redis_cache(url).await?;
-        serve_with(listener, authlink, cache, config, ready, shutdown).await
+        redis_cache(url).await?
     } else {
-        let cache = MemoryReplayCache::new();
-        serve_with(listener, authlink, cache, config, ready, shutdown).await
-    }
-}
-
-async fn serve_with<C: ReplayCache + 'static>(
-    listener: TcpListener,
-    authlink: Arc<Authlink>,
-    cache: C,
-    config: &Config,
-    ready: impl FnOnce(),
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), String> {
+        BoxReplayCache::new(MemoryReplayCache::new())
+    };
     let app = App::new(authlink, Arc::new(cache), config)?;
-    ready();
+    ready(&base);
     serve(listener, app, shutdown).await;
     Ok(())
 }
 
 #[cfg(feature = "redis")]
-async fn redis_cache(url: &str) -> Result<authlink::replay::redis::RedisReplayCache, String> {
+async fn redis_cache(url: &str) -> Result<BoxReplayCache, String> {
     authlink::replay::redis::RedisReplayCache::connect(url)
         .await
+        .map(BoxReplayCache::new)
         .map_err(|err| format!("AUTHLINK_REDIS_URL: {err}"))
 }
 
 #[cfg(not(feature = "redis"))]
-async fn redis_cache(_url: &str) -> Result<ReusableLinks, String> {
+async fn redis_cache(_url: &str) -> Result<BoxReplayCache, String> {
     // Config::from_vars refuses the variable in such a build already.
     Err("AUTHLINK_REDIS_URL needs `--features redis`".to_owned())
 }

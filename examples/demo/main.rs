@@ -82,7 +82,7 @@ Try it:
   curl -s -b jar.txt {base}/account        # Hello, alice
   curl -si -b jar.txt {base}/admin          # 403 for link sessions
 Stop with Ctrl-C.",
-        ttl = config.ttl.whole_seconds(),
+        ttl = config.ttl.as_secs(),
         // The Redis URL may hold a password: say only that it is in use.
         single = match (config.single_use, &config.redis_url) {
             (false, _) => "no",

@@ -7,14 +7,13 @@ use std::future::{Future, ready};
 
 use http::header::{AUTHORIZATION, RETRY_AFTER};
 use http::{HeaderMap, Response, StatusCode, request, response};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::response::{
-    FailureReason, NOT_WHITELISTED_MESSAGE, ResponseBody, see_other, set_header, text,
-};
+use super::response::{NOT_WHITELISTED_MESSAGE, ResponseBody, see_other, set_header, text};
 use super::session::BrowserSession;
-use crate::verify::VerifiedLink;
+use crate::error::FailureReason;
+use crate::user::UserId;
+use crate::verify::ConsumedLink;
 
 /// Seconds a client is asked to wait after a 503 before it retries.
 pub const RETRY_AFTER_SECONDS: &str = "5";
@@ -55,7 +54,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 pub trait Adapter: Send + Sync + 'static {
     /// The app's user id, as carried in links (`u64`, `String`, `Uuid`…).
     /// Its `Debug` form appears in log events.
-    type User: Serialize + DeserializeOwned + PartialEq + fmt::Debug + Send + Sync + 'static;
+    type User: UserId + DeserializeOwned + PartialEq + fmt::Debug + Send + Sync + 'static;
 
     /// The authenticated caller of the create endpoint (from a bearer token,
     /// a session, mutual TLS…), or `None` for a 401.
@@ -119,7 +118,7 @@ pub trait Adapter: Send + Sync + 'static {
     /// Default: `303 See Other` to the link's target. Whatever it returns,
     /// the endpoint adds `Cache-Control: no-store` and
     /// `Referrer-Policy: no-referrer`.
-    fn success_response(&self, link: &VerifiedLink<Self::User>) -> Response<ResponseBody> {
+    fn success_response(&self, link: &ConsumedLink<Self::User>) -> Response<ResponseBody> {
         see_other(link.target())
     }
 

@@ -2,24 +2,23 @@
 //! the link and, if it checks out, leaves logged in.
 
 use std::convert::Infallible;
-use std::future::{Future, ready};
 use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll};
 
-use base64_simd::STANDARD;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use http::header::{ALLOW, CONTENT_SECURITY_POLICY};
 use http::{HeaderValue, Method, Request, Response, StatusCode, request};
 use sha2::{Digest as _, Sha256};
-use time::OffsetDateTime;
 use tower_service::Service;
 
 use super::BoxFuture;
 use super::adapter::Adapter;
 use super::client_ip::{TrustedProxies, client_ip, peer_of};
-use super::response::{FailureReason, ResponseBody, html, private, set_header, text};
+use super::response::{ResponseBody, html, private, set_header, text};
 use crate::authlink::Authlink;
-use crate::error::VerifyError;
-use crate::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
+use crate::error::{FailureReason, VerifyError};
+use crate::replay::ReplayCache;
 
 /// How the endpoint answers a `GET`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,22 +34,6 @@ pub enum ConsumeMode {
     /// chat, whose scanners fetch links before the person does and would
     /// otherwise use up a single-use link.
     PrefetchSafe,
-}
-
-/// A replay cache that records nothing, so a link works any number of times
-/// until it expires. The named opt-out of single use.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ReusableLinks;
-
-impl ReplayCache for ReusableLinks {
-    fn mark_used(
-        &self,
-        _key: ReplayKey,
-        _retain_until: OffsetDateTime,
-        _now: OffsetDateTime,
-    ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
-        ready(Ok(Freshness::Fresh))
-    }
 }
 
 /// The consume endpoint as a tower service. Mount it at the path of the
@@ -89,7 +72,7 @@ pub const DEFAULT_FAILURE_URL: &str = "/";
 impl<A: Adapter, C: ReplayCache + 'static> ConsumeService<A, C> {
     /// An endpoint verifying links with `authlink`, logging in through
     /// `adapter`, and making links single-use through `replay` (pass
-    /// [`ReusableLinks`] to opt out). Direct mode, failure URL `/`, no
+    /// [`ReusableLinks`](crate::replay::ReusableLinks) to opt out). Direct mode, failure URL `/`, no
     /// trusted proxy.
     pub fn new(authlink: Arc<Authlink>, adapter: Arc<A>, replay: Arc<C>) -> Self {
         Self {
@@ -160,29 +143,16 @@ impl<A: Adapter, C: ReplayCache + 'static> ConsumeService<A, C> {
             );
             return self.failure(FailureReason::ClientMismatch);
         };
-        let authenticated = match self.authlink.verify::<A::User>(key, ip) {
-            Ok(authenticated) => authenticated,
-            Err(err) => return self.refused(&err),
-        };
-        let stamp = match self.adapter.user_stamp(authenticated.user()).await {
-            Ok(stamp) => stamp,
-            Err(err) => {
-                tracing::error!(
-                    target: "authlink",
-                    user = ?authenticated.user(),
-                    outcome = "refused",
-                    reason = "unavailable",
-                    kind = "stamp_lookup",
-                    error = %err,
-                    "link refused"
-                );
-                return self.failure(FailureReason::Unavailable);
-            }
-        };
-        let link = match authenticated.check_stamp(stamp.as_deref()) {
-            Ok(link) => self.authlink.consume(link, &*self.replay).await,
-            Err(err) => Err(err),
-        };
+        let adapter = &*self.adapter;
+        let link = self
+            .authlink
+            .verify_and_consume(
+                key,
+                ip,
+                async |user: &A::User| adapter.user_stamp(user).await,
+                &*self.replay,
+            )
+            .await;
         let link = match link {
             Ok(link) => link,
             Err(err) => return self.refused(&err),
@@ -229,7 +199,7 @@ impl<A: Adapter, C: ReplayCache + 'static> ConsumeService<A, C> {
             outcome = "refused",
             reason = reason.code(),
             kind = ?err.kind(),
-            cache_error = err.replay_error().map(tracing::field::display),
+            error = std::error::Error::source(err).map(tracing::field::display),
             "link refused"
         );
         self.failure(reason)
@@ -247,7 +217,7 @@ impl<A: Adapter, C: ReplayCache + 'static> ConsumeService<A, C> {
 const SUBMIT_SCRIPT: &str = "document.forms[0].submit();";
 
 static CONFIRM_CSP: LazyLock<String> = LazyLock::new(|| {
-    let hash = STANDARD.encode_to_string(Sha256::digest(SUBMIT_SCRIPT.as_bytes()));
+    let hash = STANDARD.encode(Sha256::digest(SUBMIT_SCRIPT.as_bytes()));
     format!(
         "default-src 'none'; script-src 'sha256-{hash}'; base-uri 'none'; frame-ancestors 'none'"
     )

@@ -6,7 +6,8 @@
 //!   caller → `201 Created` with the link in `Location`.
 //! - [`ConsumeService`]: `GET /authlink/{key}` → log the link's user in with
 //!   a fresh session, `303 See Other` to the target; on failure `303` to the
-//!   failure URL, with the [`FailureReason`] for the app to show.
+//!   failure URL, with the [`FailureReason`](crate::FailureReason) for the
+//!   app to show.
 //! - [`SessionGuardLayer`]: sessions established through a link reach only
 //!   whitelisted paths (403 elsewhere).
 //! - [`client_ip`]: the client address, from the connection's peer
@@ -38,7 +39,8 @@
 //!     Adapter, AdapterError, BrowserSession, ConsumeService, CookieSessions, CreateService,
 //!     SessionCookie, SessionGuardLayer, bearer_token,
 //! };
-//! use authlink::{Authlink, KeyId, KeyRing, MemoryReplayCache, Policy, SecretKey, Whitelist};
+//! use authlink::replay::MemoryReplayCache;
+//! use authlink::{Authlink, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 //! use http::{request, response};
 //!
 //! struct App {
@@ -130,12 +132,10 @@ pub use adapter::{Adapter, AdapterError, RETRY_AFTER_SECONDS, bearer_token};
 pub use client_ip::{
     Cidr, CidrError, ForwardedHeader, MAX_FORWARDED_HOPS, PeerAddr, TrustedProxies, client_ip,
 };
-pub use consume::{ConsumeMode, ConsumeService, DEFAULT_FAILURE_URL, ReusableLinks};
+pub use consume::{ConsumeMode, ConsumeService, DEFAULT_FAILURE_URL};
 pub use create::{CreateService, DEFAULT_BODY_LIMIT};
 pub use guard::{SessionGuard, SessionGuardLayer};
-pub use response::{
-    FailureReason, NOT_WHITELISTED_MESSAGE, ResponseBody, UnknownReason, html, see_other, text,
-};
+pub use response::{NOT_WHITELISTED_MESSAGE, ResponseBody, html, see_other, text};
 pub use session::{
     BrowserSession, CookieNameError, CookieSessions, MemorySessions, SessionCookie, SessionId,
     SessionStoreFull,

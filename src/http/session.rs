@@ -6,7 +6,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use base64_simd::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::header::SET_COOKIE;
 use http::header::{COOKIE, HOST};
 use http::{HeaderMap, HeaderValue, request, response};
@@ -53,7 +54,7 @@ impl SessionId {
     pub fn generate() -> Self {
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
-        Self(URL_SAFE_NO_PAD.encode_to_string(bytes))
+        Self(URL_SAFE_NO_PAD.encode(bytes))
     }
 
     /// The id as cookie text.

@@ -2,7 +2,6 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::future::{Future, Ready, ready};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -15,7 +14,7 @@ use super::{Freshness, ReplayCache, ReplayError, ReplayKey};
 const SHARDS: usize = 16;
 
 /// The default capacity: one million live links.
-pub const DEFAULT_CAPACITY: usize = 1_000_000;
+const DEFAULT_CAPACITY: usize = 1_000_000;
 
 /// A replay cache in this process's memory, for one-node apps and tests.
 ///
@@ -34,31 +33,14 @@ pub const DEFAULT_CAPACITY: usize = 1_000_000;
 /// capacity needs well under 64 MB.
 #[derive(Debug)]
 pub struct MemoryReplayCache {
-    shards: Box<[Line<Mutex<Shard>>]>,
-    /// On a line of its own: every insert writes it, and readers of the
-    /// fields beside it would otherwise miss on every write.
-    len: Line<AtomicUsize>,
+    shards: Box<[Mutex<Shard>]>,
+    len: AtomicUsize,
     capacity: usize,
-}
-
-/// A value alone on its cache line (pair of lines, as adjacent-line
-/// prefetchers fetch them together), so threads working on neighbouring
-/// shards do not take the line from each other.
-#[derive(Debug, Default)]
-#[repr(align(128))]
-struct Line<T>(T);
-
-impl<T> std::ops::Deref for Line<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.0
-    }
 }
 
 #[derive(Debug, Default)]
 struct Shard {
-    used: HashSet<Slot, BuildHasherDefault<MixHasher>>,
+    used: HashSet<ReplayKey>,
     /// The keys by retain-until time (unix seconds, rounded up), soonest
     /// first: entries are evicted a second's worth at a time, in order.
     expiries: VecDeque<Bucket>,
@@ -83,7 +65,7 @@ impl Shard {
                 break;
             };
             for key in &bucket.keys {
-                self.used.remove(&Slot(*key));
+                self.used.remove(key);
             }
             evicted += bucket.keys.len();
         }
@@ -113,44 +95,8 @@ impl Shard {
     }
 }
 
-/// A replay key in the hash set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Slot(ReplayKey);
-
-impl Hash for Slot {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        let link_id = u64::from_le_bytes(self.0.link_id());
-        state.write_u64(link_id ^ u64::from(self.0.key_id().get()));
-    }
-}
-
-/// An unkeyed mix, which is safe here: link ids come from the issuer's
-/// CSPRNG and are authenticated, so nobody without the key can choose ids
-/// that collide. SipHash would cost more than the rest of an insert.
-#[derive(Default)]
-struct MixHasher(u64);
-
-impl Hasher for MixHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
-        }
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 ^= value;
-    }
-
-    /// A folded multiply: every output bit depends on every input bit, so
-    /// the bits the shard index fixes do not crowd the table.
-    fn finish(&self) -> u64 {
-        let product = u128::from(self.0) * 0x9e37_79b9_7f4a_7c15;
-        (product as u64) ^ ((product >> 64) as u64)
-    }
-}
-
 impl MemoryReplayCache {
-    /// A cache of [`DEFAULT_CAPACITY`] entries.
+    /// A cache of one million entries.
     #[must_use]
     pub fn new() -> Self {
         Self::with_capacity(DEFAULT_CAPACITY)
@@ -160,8 +106,8 @@ impl MemoryReplayCache {
     #[must_use]
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| Line(Mutex::default())).collect(),
-            len: Line(AtomicUsize::new(0)),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            len: AtomicUsize::new(0),
             capacity,
         }
     }
@@ -210,12 +156,13 @@ impl MemoryReplayCache {
         let shard = &self.shards[key.shard(SHARDS)];
         let mut guard = lock(shard);
         self.evict(&mut guard, now_s);
-        // Reserve first, so the usual case (a fresh link) probes the table
-        // once. A replayed link holds its slot only until the next line; at
-        // the very edge of capacity that can make a concurrent insert
-        // refuse, which fails closed.
+        // An entry present now is used, whatever its time: only eviction,
+        // above and under the same lock, ends an entry. Capacity is reserved
+        // before the insert; a replayed link holds its slot only until the
+        // next line, which at the very edge of capacity can make a
+        // concurrent insert refuse: that fails closed.
         if self.reserve() {
-            if !guard.used.insert(Slot(key)) {
+            if !guard.used.insert(key) {
                 self.len.fetch_sub(1, Ordering::AcqRel);
                 return Ok(Freshness::Used);
             }
@@ -224,13 +171,13 @@ impl MemoryReplayCache {
             drop(guard);
             self.purge_expired(now);
             guard = lock(shard);
-            if guard.used.contains(&Slot(key)) {
+            if guard.used.contains(&key) {
                 return Ok(Freshness::Used);
             }
             if !self.reserve() {
                 return Err(ReplayError::Full);
             }
-            guard.used.insert(Slot(key));
+            guard.used.insert(key);
         }
         guard.schedule(until, key);
         Ok(Freshness::Fresh)
@@ -379,22 +326,6 @@ mod tests {
         assert_eq!(
             cache.mark_used_now(key(1), until, at(11)),
             Ok(Freshness::Fresh)
-        );
-    }
-
-    #[test]
-    fn mixing_spreads_keys_of_one_shard_over_the_table() {
-        use std::hash::BuildHasher as _;
-        let hasher = BuildHasherDefault::<MixHasher>::default();
-        // Keys of one shard share their first byte's low bits; their hashes
-        // must not share low bits, which pick the table slot.
-        let slots: HashSet<u64> = (0..4096u64)
-            .map(|n| hasher.hash_one(Slot(key(n << 8))) & 0xfff)
-            .collect();
-        assert!(
-            slots.len() > 2000,
-            "only {} of 4096 slots used",
-            slots.len()
         );
     }
 }

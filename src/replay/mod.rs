@@ -6,9 +6,11 @@
 //! concurrent consumers of one link exactly one is told [`Freshness::Fresh`].
 //!
 //! [`MemoryReplayCache`] serves one process; `redis::RedisReplayCache`
-//! (feature `redis`) serves every node that shares one Redis. A new backend
-//! proves itself by passing the conformance suite in
-//! `tests/replay_conformance.rs`.
+//! (feature `redis`) serves every node that shares one Redis;
+//! [`ReusableLinks`] records nothing, the named opt-out of single use. To
+//! choose among them at start-up, wrap the one chosen in a
+//! [`BoxReplayCache`]. A new backend proves itself by passing the
+//! conformance suite in `tests/replay_conformance.rs`.
 //!
 //! # A custom backend
 //!
@@ -44,7 +46,8 @@
 //! ```
 
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, ready};
+use std::pin::Pin;
 use std::sync::Arc;
 
 use thiserror::Error;
@@ -58,9 +61,7 @@ mod memory;
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
 
-#[cfg(feature = "redis")]
-pub use self::redis::RedisReplayCache;
-pub use memory::{DEFAULT_CAPACITY, MemoryReplayCache};
+pub use memory::MemoryReplayCache;
 
 /// Identifies one issued link: its key id and random link id, both taken from
 /// the authenticated token (never from the raw string). Carries no user data.
@@ -179,5 +180,85 @@ impl<C: ReplayCache + ?Sized> ReplayCache for Arc<C> {
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
         (**self).mark_used(key, retain_until, now)
+    }
+}
+
+/// A replay cache that records nothing, so a link works any number of times
+/// until it expires: the named opt-out of single use.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReusableLinks;
+
+impl ReplayCache for ReusableLinks {
+    fn mark_used(
+        &self,
+        _key: ReplayKey,
+        _retain_until: OffsetDateTime,
+        _now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
+        ready(Ok(Freshness::Fresh))
+    }
+}
+
+/// Any replay cache behind one type, chosen at run time: memory for one
+/// process, Redis for a fleet, or none.
+///
+/// ```
+/// use authlink::replay::{BoxReplayCache, MemoryReplayCache, ReusableLinks};
+///
+/// let single_use = std::env::var_os("REUSABLE_LINKS").is_none();
+/// let cache = if single_use {
+///     BoxReplayCache::new(MemoryReplayCache::new())
+/// } else {
+///     BoxReplayCache::new(ReusableLinks)
+/// };
+/// # let _ = cache;
+/// ```
+#[derive(Clone)]
+pub struct BoxReplayCache(Arc<dyn DynReplayCache>);
+
+impl BoxReplayCache {
+    /// Boxes `cache`.
+    pub fn new(cache: impl ReplayCache + 'static) -> Self {
+        Self(Arc::new(cache))
+    }
+}
+
+impl fmt::Debug for BoxReplayCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BoxReplayCache")
+    }
+}
+
+impl ReplayCache for BoxReplayCache {
+    fn mark_used(
+        &self,
+        key: ReplayKey,
+        retain_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
+        self.0.mark_used_boxed(key, retain_until, now)
+    }
+}
+
+type MarkFuture<'a> = Pin<Box<dyn Future<Output = Result<Freshness, ReplayError>> + Send + 'a>>;
+
+/// [`ReplayCache`] with a boxed future, so it can be a trait object.
+trait DynReplayCache: Send + Sync {
+    fn mark_used_boxed(
+        &self,
+        key: ReplayKey,
+        retain_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> MarkFuture<'_>;
+}
+
+impl<C: ReplayCache> DynReplayCache for C {
+    fn mark_used_boxed(
+        &self,
+        key: ReplayKey,
+        retain_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> MarkFuture<'_> {
+        Box::pin(self.mark_used(key, retain_until, now))
     }
 }

@@ -150,7 +150,7 @@
 //! # -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
 //!
-//! use authlink::replay::RedisReplayCache;
+//! use authlink::replay::redis::RedisReplayCache;
 //!
 //! // One server:
 //! let cache = RedisReplayCache::builder()

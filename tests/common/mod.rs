@@ -75,9 +75,9 @@ pub fn verified(authlink: &Authlink, user: u64, client: &str) -> authlink::Verif
 }
 
 /// Consumes a fresh link through `cache`.
-pub fn consume_fresh<C: authlink::ReplayCache>(
+pub fn consume_fresh<C: authlink::replay::ReplayCache>(
     authlink: &Authlink,
     cache: &C,
-) -> Result<authlink::VerifiedLink<u64>, authlink::VerifyError> {
+) -> Result<authlink::ConsumedLink<u64>, authlink::VerifyError> {
     pollster::block_on(authlink.consume(verified(authlink, 1, "192.0.2.1"), cache))
 }

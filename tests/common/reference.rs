@@ -98,13 +98,23 @@ pub fn claims_bytes<U: Serialize>(claims: &Claims<'_, U>) -> Vec<u8> {
     postcard::to_allocvec(claims).unwrap()
 }
 
-/// version || be16(key id) || claims || HMAC(mac key, DOMAIN || body)[..16], base64url.
-pub fn sign(secret: &[u8], purpose: &str, version: u8, key_id: u16, claims: &[u8]) -> String {
+/// version || be16(key id) || claims ||
+/// HMAC(mac key, DOMAIN || be64(len kind) || kind || body)[..16], base64url.
+pub fn sign(
+    secret: &[u8],
+    purpose: &str,
+    version: u8,
+    key_id: u16,
+    kind: &str,
+    claims: &[u8],
+) -> String {
     let mut body = vec![version];
     body.extend_from_slice(&key_id.to_be_bytes());
     body.extend_from_slice(claims);
     let mut mac = derive(secret, purpose, "mac");
     mac.update(DOMAIN);
+    mac.update(&(kind.len() as u64).to_be_bytes());
+    mac.update(kind.as_bytes());
     mac.update(&body);
     body.extend_from_slice(&mac.finalize().into_bytes()[..16]);
     URL_SAFE_NO_PAD.encode(body)

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
+use authlink::{Authlink, ConsumedLink, Policy, VerifyErrorKind, no_stamp};
 use time::OffsetDateTime;
 
 /// Bounds every wait for a recovering backend.
@@ -29,6 +30,13 @@ pub trait Backend: Sized {
 
     /// Lets `by` pass on that clock.
     async fn advance(&self, by: Duration);
+
+    /// An engine under `policy` whose clock is [`Backend::now`]'s.
+    fn engine(&self, policy: Policy) -> Authlink;
+
+    /// Drops what has expired by [`Backend::now`], as the backend would on
+    /// its own sooner or later.
+    async fn sweep(&self);
 
     /// Brings the backend into the state where it must refuse to record a
     /// new link: full of live entries, or down.
@@ -205,6 +213,39 @@ async fn mark_when_back<B: Backend>(backend: &B, key: ReplayKey) -> Freshness {
     panic!("backend did not recover after {RECOVERY_ATTEMPTS} attempts; last error: {last:?}");
 }
 
+/// A replay verified just before expiry whose stamp lookup stalls past
+/// expiry and leeway, until the first use's entry is gone: consume reads the
+/// clock again and refuses it, so the link never logs in twice.
+pub async fn a_replay_stalled_past_expiry_is_refused<B: Backend>() {
+    let backend = B::start().await;
+    let mut policy = super::binding_off();
+    policy.ttl = Duration::from_secs(2);
+    policy.leeway = Duration::ZERO;
+    let engine = backend.engine(policy);
+    let ip = super::ip("192.0.2.1");
+    let link = engine.issue(&1u64, "/account", ip).unwrap();
+    let cache = backend.cache();
+    let first: ConsumedLink<u64> = engine
+        .verify_and_consume(&link.key, ip, no_stamp, &*cache)
+        .await
+        .unwrap();
+    assert_eq!(*first.user(), 1);
+
+    let stall = async |_: &u64| {
+        let gone = (link.expires_at - backend.now()).unsigned_abs() + Duration::from_millis(200);
+        backend.advance(gone).await;
+        backend.sweep().await;
+        Ok::<_, std::convert::Infallible>(None::<Vec<u8>>)
+    };
+    let replay: Result<ConsumedLink<u64>, _> = engine
+        .verify_and_consume(&link.key, ip, stall, &*cache)
+        .await;
+    assert_eq!(
+        replay.map(|link| *link.user()).map_err(|err| err.kind()),
+        Err(VerifyErrorKind::Expired)
+    );
+}
+
 /// Runs the suite against one backend type.
 macro_rules! replay_conformance {
     ($backend:ty) => {
@@ -226,6 +267,11 @@ macro_rules! replay_conformance {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn concurrent_marks_have_exactly_one_winner() {
             $crate::common::replay_conformance::concurrent_marks_have_exactly_one_winner::<$backend>().await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_replay_stalled_past_expiry_is_refused() {
+            $crate::common::replay_conformance::a_replay_stalled_past_expiry_is_refused::<$backend>().await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,10 +15,9 @@ use authlink::http::{
     CreateService, PeerAddr, ResponseBody, SessionCookie, SessionGuardLayer, TrustedProxies,
     bearer_token, html, see_other,
 };
+use authlink::replay::MemoryReplayCache;
 use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
-use authlink::{
-    Authlink, KeyId, KeyRing, ManualClock, MemoryReplayCache, Policy, SecretKey, Whitelist,
-};
+use authlink::{Authlink, KeyId, KeyRing, ManualClock, Policy, SecretKey, Whitelist};
 use bytes::Bytes;
 use http::header::{COOKIE, HOST, SET_COOKIE};
 use http::{
