@@ -9,8 +9,10 @@ mod common;
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use authlink::VerifyErrorKind;
+use authlink::replay::ReplayError;
 use authlink::replay::redis::{RedisCacheError, RedisReplayCache};
 use tokio::task::block_in_place;
 
@@ -29,14 +31,11 @@ fn client_ip() -> IpAddr {
 async fn thousand_concurrent_consumes_through_two_cluster_clients_have_one_winner() {
     let cluster = block_in_place(RedisCluster::start);
     let urls = cluster.urls();
-    let node_a = RedisReplayCache::builder()
-        .connect_cluster(&urls)
-        .await
-        .unwrap();
-    let node_b = RedisReplayCache::builder()
-        .connect_cluster(urls.iter().rev())
-        .await
-        .unwrap();
+    // The test is about exactness, not speed: a thousand commands queued
+    // on a busy two-core machine may take longer than the default timeout.
+    let builder = RedisReplayCache::builder().timeout(Duration::from_secs(10));
+    let node_a = builder.clone().connect_cluster(&urls).await.unwrap();
+    let node_b = builder.connect_cluster(urls.iter().rev()).await.unwrap();
     assert!(format!("{node_a:?}").contains("cluster"), "{node_a:?}");
     let nodes = Arc::new([node_a, node_b]);
 
@@ -66,7 +65,7 @@ async fn thousand_concurrent_consumes_through_two_cluster_clients_have_one_winne
                 logged_in += 1;
             }
             Err(err) if err.kind() == VerifyErrorKind::AlreadyUsed => used += 1,
-            Err(err) => panic!("unexpected error: {err}"),
+            Err(err) => panic!("unexpected error: {err} ({:?})", err.replay_error()),
         }
     }
     assert_eq!((logged_in, used), (1, 999));
@@ -103,6 +102,37 @@ async fn markers_spread_over_every_primary_and_each_link_works_once() {
         total += keys;
     }
     assert_eq!(total, links.len(), "one marker per link across the cluster");
+}
+
+/// Durable mode on a cluster: `WAIT` travels in the same pipeline as the
+/// `SET`, so it reaches the primary that took the marker and counts its
+/// replicas. These primaries have none, so every consume fails closed
+/// with the typed error, and the marker still makes the link used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durable_mode_on_a_cluster_without_replicas_fails_closed() {
+    let cluster = block_in_place(RedisCluster::start);
+    let cache = RedisReplayCache::builder()
+        .durable(1, Duration::from_millis(100))
+        .connect_cluster(cluster.urls())
+        .await
+        .unwrap();
+    let clock = common::clock();
+    let engine = common::engine_with(common::binding_off(), &clock);
+    for user in 0..6 {
+        let link = common::verified(&engine, user, CLIENT);
+        let err = engine.consume(link.clone(), &cache).await.unwrap_err();
+        assert_eq!(err.kind(), VerifyErrorKind::ReplayCacheUnavailable);
+        assert_eq!(
+            err.replay_error(),
+            Some(&ReplayError::Unreplicated {
+                acknowledged: 0,
+                required: 1
+            }),
+            "{err}"
+        );
+        let err = engine.consume(link, &cache).await.unwrap_err();
+        assert_eq!(err.kind(), VerifyErrorKind::AlreadyUsed);
+    }
 }
 
 #[tokio::test]

@@ -794,4 +794,44 @@ mod tests {
         assert_eq!(ttl_millis(now, now), 1);
         assert_eq!(ttl_millis(now - Duration::seconds(5), now), 1);
     }
+
+    #[test]
+    fn durable_replies_count_replicas_only_for_a_fresh_marker() {
+        let durable = Some(Durability {
+            replicas: 2,
+            wait: std::time::Duration::from_millis(10),
+        });
+        let fresh = |acks| read_replies(&[Value::Okay, Value::Int(acks)], durable);
+        assert_eq!(fresh(2), Ok(Freshness::Fresh));
+        assert_eq!(fresh(3), Ok(Freshness::Fresh));
+        assert_eq!(
+            fresh(1),
+            Err(ReplayError::Unreplicated {
+                acknowledged: 1,
+                required: 2
+            })
+        );
+        assert_eq!(
+            read_replies(&[Value::Nil, Value::Int(0)], durable),
+            Ok(Freshness::Used)
+        );
+        assert!(matches!(
+            read_replies(&[Value::Okay], durable),
+            Err(ReplayError::Backend(_))
+        ));
+        assert_eq!(read_replies(&[Value::Okay], None), Ok(Freshness::Fresh));
+        assert_eq!(read_replies(&[Value::Nil], None), Ok(Freshness::Used));
+        assert!(matches!(
+            read_replies(&[Value::Int(1)], None),
+            Err(ReplayError::Backend(_))
+        ));
+    }
+
+    #[test]
+    fn wait_milliseconds_round_up_and_are_never_zero() {
+        use std::time::Duration;
+        assert_eq!(millis_at_least_one(Duration::from_nanos(1)), 1);
+        assert_eq!(millis_at_least_one(Duration::from_micros(1_500)), 2);
+        assert_eq!(millis_at_least_one(Duration::from_millis(300)), 300);
+    }
 }
