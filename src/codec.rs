@@ -70,32 +70,34 @@ fn mac(key: &HmacSha256, context: &[u8], body: &[u8]) -> HmacSha256 {
     mac
 }
 
+/// Room for a token's bytes, on the verifier's stack.
+pub(crate) type TokenBuf = [u8; MAX_TOKEN_BYTES];
+
 /// A token decoded from text whose tag has not been checked. Only the header
 /// can be read, to choose the key.
-pub(crate) struct UnverifiedToken {
-    bytes: [u8; MAX_TOKEN_BYTES],
-    len: usize,
+pub(crate) struct UnverifiedToken<'b> {
+    bytes: &'b [u8],
 }
 
-impl UnverifiedToken {
+impl<'b> UnverifiedToken<'b> {
     /// Length, alphabet, canonical form and version; nothing else.
-    pub(crate) fn decode(text: &str) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(text: &str, buf: &'b mut TokenBuf) -> Result<Self, DecodeError> {
         if text.len() > MAX_TOKEN_LEN {
             return Err(DecodeError::Malformed);
         }
-        let mut bytes = [0u8; MAX_TOKEN_BYTES];
         // The engine refuses padding, `+`, `/`, whitespace and non-zero
         // trailing bits, so each token has exactly one spelling.
         let len = URL_SAFE_NO_PAD
-            .decode_slice(text, &mut bytes)
+            .decode_slice(text, buf)
             .map_err(|_| DecodeError::Malformed)?;
+        let bytes = &buf[..len];
         if len < MIN_TOKEN_BYTES {
             return Err(DecodeError::Malformed);
         }
         if bytes[0] != VERSION {
             return Err(DecodeError::UnsupportedVersion);
         }
-        Ok(Self { bytes, len })
+        Ok(Self { bytes })
     }
 
     pub(crate) fn key_id(&self) -> KeyId {
@@ -108,8 +110,8 @@ impl UnverifiedToken {
         &self,
         key: &HmacSha256,
         context: &[u8],
-    ) -> Result<&[u8], DecodeError> {
-        let (body, tag) = self.bytes[..self.len].split_at(self.len - TAG_LEN);
+    ) -> Result<&'b [u8], DecodeError> {
+        let (body, tag) = self.bytes.split_at(self.bytes.len() - TAG_LEN);
         mac(key, context, body)
             .verify_truncated_left(tag)
             .map_err(|_| DecodeError::BadTag)?;
@@ -149,15 +151,16 @@ mod tests {
 
     #[test]
     fn the_longest_accepted_text_fills_the_buffer_exactly() {
+        let mut buf = [0; MAX_TOKEN_BYTES];
         let longest = "A".repeat(MAX_TOKEN_LEN);
         // Decoded in full: all zero bytes, so the version check refuses it.
         assert_eq!(
-            UnverifiedToken::decode(&longest).err(),
+            UnverifiedToken::decode(&longest, &mut buf).err(),
             Some(DecodeError::UnsupportedVersion)
         );
         let longer = "A".repeat(MAX_TOKEN_LEN + 4);
         assert_eq!(
-            UnverifiedToken::decode(&longer).err(),
+            UnverifiedToken::decode(&longer, &mut buf).err(),
             Some(DecodeError::Malformed)
         );
     }
@@ -165,7 +168,8 @@ mod tests {
     #[test]
     fn round_trip_under_the_same_context_only() {
         let token = encode(KeyId::new(3), &key(), b"u64", b"claims").unwrap();
-        let decoded = UnverifiedToken::decode(&token).unwrap();
+        let mut buf = [0; MAX_TOKEN_BYTES];
+        let decoded = UnverifiedToken::decode(&token, &mut buf).unwrap();
         assert_eq!(decoded.key_id(), KeyId::new(3));
         assert_eq!(decoded.authenticate(&key(), b"u64"), Ok(&b"claims"[..]));
         assert_eq!(

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use crate::claims::{self, LINK_ID_LEN, STAMP_HASH_LEN};
-use crate::codec::{DecodeError, UnverifiedToken};
+use crate::codec::{DecodeError, MAX_TOKEN_BYTES, TokenBuf, UnverifiedToken};
 use crate::error::{VerifyError, VerifyErrorKind};
 use crate::key::KeyId;
 use crate::keyring::{DerivedKey, DerivedKeys};
@@ -81,8 +81,22 @@ struct Claimed<U> {
     target: String,
     key_id: KeyId,
     link_id: [u8; LINK_ID_LEN],
-    issued_at: OffsetDateTime,
-    expires_at: OffsetDateTime,
+    /// Unix seconds; [`check_time`] checked that these and the expiry are
+    /// times `OffsetDateTime` holds.
+    issued_at: i64,
+    ttl: Duration,
+}
+
+impl<U> Claimed<U> {
+    fn issued_at(&self) -> OffsetDateTime {
+        // In range, as checked: the fallback is unreachable.
+        OffsetDateTime::from_unix_timestamp(self.issued_at).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    fn expires_at(&self) -> OffsetDateTime {
+        self.issued_at()
+            .saturating_add(self.ttl.try_into().unwrap_or(time::Duration::MAX))
+    }
 }
 
 impl<U: fmt::Debug> fmt::Debug for Claimed<U> {
@@ -91,8 +105,8 @@ impl<U: fmt::Debug> fmt::Debug for Claimed<U> {
             .field("user", &self.user)
             .field("target", &self.target)
             .field("key_id", &self.key_id)
-            .field("issued_at", &self.issued_at)
-            .field("expires_at", &self.expires_at)
+            .field("issued_at", &self.issued_at())
+            .field("expires_at", &self.expires_at())
             .finish()
     }
 }
@@ -118,12 +132,12 @@ macro_rules! link_accessors {
 
             /// When the link was issued (whole seconds).
             pub fn issued_at(&self) -> OffsetDateTime {
-                self.0.issued_at
+                self.0.issued_at()
             }
 
             /// When the link expires.
             pub fn expires_at(&self) -> OffsetDateTime {
-                self.0.expires_at
+                self.0.expires_at()
             }
 
             /// The key id the link was signed with.
@@ -168,7 +182,8 @@ pub(crate) fn verify<'k, U>(
 where
     U: UserId + DeserializeOwned,
 {
-    let token = UnverifiedToken::decode(token).map_err(decode_error)?;
+    let mut buf: TokenBuf = [0; MAX_TOKEN_BYTES];
+    let token = UnverifiedToken::decode(token, &mut buf).map_err(decode_error)?;
     let key = keys
         .get(token.key_id())
         .ok_or(VerifyErrorKind::UnknownKey)?;
@@ -176,7 +191,7 @@ where
         .authenticate(&key.mac, U::KIND.as_bytes())
         .map_err(decode_error)?;
     let claims = claims::decode::<U>(claims).ok_or(VerifyErrorKind::Malformed)?;
-    let (issued_at, expires_at) = check_time(policy, claims.issued_at, now)?;
+    let issued_at = check_time(policy, claims.issued_at, now)?;
     // Whatever issued the link, it never leads where the policy does not
     // allow today.
     policy
@@ -199,35 +214,35 @@ where
             key_id: key.id,
             link_id: claims.link_id,
             issued_at,
-            expires_at,
+            ttl: policy.ttl,
         },
     })
 }
 
-/// The issue and expiry times of a link issued at `issued_at` (Unix
-/// seconds), if it is valid at `now`.
+/// The issue time of a link issued at `issued_at` (Unix seconds), if it is
+/// valid at `now`. In `i128` nanoseconds, where no `u64` issue time
+/// overflows.
 fn check_time(
     policy: &Policy,
     issued_at: u64,
     now: OffsetDateTime,
-) -> Result<(OffsetDateTime, OffsetDateTime), VerifyErrorKind> {
-    let at = |seconds: u64, plus: Duration| {
-        let time = OffsetDateTime::from_unix_timestamp(i64::try_from(seconds).ok()?).ok()?;
-        time.checked_add(plus.try_into().ok()?)
-    };
-    // Past the last date a clock can read: issued in the future of any clock.
-    let issued = at(issued_at, Duration::ZERO).ok_or(VerifyErrorKind::IssuedInFuture)?;
-    let latest = now
-        .checked_add(policy.leeway.try_into().unwrap_or(time::Duration::MAX))
-        .unwrap_or(now);
-    if issued > latest {
+) -> Result<i64, VerifyErrorKind> {
+    const NANOS: i128 = 1_000_000_000;
+    // The last second an `OffsetDateTime` holds: 9999-12-31T23:59:59Z.
+    const LAST_SECOND: i128 = 253_402_300_799;
+    let now = now.unix_timestamp_nanos();
+    let issued = i128::from(issued_at) * NANOS;
+    if issued > now + i128::try_from(policy.leeway.as_nanos()).unwrap_or(i128::MAX) {
         return Err(VerifyErrorKind::IssuedInFuture);
     }
-    let expires = at(issued_at, policy.ttl).ok_or(VerifyErrorKind::Malformed)?;
+    let expires = issued + i128::try_from(policy.ttl.as_nanos()).unwrap_or(i128::MAX);
     if now >= expires {
         return Err(VerifyErrorKind::Expired);
     }
-    Ok((issued, expires))
+    if expires > (LAST_SECOND + 1) * NANOS {
+        return Err(VerifyErrorKind::IssuedInFuture);
+    }
+    i64::try_from(issued_at).map_err(|_| VerifyErrorKind::IssuedInFuture)
 }
 
 /// Marks `link` used in `cache` at `now`, keeping the entry until the link

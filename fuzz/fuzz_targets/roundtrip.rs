@@ -1,14 +1,19 @@
 //! Issue then verify, for arbitrary claims, clocks and policies: a link
-//! always verifies with the claims it was issued with, until exactly its
-//! expiry; from another address exactly when the binding says so; once.
+//! always verifies with the claims it was issued with, as the kind of user
+//! id it was issued for and no other, until exactly its expiry; from another
+//! address exactly when the binding says so; never under a policy that no
+//! longer allows its target; once, and not once expired by the time it is
+//! consumed.
 #![no_main]
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, LazyLock, Mutex};
 
+use std::time::Duration as StdDuration;
+
 use authlink::replay::MemoryReplayCache;
-use authlink::{Authlink, IpBinding, ManualClock, VerifyErrorKind};
+use authlink::{Authlink, Clock as _, IpBinding, ManualClock, VerifyErrorKind, Whitelist};
 use authlink_fuzz::{PURPOSE, SECRET, bound_network, clock_at, engine_with, policy};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
@@ -43,14 +48,17 @@ struct Input {
 }
 
 /// Times to live around the edges: the least, a minute, a day (the most).
-const TTLS: [i64; 8] = [1, 2, 59, 60, 61, 3_600, 86_399, 86_400];
+const TTLS: [u64; 8] = [1, 2, 59, 60, 61, 3_600, 86_399, 86_400];
 
-type Engine = Arc<(ManualClock, Authlink)>;
-type Engines = HashMap<(String, Duration, Duration), Engine>;
+/// An engine, and its twin under the same key and clock whose whitelist
+/// allows nothing: what verify says once the policy no longer allows a
+/// link's target.
+type Engine = Arc<(ManualClock, Authlink, Authlink)>;
+type Engines = HashMap<(String, StdDuration, StdDuration), Engine>;
 
 /// Engines by policy, built once each: building one compiles the whitelist,
 /// which costs more than the rest of a run.
-fn engine(binding: IpBinding, ttl: Duration, leeway: Duration) -> Engine {
+fn engine(binding: IpBinding, ttl: StdDuration, leeway: StdDuration) -> Engine {
     static ENGINES: LazyLock<Mutex<Engines>> = LazyLock::new(Default::default);
     let mut engines = ENGINES.lock().unwrap_or_else(|e| e.into_inner());
     if engines.len() > 4096 {
@@ -63,8 +71,11 @@ fn engine(binding: IpBinding, ttl: Duration, leeway: Duration) -> Engine {
             policy.ttl = ttl;
             policy.leeway = leeway;
             let clock = clock_at(0);
+            let mut closed = policy.clone();
+            closed.whitelist = Whitelist::deny_all();
             let engine = engine_with(SECRET, PURPOSE, policy, &clock);
-            Arc::new((clock, engine))
+            let closed = engine_with(SECRET, PURPOSE, closed, &clock);
+            Arc::new((clock, engine, closed))
         });
     Arc::clone(entry)
 }
@@ -78,9 +89,13 @@ fuzz_target!(|input: Input| {
         },
         Binding::Off => IpBinding::Off,
     };
-    let ttl = Duration::seconds(TTLS[input.ttl_s as usize % TTLS.len()]);
-    let leeway = Duration::seconds(i64::from(input.leeway_s % 31));
-    let (clock, engine) = &*engine(binding, ttl, leeway);
+    let ttl = StdDuration::from_secs(TTLS[input.ttl_s as usize % TTLS.len()]);
+    let leeway = StdDuration::from_secs(u64::from(input.leeway_s % 31));
+    let (clock, engine, closed) = &*engine(binding, ttl, leeway);
+    let (ttl, leeway) = (
+        Duration::try_from(ttl).unwrap_or_else(|e| panic!("{e}")),
+        Duration::try_from(leeway).unwrap_or_else(|e| panic!("{e}")),
+    );
     clock.set(
         time::OffsetDateTime::from_unix_timestamp(i64::from(input.issued_at))
             .unwrap_or_else(|e| panic!("{e}"))
@@ -89,7 +104,7 @@ fuzz_target!(|input: Input| {
 
     // The target as drawn when the policy accepts it, else a safe one made
     // from its letters and digits.
-    let target = match engine.check_target(&input.target) {
+    let target = match engine.policy().check_target(&input.target) {
         Ok(_) => input.target.clone(),
         Err(_) => {
             let safe: String = input
@@ -108,8 +123,11 @@ fuzz_target!(|input: Input| {
     let issued = match (&input.user, &input.stamp) {
         (User::Id(id), None) => engine.issue(id, &target, input.ip),
         (User::Id(id), Some(stamp)) => engine.issue_with_stamp(id, &target, input.ip, stamp),
-        (User::Name(name), None) => engine.issue(name, &target, input.ip),
-        (User::Name(name), Some(stamp)) => engine.issue_with_stamp(name, &target, input.ip, stamp),
+        // As `str`, whose kind is `String`'s: it verifies as a `String`.
+        (User::Name(name), None) => engine.issue(name.as_str(), &target, input.ip),
+        (User::Name(name), Some(stamp)) => {
+            engine.issue_with_stamp(name.as_str(), &target, input.ip, stamp)
+        }
     };
     let link = match issued {
         Ok(link) => link,
@@ -181,15 +199,73 @@ fuzz_target!(|input: Input| {
         );
     }
 
-    // Once only.
-    if let User::Id(_) = &input.user {
-        let cache = MemoryReplayCache::with_capacity(4);
-        for expected in [Ok(()), Err(VerifyErrorKind::AlreadyUsed)] {
-            let consumed = engine
+    // Tagged for one kind of user id, it never verifies as another; and
+    // never once the policy stops allowing its target.
+    let kind_of = |result: Result<(), authlink::VerifyError>| result.err().map(|e| e.kind());
+    let (as_other_kind, when_closed) = match &input.user {
+        User::Id(_) => (
+            kind_of(engine.verify::<String>(&link.key, input.ip).map(drop)),
+            kind_of(closed.verify::<u64>(&link.key, input.ip).map(drop)),
+        ),
+        User::Name(_) => (
+            kind_of(engine.verify::<u64>(&link.key, input.ip).map(drop)),
+            kind_of(closed.verify::<String>(&link.key, input.ip).map(drop)),
+        ),
+    };
+    assert_eq!(as_other_kind, Some(VerifyErrorKind::BadSignature));
+    assert_eq!(when_closed, Some(VerifyErrorKind::TargetNotAllowed));
+
+    if let User::Id(id) = &input.user {
+        let verified = || {
+            engine
                 .verify::<u64>(&link.key, input.ip)
                 .and_then(|l| l.check_stamp(input.stamp.as_deref()))
-                .and_then(|l| pollster_ready(engine.consume(l, &cache)));
-            assert_eq!(consumed.map(|_| ()).map_err(|e| e.kind()), expected);
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let now = clock.now();
+        let cache = MemoryReplayCache::with_capacity(4);
+        let (early, late) = (verified(), verified());
+        // Expired by the time it is consumed: refused, and not used up.
+        clock.set(link.expires_at);
+        let expired = pollster_ready(engine.consume(early, &cache));
+        assert_eq!(kind_of(expired.map(drop)), Some(VerifyErrorKind::Expired));
+        assert!(cache.is_empty(), "an expired link was marked used");
+        // Consumed just before expiry, with the claims it was issued with.
+        clock.set(link.expires_at - Duration::nanoseconds(1));
+        let consumed =
+            pollster_ready(engine.consume(late, &cache)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((consumed.user(), consumed.target()), (id, target.as_str()));
+        assert_eq!(
+            (consumed.issued_at(), consumed.expires_at()),
+            (link.expires_at - ttl, link.expires_at)
+        );
+        // Once only.
+        clock.set(now);
+        let again = pollster_ready(engine.consume(verified(), &cache));
+        assert_eq!(kind_of(again.map(drop)), Some(VerifyErrorKind::AlreadyUsed));
+
+        // The one-call pipeline: a failed stamp lookup refuses the link
+        // without using it up; then once only.
+        let cache = MemoryReplayCache::with_capacity(4);
+        let down = pollster_ready(engine.verify_and_consume::<u64, _, _, Vec<u8>, _>(
+            &link.key,
+            input.ip,
+            async |_: &u64| Err(std::io::Error::other("stamp store down")),
+            &cache,
+        ));
+        assert_eq!(
+            kind_of(down.map(drop)),
+            Some(VerifyErrorKind::StampUnavailable)
+        );
+        for expected in [None, Some(VerifyErrorKind::AlreadyUsed)] {
+            let stamp = input.stamp.clone();
+            let opened = pollster_ready(engine.verify_and_consume::<u64, _, _, _, std::io::Error>(
+                &link.key,
+                input.ip,
+                async |_: &u64| Ok(stamp),
+                &cache,
+            ));
+            assert_eq!(kind_of(opened.map(drop)), expected);
         }
     }
 

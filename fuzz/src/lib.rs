@@ -4,7 +4,9 @@
 
 use std::net::IpAddr;
 
-use authlink::{Authlink, IpBinding, KeyId, KeyRing, ManualClock, Policy, SecretKey, Whitelist};
+use authlink::{
+    Authlink, IpBinding, KeyId, KeyRing, ManualClock, Origin, Policy, SecretKey, Whitelist,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hkdf::Hkdf;
@@ -30,9 +32,16 @@ pub const GOLDEN: &str = include_str!("../golden.txt");
 pub fn policy(binding: IpBinding) -> Policy {
     let mut policy = Policy::default();
     policy.whitelist = Whitelist::new([".*"]).unwrap_or_else(|err| panic!("{err}"));
-    policy.allowed_origins = vec!["https://app.example".to_owned()];
+    policy.allowed_origins = vec![origin()];
     policy.ip_binding = binding;
     policy
+}
+
+/// The one origin absolute targets may name.
+pub fn origin() -> Origin {
+    "https://app.example"
+        .parse()
+        .unwrap_or_else(|err| panic!("{err}"))
 }
 
 pub fn engine_with(
@@ -54,8 +63,11 @@ pub fn clock_at(unix_seconds: i64) -> ManualClock {
 }
 
 /// A token of format version 1 whose claims are `claims`, tagged under
-/// `SECRET` for `PURPOSE` as src/codec.rs and src/keyring.rs do it.
-pub fn sign(claims: &[u8]) -> String {
+/// `SECRET` for `PURPOSE` and the user id kind `kind` (`UserId::KIND`: the
+/// tag covers it, so the token verifies only as that type), as
+/// src/codec.rs and src/keyring.rs do it: HMAC over
+/// `"authlink/v1/link" || be64(len kind) || kind || body`.
+pub fn sign(kind: &str, claims: &[u8]) -> String {
     let hkdf = Hkdf::<Sha256>::new(Some(b"authlink/v1/kdf"), &SECRET);
     let mut okm = [0u8; 64];
     let purpose_len = (PURPOSE.len() as u64).to_be_bytes();
@@ -67,6 +79,8 @@ pub fn sign(claims: &[u8]) -> String {
     bytes.extend_from_slice(claims);
     let mut mac = Hmac::<Sha256>::new(key);
     mac.update(b"authlink/v1/link");
+    mac.update(&(kind.len() as u64).to_be_bytes());
+    mac.update(kind.as_bytes());
     mac.update(&bytes);
     bytes.extend_from_slice(&mac.finalize().into_bytes()[..16]);
     URL_SAFE_NO_PAD.encode(bytes)
