@@ -74,6 +74,9 @@
 //! name against the system's root certificates, or against a private CA
 //! given with [`RedisReplayCacheBuilder::tls_root_certificate`]. For
 //! Sentinel, `rediss://` Sentinel URLs mean TLS to the primary as well.
+//! The feature selects rustls's `ring` provider; an app whose other
+//! dependencies enable a second rustls provider must install one as the
+//! process default (`CryptoProvider::install_default`) before connecting.
 //!
 //! # Fail closed
 //!
