@@ -346,14 +346,17 @@ impl ReplayCache for RedisReplayCache {
         let mut connection = self.connection.clone();
         let durable = self.durable;
         let timeout = self.timeout + durable.map_or(Duration::ZERO, |durable| durable.wait);
-        async move {
+        // Boxed: the three connection kinds' futures nest so deep that a web
+        // service awaiting this one exceeded the compiler's layout depth
+        // limit. One allocation is nothing next to the round trip to Redis.
+        Box::pin(async move {
             let reply = tokio::time::timeout(timeout, connection.query(&pipe)).await;
             match reply {
                 Err(_elapsed) => Err(ReplayError::Timeout(timeout)),
                 Ok(Err(err)) => Err(backend(&err)),
                 Ok(Ok(replies)) => read_replies(&replies, durable),
             }
-        }
+        })
     }
 }
 
