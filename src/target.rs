@@ -116,8 +116,9 @@ pub fn validate_target<'a>(target: &'a str, origins: &[Origin]) -> Result<Target
         .split_once('?')
         .map_or(path_and_query, |(path, _)| path);
     if path
-        .split('/')
-        .any(|segment| segment == "." || segment == "..")
+        .as_bytes()
+        .split(|&byte| byte == b'/')
+        .any(|segment| segment == b"." || segment == b"..")
     {
         return Err(TargetError::DotSegment);
     }

@@ -89,8 +89,10 @@ async fn consume_when_back(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_concurrent_consumes_through_two_nodes_have_one_winner() {
     let server = block_in_place(RedisServer::start);
-    let node_a = RedisReplayCache::connect(&server.url()).await.unwrap();
-    let builder = RedisReplayCache::builder();
+    // A roomy timeout: 1,000 consumes queue on two cores, and this test
+    // counts winners, not speed.
+    let builder = RedisReplayCache::builder().timeout(Duration::from_secs(10));
+    let node_a = builder.clone().connect(&server.url()).await.unwrap();
     let client = redis::Client::open(server.url()).unwrap();
     let manager = ConnectionManager::new_with_config(client, builder.manager_config())
         .await

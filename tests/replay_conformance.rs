@@ -150,3 +150,74 @@ mod redis {
 
     replay_conformance!(Redis);
 }
+
+#[cfg(feature = "redis")]
+mod redis_cluster {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use authlink::replay::redis::RedisReplayCache;
+    use time::OffsetDateTime;
+
+    use crate::common::redis_cluster::RedisCluster;
+    use crate::common::replay_conformance::{Backend, replay_conformance};
+
+    /// A three-primary cluster whose nodes keep their data and node files
+    /// across a kill, so "down" is killing every node and recovery their
+    /// restart.
+    struct Cluster {
+        cluster: RedisCluster,
+        cache: Arc<RedisReplayCache>,
+    }
+
+    impl Backend for Cluster {
+        type Cache = RedisReplayCache;
+
+        async fn start() -> Self {
+            let cluster = tokio::task::block_in_place(RedisCluster::start);
+            let cache = RedisReplayCache::builder()
+                .prefix("conformance:used:")
+                .connect_cluster(cluster.urls())
+                .await
+                .unwrap();
+            Self {
+                cluster,
+                cache: Arc::new(cache),
+            }
+        }
+
+        fn cache(&self) -> Arc<RedisReplayCache> {
+            Arc::clone(&self.cache)
+        }
+
+        fn now(&self) -> OffsetDateTime {
+            OffsetDateTime::now_utc()
+        }
+
+        async fn advance(&self, by: Duration) {
+            tokio::time::sleep(by).await;
+        }
+
+        fn engine(&self, policy: authlink::Policy) -> authlink::Authlink {
+            authlink::Authlink::new(
+                authlink::KeyRing::new(authlink::KeyId::new(1), crate::common::key(7)),
+                crate::common::PURPOSE,
+                policy,
+            )
+            .unwrap()
+        }
+
+        /// Redis expires keys by itself.
+        async fn sweep(&self) {}
+
+        async fn refuse(&mut self) {
+            tokio::task::block_in_place(|| self.cluster.kill());
+        }
+
+        async fn recover(&mut self) {
+            tokio::task::block_in_place(|| self.cluster.restart());
+        }
+    }
+
+    replay_conformance!(Cluster);
+}

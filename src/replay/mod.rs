@@ -129,6 +129,16 @@ pub enum ReplayError {
     /// The backend answered with an error or could not be reached.
     #[error("replay cache backend failed: {0}")]
     Backend(String),
+    /// The link was recorded, but fewer replicas than required acknowledged
+    /// the record in time (a replicated backend's durable mode). The record
+    /// may still exist, so the link may read as used later.
+    #[error("replay cache record reached {acknowledged} of {required} required replicas in time")]
+    Unreplicated {
+        /// Replicas that acknowledged the record.
+        acknowledged: usize,
+        /// Replicas the backend was configured to wait for.
+        required: usize,
+    },
 }
 
 /// Remembers consumed links until they expire.

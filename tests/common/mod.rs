@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code, unreachable_pub)]
 
+pub mod redis_cluster;
 pub mod redis_server;
 pub mod reference;
 pub mod replay_conformance;
