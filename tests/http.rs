@@ -906,3 +906,61 @@ async fn an_app_handler_issues_and_consumes_with_one_call_each() {
     client.get(&link).await.assert_redirect("/?error=used");
     server.abort();
 }
+
+// ---- rate limits --------------------------------------------------------------
+
+#[cfg(feature = "limit")]
+#[tokio::test]
+async fn create_and_consume_limits_refuse_the_caller_past_its_rate() {
+    use authlink::limit::{CreateLimits, MemoryRateLimiter, NoLimit, Quota};
+    use std::num::NonZeroU32;
+    let app = app().await;
+    let per_hour = |n| MemoryRateLimiter::new(Quota::per_hour(NonZeroU32::new(n).unwrap()));
+    let sessions = TestSessions::new(tower_sessions::MemoryStore::default()).insecure_cookie();
+    let endpoints = Endpoints::new(
+        app.authlink.clone(),
+        TestLinkApp(app.adapter.clone()),
+        sessions,
+    )
+    .failure_url("/?error={reason}")
+    .unwrap()
+    .create_limits(CreateLimits::new(per_hour(2), NoLimit))
+    .consume_limit(per_hour(1));
+    let (addr, server) =
+        http_support::serve(endpoints.router(http_support::pages()).unwrap()).await;
+    let client = http_support::Client::new(addr);
+    // A refused target does not count against the caller.
+    let refused = client
+        .create("alice-api-token", r#"{"url": "/admin"}"#)
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let first = client
+        .create("alice-api-token", ACCOUNT)
+        .await
+        .created_link();
+    let second = client
+        .create("alice-api-token", ACCOUNT)
+        .await
+        .created_link();
+    let third = client.create("alice-api-token", ACCOUNT).await;
+    assert_eq!(
+        third.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        third.text()
+    );
+    assert!(third.header("retry-after").unwrap().parse::<u64>().unwrap() > 0);
+    assert_eq!(
+        third.json(),
+        serde_json::json!({ "detail": "Too many links requested. Try again later." })
+    );
+    // Another API user is not held back by alice.
+    client.create("bob-api-token", ACCOUNT).await.created_link();
+
+    client.get(&first).await.assert_redirect("/account");
+    let other = http_support::Client::new(addr);
+    let limited = other.get(&second).await;
+    limited.assert_redirect("/?error=rate_limited");
+    assert!(limited.set_cookies().is_empty(), "{limited:?}");
+    server.abort();
+}

@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use http::header::{ALLOW, CONTENT_SECURITY_POLICY, HOST, ORIGIN};
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode, request};
@@ -96,6 +97,7 @@ where
                     reason = reason.code(),
                     "link refused",
                 );
+                count_refusal(reason);
                 self.failure(reason)
             }
             _ => {
@@ -113,6 +115,7 @@ where
 
     async fn consume_link(&self, parts: &request::Parts) -> Response<ResponseBody> {
         let shared = &self.shared;
+        let start = Instant::now();
         let key = parts.uri.path().rsplit('/').next().unwrap_or_default();
         let Some(ip) = request_client_ip(parts, &shared.trusted) else {
             tracing::warn!(
@@ -122,13 +125,14 @@ where
                 kind = "no_client_address",
                 "link refused",
             );
+            count_refusal(FailureReason::ClientMismatch);
             return self.failure(FailureReason::ClientMismatch);
         };
         // Who the link is for, without using it: nothing below runs for a
         // link that is forged, expired or bound to another address.
         let authenticated = match shared.authlink.verify::<A::User>(key, ip) {
             Ok(authenticated) => authenticated,
-            Err(err) => return self.refused(&err),
+            Err(err) => return self.refused(err, start),
         };
         let user = authenticated.user();
         let Some(mut session) = shared.sessions.handle(&parts.extensions) else {
@@ -166,20 +170,22 @@ where
         let app = &*shared.app;
         let consumed = shared
             .authlink
-            .verify_and_consume(
+            .verify_and_consume_limited(
                 key,
                 ip,
                 async |user: &A::User| app.user_stamp(user).await,
                 &shared.replay,
+                &shared.consume_limit,
             )
             .await;
         let link = match consumed {
             Ok(link) => link,
             Err(err) => {
                 shared.sessions.discard(&mut session).await;
-                return self.refused(&err);
+                return self.refused(err, start);
             }
         };
+        count(&Ok::<(), VerifyError>(()), start);
         tracing::info!(
             target: "authlink",
             user = ?link.user(),
@@ -200,16 +206,17 @@ where
         response
     }
 
-    fn refused(&self, err: &VerifyError) -> Response<ResponseBody> {
+    fn refused(&self, err: VerifyError, start: Instant) -> Response<ResponseBody> {
         let reason = FailureReason::from(err.kind());
         tracing::info!(
             target: "authlink",
             outcome = "refused",
             reason = reason.code(),
             kind = ?err.kind(),
-            error = std::error::Error::source(err).map(tracing::field::display),
+            error = std::error::Error::source(&err).map(tracing::field::display),
             "link refused"
         );
+        count(&Err::<(), _>(err), start);
         self.failure(reason)
     }
 
@@ -223,6 +230,24 @@ where
         response
     }
 }
+
+/// Counts a consume's result and latency (feature `metrics`).
+#[cfg(feature = "metrics")]
+fn count<T>(result: &Result<T, VerifyError>, start: Instant) {
+    crate::metrics::record_consume(result, start.elapsed());
+}
+
+#[cfg(not(feature = "metrics"))]
+fn count<T>(_result: &Result<T, VerifyError>, _start: Instant) {}
+
+/// Counts a refusal decided before the core saw the link (feature `metrics`).
+#[cfg(feature = "metrics")]
+fn count_refusal(reason: FailureReason) {
+    crate::metrics::refused(reason);
+}
+
+#[cfg(not(feature = "metrics"))]
+fn count_refusal(_reason: FailureReason) {}
 
 impl<A, S: Clone> Clone for ConsumeService<A, S> {
     fn clone(&self) -> Self {

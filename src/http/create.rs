@@ -38,6 +38,7 @@ use crate::web::{CreateRefusal, declared_too_large, is_json, target_from_body};
 /// | malformed JSON, not an object | 400 `{"detail": …}` |
 /// | `url` missing, not a string, invalid or not whitelisted | 400 `{"url": [reason]}` |
 /// | client address unknown | 400 `{"detail": …}` |
+/// | the caller or its network past its rate ([`Endpoints::create_limits`](super::Endpoints::create_limits)) | 429 with `Retry-After` |
 /// | user stamp lookup failed | 503 with `Retry-After` |
 ///
 /// Each answer comes from [`Responses`](super::Responses), its text from
@@ -60,7 +61,16 @@ where
         B: Body + Send,
         B::Error: Into<BoxError>,
     {
-        let mut response = match self.respond(request).await {
+        #[cfg(feature = "metrics")]
+        let observer = crate::metrics::CreateObserver::start();
+        let result = self.respond(request).await;
+        #[cfg(feature = "metrics")]
+        observer.finish(match &result {
+            Ok(_) => crate::metrics::CreateOutcome::Issued,
+            Err(CreateRefusal::RateLimited(_)) => crate::metrics::CreateOutcome::RateLimited,
+            Err(_) => crate::metrics::CreateOutcome::Refused,
+        });
+        let mut response = match result {
             Ok(response) => response,
             Err(refusal) => self
                 .shared

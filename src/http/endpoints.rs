@@ -15,6 +15,7 @@ use super::response::{DefaultResponses, Responses};
 use super::sessions::LinkSessions;
 use crate::authlink::Authlink;
 use crate::issue::Link;
+use crate::limit::{BoxRateLimiter, CreateLimits, NoLimit, RateLimiter};
 use crate::replay::{BoxReplayCache, MemoryReplayCache, ReplayCache};
 use crate::target::validate_target;
 use crate::web::{
@@ -53,6 +54,8 @@ pub(crate) struct Shared<A, S> {
     pub(crate) app: Arc<A>,
     pub(crate) sessions: S,
     pub(crate) replay: BoxReplayCache,
+    pub(crate) create_limits: CreateLimits,
+    pub(crate) consume_limit: BoxRateLimiter,
     pub(crate) trusted: TrustedProxies,
     pub(crate) failure_url: String,
     pub(crate) mode: ConsumeMode,
@@ -73,6 +76,8 @@ impl<A, S: Clone> Clone for Shared<A, S> {
             app: Arc::clone(&self.app),
             sessions: self.sessions.clone(),
             replay: self.replay.clone(),
+            create_limits: self.create_limits.clone(),
+            consume_limit: self.consume_limit.clone(),
             trusted: self.trusted.clone(),
             failure_url: self.failure_url.clone(),
             mode: self.mode,
@@ -178,6 +183,8 @@ where
                 app: Arc::new(app),
                 sessions,
                 replay: BoxReplayCache::new(MemoryReplayCache::new()),
+                create_limits: CreateLimits::off(),
+                consume_limit: BoxRateLimiter::new(NoLimit),
                 trusted: TrustedProxies::none(),
                 failure_url: DEFAULT_FAILURE_URL.to_owned(),
                 mode: ConsumeMode::Direct,
@@ -197,6 +204,26 @@ where
     #[must_use]
     pub fn replay_cache<C: ReplayCache + 'static>(mut self, cache: C) -> Self {
         self.shared.replay = BoxReplayCache::new(cache);
+        self
+    }
+
+    /// Limits how fast each API user and each client network may create
+    /// links (`429` with `Retry-After` past the rate). Default: no limit.
+    #[must_use]
+    pub fn create_limits(mut self, limits: CreateLimits) -> Self {
+        self.shared.create_limits = limits;
+        self
+    }
+
+    /// Limits how fast each user's links may be consumed, checked after
+    /// verification and before the stamp lookup and single use, so one
+    /// user cannot fill the replay cache; past the rate the link is not
+    /// used and the answer is the failure with
+    /// [`FailureReason::RateLimited`](crate::FailureReason::RateLimited).
+    /// Default: no limit.
+    #[must_use]
+    pub fn consume_limit(mut self, limiter: impl RateLimiter + 'static) -> Self {
+        self.shared.consume_limit = BoxRateLimiter::new(limiter);
         self
     }
 
@@ -311,8 +338,10 @@ where
     /// format.
     ///
     /// # Errors
-    /// [`CreateRefusal::NoClientAddress`], [`CreateRefusal::Unavailable`]
-    /// (the stamp could not be read), or the target's refusal.
+    /// [`CreateRefusal::NoClientAddress`], [`CreateRefusal::RateLimited`]
+    /// (see [`create_limits`](Self::create_limits)),
+    /// [`CreateRefusal::Unavailable`] (the stamp could not be read), or the
+    /// target's refusal.
     pub fn issue<'a>(
         &'a self,
         request: &'a request::Parts,
@@ -338,6 +367,17 @@ where
     A: LinkApp,
 {
     let ip = request_client_ip(request, &shared.trusted).ok_or(CreateRefusal::NoClientAddress)?;
+    // Refuse the target before counting against the caller's rate.
+    shared
+        .authlink
+        .policy()
+        .check_target(target)
+        .map_err(CreateRefusal::from)?;
+    shared
+        .create_limits
+        .check(user, ip)
+        .await
+        .map_err(|limited| CreateRefusal::RateLimited(limited.retry_after_secs()))?;
     let stamp = shared.app.user_stamp(user).await.map_err(|err| {
         tracing::error!(
             target: "authlink",

@@ -35,7 +35,7 @@ pub trait Responses: Send + Sync + 'static {
 
     /// The create endpoint refused: the refusal's status and JSON body,
     /// `Allow: POST` on a 405, `WWW-Authenticate: Bearer` on a 401 and
-    /// `Retry-After` on a 503.
+    /// `Retry-After` on a 429 and a 503.
     fn create_refused(
         &self,
         refusal: &CreateRefusal,
@@ -51,6 +51,11 @@ pub trait Responses: Send + Sync + 'static {
             CreateRefusal::Unauthenticated => set_header(&mut response, WWW_AUTHENTICATE, "Bearer"),
             CreateRefusal::Unavailable => {
                 set_header(&mut response, RETRY_AFTER, RETRY_AFTER_SECONDS);
+            }
+            CreateRefusal::RateLimited(seconds) => {
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, http::HeaderValue::from(*seconds));
             }
             _ => {}
         }

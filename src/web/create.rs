@@ -41,6 +41,9 @@ pub enum CreateRefusal {
     TooLong,
     /// The caller's address could not be told: 400.
     NoClientAddress,
+    /// The caller or its network is past its rate: 429 with `Retry-After`
+    /// (the seconds held).
+    RateLimited(u64),
     /// The user's stamp could not be read: 503 with `Retry-After`.
     Unavailable,
     /// The link could not be made: 500.
@@ -56,6 +59,7 @@ impl CreateRefusal {
             Self::Unauthenticated => 401,
             Self::UnsupportedMediaType => 415,
             Self::TooLarge => 413,
+            Self::RateLimited(_) => 429,
             Self::Unavailable => 503,
             Self::Internal => 500,
             _ => 400,
@@ -88,6 +92,7 @@ impl CreateRefusal {
             ),
             Self::TooLong => field(&messages.url_too_long),
             Self::NoClientAddress => detail(&messages.no_client_address),
+            Self::RateLimited(_) => detail(&messages.too_many_links),
             Self::Unavailable => detail(&messages.try_again),
             Self::Internal => detail(&messages.issue_failed),
         }
@@ -110,6 +115,7 @@ impl CreateRefusal {
             Self::InvalidUrl(_) => "invalid_url",
             Self::TooLong => "too_long",
             Self::NoClientAddress => "no_client_address",
+            Self::RateLimited(_) => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
         }

@@ -57,6 +57,8 @@ pub struct Messages {
     pub no_client_address: Cow<'static, str>,
     /// Create: 503, the user's stamp could not be read.
     pub try_again: Cow<'static, str>,
+    /// Create: 429, the caller or its network asked for links too fast.
+    pub too_many_links: Cow<'static, str>,
     /// Create: 500, the link could not be made.
     pub issue_failed: Cow<'static, str>,
     /// The confirmation page's title.
@@ -111,6 +113,7 @@ impl Default for Messages {
             url_too_long: "URL specified is too long".into(),
             no_client_address: "The client address could not be determined.".into(),
             try_again: "Try again later.".into(),
+            too_many_links: "Too many links requested. Try again later.".into(),
             issue_failed: "The link could not be issued.".into(),
             confirm_title: "Sign in".into(),
             confirm_text: "Signing you in…".into(),
