@@ -1,5 +1,5 @@
-//! examples/axum.rs served by axum itself: the endpoints mounted with
-//! `route_service`, the guard as a layer, the peer address from
+//! examples/axum.rs served by axum itself: everything mounted by
+//! `Endpoints::router` on tower-sessions, the peer address from
 //! `ConnectInfo` (the `axum` feature).
 #![cfg(feature = "tower-sessions")]
 // Helpers outside #[test] functions fail tests by panicking, as the tests do.
