@@ -4,12 +4,14 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use authlink::http::{
     ConsumeMode, Endpoints, LinkApp, PeerAddr, ResponseBody, SessionUser, TowerSessions,
     TrustedProxies, bearer_token, html, see_other,
 };
+use authlink::limit::{BoxRateLimiter, CreateLimits, NoLimit};
 use authlink::replay::{MemoryReplayCache, ReplayCache, ReusableLinks};
 use authlink::{Authlink, FailureReason, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 use axum::Router;
@@ -45,7 +47,19 @@ pub(crate) struct Config {
     pub(crate) trusted: TrustedProxies,
     /// A shared Redis for single use across several demo processes.
     pub(crate) redis_url: Option<String>,
+    /// Live entries of the in-memory replay cache (its default when unset).
+    pub(crate) replay_capacity: Option<usize>,
+    /// Links each user may create, and consume, a minute; `None` is off.
+    pub(crate) links_per_minute: Option<NonZeroU32>,
 }
+
+/// The demo's per-user rate when `AUTHLINK_LINKS_PER_MINUTE` is unset: the
+/// crate's default per-user quota, where the `limit` feature provides it.
+const DEFAULT_LINKS_PER_MINUTE: Option<NonZeroU32> = if cfg!(feature = "limit") {
+    NonZeroU32::new(20)
+} else {
+    None
+};
 
 impl Config {
     /// The demo's defaults: 127.0.0.1:8080, random key, 60 s, single use,
@@ -59,12 +73,16 @@ impl Config {
             confirm: false,
             trusted: TrustedProxies::none(),
             redis_url: None,
+            replay_capacity: None,
+            links_per_minute: DEFAULT_LINKS_PER_MINUTE,
         }
     }
 
     /// Reads `AUTHLINK_DEMO_ADDR`, `AUTHLINK_SECRET`, `AUTHLINK_TTL_SECONDS`,
     /// `AUTHLINK_SINGLE_USE`, `AUTHLINK_CONFIRM` and
-    /// `AUTHLINK_TRUSTED_PROXIES` and `AUTHLINK_REDIS_URL` through `var`.
+    /// `AUTHLINK_TRUSTED_PROXIES`, `AUTHLINK_REDIS_URL`,
+    /// `AUTHLINK_REPLAY_CAPACITY` and `AUTHLINK_LINKS_PER_MINUTE` through
+    /// `var`.
     pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let mut config = Self::new();
         if let Some(addr) = var("AUTHLINK_DEMO_ADDR") {
@@ -101,6 +119,25 @@ impl Config {
                     .to_owned());
             }
             config.redis_url = Some(url.trim().to_owned());
+        }
+        if let Some(capacity) = var("AUTHLINK_REPLAY_CAPACITY") {
+            let entries = capacity.trim().parse::<usize>().ok().filter(|n| *n > 0);
+            config.replay_capacity = Some(entries.ok_or_else(|| {
+                format!("AUTHLINK_REPLAY_CAPACITY: {capacity:?} is not a whole number above 0")
+            })?);
+        }
+        if let Some(rate) = var("AUTHLINK_LINKS_PER_MINUTE") {
+            let rate: u32 = rate.trim().parse().map_err(|_| {
+                format!("AUTHLINK_LINKS_PER_MINUTE: {rate:?} is not a whole number (0 is off)")
+            })?;
+            config.links_per_minute = NonZeroU32::new(rate);
+            if config.links_per_minute.is_some() && !cfg!(feature = "limit") {
+                return Err(
+                    "AUTHLINK_LINKS_PER_MINUTE: this build has no rate limiters; \
+                            run with `--features tower-sessions,limit`, or set it to 0"
+                        .to_owned(),
+                );
+            }
         }
         Ok(config)
     }
@@ -153,6 +190,7 @@ pub(crate) fn router<C, Store>(
     authlink: Authlink,
     cache: C,
     store: Store,
+    limits: Limits,
     config: &Config,
     secure_cookie: bool,
 ) -> Result<Router, String>
@@ -171,6 +209,8 @@ where
     };
     let endpoints = Endpoints::new(authlink, Demo, sessions)
         .replay_cache(cache)
+        .create_limits(limits.create)
+        .consume_limit(limits.consume)
         .trusted_proxies(config.trusted.clone())
         .failure_url("/?error={reason}")
         .map_err(|err| err.to_string())?
@@ -182,6 +222,11 @@ where
         .route("/account/settings", get(settings))
         .route("/admin", get(admin))
         .fallback(not_found);
+    #[cfg(feature = "metrics")]
+    let pages = {
+        let handle = prometheus()?;
+        pages.route("/metrics", get(move || metrics_text(handle.clone())))
+    };
     endpoints.router(pages).map_err(|err| err.to_string())
 }
 
@@ -239,35 +284,110 @@ pub(crate) async fn run(
 ) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
     let base = format!("http://{addr}");
+    let limits = Limits::new(config, &secret).await?;
     let authlink = authlink(config, secret, &base)?;
     let secure_cookie = !addr.ip().is_loopback();
     let router = match &config.redis_url {
         Some(url) => {
             let (cache, store) = redis_backends(url).await?;
             if config.single_use {
-                router(authlink, cache, store, config, secure_cookie)?
+                router(authlink, cache, store, limits, config, secure_cookie)?
             } else {
-                router(authlink, ReusableLinks, store, config, secure_cookie)?
+                router(
+                    authlink,
+                    ReusableLinks,
+                    store,
+                    limits,
+                    config,
+                    secure_cookie,
+                )?
             }
         }
         None => {
             let store = MemoryStore::default();
             if config.single_use {
+                let cache = match config.replay_capacity {
+                    Some(capacity) => MemoryReplayCache::with_capacity(capacity),
+                    None => MemoryReplayCache::new(),
+                };
+                router(authlink, cache, store, limits, config, secure_cookie)?
+            } else {
                 router(
                     authlink,
-                    MemoryReplayCache::new(),
+                    ReusableLinks,
                     store,
+                    limits,
                     config,
                     secure_cookie,
                 )?
-            } else {
-                router(authlink, ReusableLinks, store, config, secure_cookie)?
             }
         }
     };
     ready(&base, secure_cookie);
     serve(listener, router, shutdown).await;
     Ok(())
+}
+
+/// The create and consume rate limits.
+pub(crate) struct Limits {
+    create: CreateLimits,
+    consume: BoxRateLimiter,
+}
+
+impl Limits {
+    /// `AUTHLINK_LINKS_PER_MINUTE` per API user on create and per link user
+    /// on consume, and three times as many per client network on create
+    /// (the crate's default ratio: users behind one NAT share an address).
+    /// In Redis when `AUTHLINK_REDIS_URL` is set, so every node counts
+    /// against the same allowance; in memory otherwise.
+    #[cfg(feature = "limit")]
+    #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
+    async fn new(config: &Config, secret: &SecretKey) -> Result<Self, String> {
+        use authlink::limit::{MemoryRateLimiter, Quota};
+        let Some(rate) = config.links_per_minute else {
+            return Ok(Self::off());
+        };
+        let user = Quota::per_minute(rate);
+        let client =
+            Quota::per_minute(NonZeroU32::new(rate.get().saturating_mul(3)).unwrap_or(rate));
+        #[cfg(feature = "redis")]
+        if let Some(url) = &config.redis_url {
+            use authlink::limit::redis::RedisRateLimiter;
+            let connect = |quota, scope: &str| {
+                RedisRateLimiter::builder(quota, secret)
+                    .prefix(format!("authlink-demo:limit:{scope}:"))
+                    .connect(url)
+            };
+            let error = |err: authlink::limit::redis::RedisLimiterError| {
+                format!("AUTHLINK_REDIS_URL (rate limits): {err}")
+            };
+            return Ok(Self {
+                create: CreateLimits::new(
+                    connect(user, "create-user").await.map_err(error)?,
+                    connect(client, "create-client").await.map_err(error)?,
+                ),
+                consume: BoxRateLimiter::new(connect(user, "consume").await.map_err(error)?),
+            });
+        }
+        Ok(Self {
+            create: CreateLimits::new(MemoryRateLimiter::new(user), MemoryRateLimiter::new(client)),
+            consume: BoxRateLimiter::new(MemoryRateLimiter::new(user)),
+        })
+    }
+
+    #[cfg(not(feature = "limit"))]
+    async fn new(_config: &Config, _secret: &SecretKey) -> Result<Self, String> {
+        // Config::from_vars refuses a rate in such a build already.
+        Ok(Self::off())
+    }
+
+    /// No limits (`AUTHLINK_LINKS_PER_MINUTE=0`).
+    pub(crate) fn off() -> Self {
+        Self {
+            create: CreateLimits::off(),
+            consume: BoxRateLimiter::new(NoLimit),
+        }
+    }
 }
 
 /// Single use and sessions in the Redis at `url`.
@@ -298,6 +418,44 @@ async fn redis_backends(
 async fn redis_backends(_url: &str) -> Result<(ReusableLinks, MemoryStore), String> {
     // Config::from_vars refuses the variable in such a build already.
     Err("AUTHLINK_REDIS_URL needs `--features redis`".to_owned())
+}
+
+/// The process's Prometheus recorder, installed once: every demo app in the
+/// process (tests start several) renders the same counters.
+#[cfg(feature = "metrics")]
+fn prometheus() -> Result<metrics_exporter_prometheus::PrometheusHandle, String> {
+    use std::sync::Mutex;
+
+    use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+    static HANDLE: Mutex<Option<PrometheusHandle>> = Mutex::new(None);
+    let mut installed = HANDLE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(handle) = installed.as_ref() {
+        return Ok(handle.clone());
+    }
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    metrics::set_global_recorder(recorder)
+        .map_err(|_| "GET /metrics: another metrics recorder is installed".to_owned())?;
+    authlink::metrics::describe();
+    *installed = Some(handle.clone());
+    Ok(handle)
+}
+
+/// `GET /metrics`: the counters and latency histogram in Prometheus text.
+/// Serve it to the scraper only (here: anyone who reaches the demo).
+#[cfg(feature = "metrics")]
+async fn metrics_text(
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+) -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::from(handle.render()));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
 }
 
 /// Who is logged in, and whether through a link.

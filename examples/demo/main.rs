@@ -9,8 +9,11 @@
 //! `AUTHLINK_SECRET` (base64 key; random when unset), `AUTHLINK_TTL_SECONDS`
 //! (60), `AUTHLINK_SINGLE_USE` (1), `AUTHLINK_CONFIRM` (prefetch-safe mode,
 //! 0), `AUTHLINK_TRUSTED_PROXIES` (comma-separated CIDRs, none),
-//! `AUTHLINK_REDIS_URL` (a shared Redis for single use and sessions; needs
-//! `--features redis`).
+//! `AUTHLINK_REDIS_URL` (a shared Redis for single use, sessions and rate
+//! limits; needs `--features redis`), `AUTHLINK_REPLAY_CAPACITY` (live
+//! entries of the in-memory replay cache, 1,000,000) and
+//! `AUTHLINK_LINKS_PER_MINUTE` (per user, on create and consume; 20 with
+//! `--features limit`, 0 is off).
 
 mod app;
 
@@ -83,6 +86,7 @@ fn instructions(config: &app::Config, base: &str) -> String {
         "authlink demo listening on {base}
   users: alice, bob (API tokens alice-api-token, bob-api-token)
   links live {ttl} s, single use: {single}, prefetch-safe: {confirm}, trusted proxies: {trusted}
+  links per user a minute: {rate}
   link sessions may visit: {whitelist}
 
 Try it:
@@ -103,6 +107,10 @@ Stop with Ctrl-C.",
             (true, Some(_)) => "yes (Redis)",
         },
         confirm = if config.confirm { "yes" } else { "no" },
+        rate = match config.links_per_minute {
+            Some(rate) => rate.to_string(),
+            None => "no limit".to_owned(),
+        },
         whitelist = app::WHITELIST.join(" "),
     )
 }
