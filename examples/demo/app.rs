@@ -401,12 +401,37 @@ async fn redis_backends(
     ),
     String,
 > {
-    use tower_sessions_redis_store::fred::prelude::{ClientLike as _, Config, Pool};
+    use tower_sessions_redis_store::fred::prelude::{
+        ClientLike as _, Config, ConnectionConfig, PerformanceConfig, Pool, ReconnectPolicy,
+    };
     let cache = authlink::replay::redis::RedisReplayCache::connect(url)
         .await
         .map_err(|err| format!("AUTHLINK_REDIS_URL: {err}"))?;
+    // fred's defaults wait for ever on a command and never reconnect: while
+    // Redis is down, sign-ins would hang instead of failing fast (503), and
+    // after a restart sessions would stay broken. Give up on a command after
+    // a second, try it once, and reconnect every half second for ever.
+    let performance = PerformanceConfig {
+        default_command_timeout: Duration::from_secs(1),
+        ..PerformanceConfig::default()
+    };
+    let connection = ConnectionConfig {
+        connection_timeout: Duration::from_secs(1),
+        internal_command_timeout: Duration::from_secs(1),
+        max_command_attempts: 1,
+        ..ConnectionConfig::default()
+    };
+    let reconnect = ReconnectPolicy::new_constant(0, 500);
     let pool = Config::from_url(url)
-        .and_then(|config| Pool::new(config, None, None, None, 2))
+        .and_then(|config| {
+            Pool::new(
+                config,
+                Some(performance),
+                Some(connection),
+                Some(reconnect),
+                2,
+            )
+        })
         .map_err(|err| format!("AUTHLINK_REDIS_URL: {err}"))?;
     pool.init()
         .await
