@@ -1,6 +1,6 @@
 //! The consume endpoint against a session store that fails: the session is
 //! stored before the link is marked used, so a store that is down answers
-//! 500 and burns no link; once the store is back, the same link logs in,
+//! 503 with `Retry-After` and burns no link; once the store is back, the same link logs in,
 //! once. Nothing the crate keeps fills up: the sessions live in the app's
 //! store, which has no cap one user could reach.
 #![cfg(feature = "tower-sessions")]
@@ -103,7 +103,8 @@ async fn a_failing_session_store_burns_no_link() {
         .created_link();
     store.down.store(true, Ordering::SeqCst);
     let reply = client.get(&link).await;
-    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{reply:?}");
+    assert!(reply.header("retry-after").is_some(), "{reply:?}");
     assert!(reply.set_cookies().is_empty(), "{:?}", reply.set_cookies());
     assert_eq!(cache.len(), 0, "the link was marked used");
 

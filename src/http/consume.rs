@@ -34,7 +34,7 @@ const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 /// a link found used then has its session discarded. On any failure nothing
 /// is established and the answer is [`Responses::failure`](super::Responses::failure)
 /// (default `303` to the failure URL, or `503` with `Retry-After` when the
-/// replay cache or the stamp lookup is unavailable), carrying the
+/// session store, the replay cache or the stamp lookup is unavailable), carrying the
 /// [`FailureReason`] in its extensions. Every answer has
 /// `Cache-Control: no-store` and `Referrer-Policy: no-referrer`.
 ///
@@ -153,7 +153,9 @@ where
             .await
             .unwrap_or(false);
         // The session first, the link's single use after: a session store
-        // that fails leaves the link unused.
+        // that fails leaves the link unused. A store that is down is an
+        // outage like the replay cache's: 503 with Retry-After, so clients
+        // and monitors see a temporary refusal rather than a server bug.
         if let Err(err) = shared.sessions.log_in(&mut session, user).await {
             tracing::error!(
                 target: "authlink",
@@ -162,10 +164,8 @@ where
                 error = %err,
                 "link not consumed, login failed",
             );
-            return text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                shared.messages.sign_in_failed.to_string(),
-            );
+            count_refusal(FailureReason::Unavailable);
+            return self.failure(FailureReason::Unavailable);
         }
         let app = &*shared.app;
         let consumed = shared

@@ -26,7 +26,8 @@ use crate::error::FailureReason;
 pub struct Messages {
     /// The guard's 403 to a link session off the whitelist.
     pub forbidden: Cow<'static, str>,
-    /// The consume endpoint's 500 when no session could be made.
+    /// The consume endpoint's 500 when the request has no session (a
+    /// misplaced session layer).
     pub sign_in_failed: Cow<'static, str>,
     /// 405 from either endpoint.
     pub method_not_allowed: Cow<'static, str>,
