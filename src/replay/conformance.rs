@@ -7,7 +7,7 @@
 //! generated tests run on tokio (`tokio` with the `macros` and
 //! `rt-multi-thread` features as a dev-dependency).
 //!
-//! ```ignore
+//! ```text
 //! struct MyBackend { /* the cache, a clock */ }
 //! impl authlink::replay::conformance::Backend for MyBackend { /* … */ }
 //! authlink::replay_conformance!(MyBackend);
