@@ -50,7 +50,7 @@ mod memory {
         }
 
         fn engine(&self, policy: authlink::Policy) -> authlink::Authlink {
-            crate::common::engine_with(policy, &self.clock)
+            authlink::replay::conformance::fixture_engine(policy, self.clock.clone())
         }
 
         async fn sweep(&self) {
@@ -130,12 +130,7 @@ mod redis {
         }
 
         fn engine(&self, policy: authlink::Policy) -> authlink::Authlink {
-            authlink::Authlink::new(
-                authlink::KeyRing::new(authlink::KeyId::new(1), crate::common::key(7)),
-                crate::common::PURPOSE,
-                policy,
-            )
-            .unwrap()
+            authlink::replay::conformance::fixture_engine(policy, authlink::SystemClock)
         }
 
         /// Redis expires keys by itself.
@@ -202,12 +197,7 @@ mod redis_cluster {
         }
 
         fn engine(&self, policy: authlink::Policy) -> authlink::Authlink {
-            authlink::Authlink::new(
-                authlink::KeyRing::new(authlink::KeyId::new(1), crate::common::key(7)),
-                crate::common::PURPOSE,
-                policy,
-            )
-            .unwrap()
+            authlink::replay::conformance::fixture_engine(policy, authlink::SystemClock)
         }
 
         /// Redis expires keys by itself.
