@@ -33,6 +33,26 @@ const MAX_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 /// policy.url_template = "https://app.example.com/authlink/{key}".parse()?;
 /// # Ok::<(), authlink::ConfigError>(())
 /// ```
+///
+/// # Targets
+///
+/// Targets are checked before the whitelist. A target must be a path that
+/// starts with exactly one `/`. It must not contain a backslash, control
+/// characters, spaces, non-ASCII bytes, `.` or `..` segments, or a fragment,
+/// nor a percent-escape of `/`, `\`, `.`, `%` or a control character.
+/// Absolute URLs pass only on an allowed origin. This refuses the
+/// open-redirect forms `//host`, `/\host`, `javascript:`, `/%2F/host` and
+/// similar. A target is at most 512 bytes.
+///
+/// # Fixed limits
+///
+/// A link key is at most [`MAX_TOKEN_LEN`](crate::MAX_TOKEN_LEN) (1024)
+/// characters; longer keys are refused before decoding. A secret is 32 ..=
+/// 256 bytes ([`SecretKey::generate`](crate::SecretKey::generate) makes 32).
+/// The purpose, an argument of [`Authlink::new`](crate::Authlink::new), is
+/// required, non-empty, and part of the key derivation. The in-memory replay
+/// cache holds at most 1,000,000 live entries by default (about 34 bytes
+/// each) and refuses when full of unexpired ones (fail closed).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Policy {
@@ -44,14 +64,19 @@ pub struct Policy {
     /// this much longer than the link lives. Default 5 s; at most 30 s.
     pub leeway: Duration,
     /// How a link is tied to the client address that asked for it. Default
-    /// [`IpBinding::Exact`].
+    /// [`IpBinding::Exact`]; [`IpBinding::prefix()`] keeps IPv4 /24 and IPv6
+    /// /64, `Prefix { v4, v6 }` other lengths, and [`IpBinding::Off`] none.
+    /// An IPv4-mapped IPv6 address counts as IPv4.
     pub ip_binding: IpBinding,
-    /// The paths links may lead to. Default: empty, which allows none.
+    /// The paths links may lead to: anchored regexes over the target's path
+    /// (no query), so `"/account"` matches `/account` only. Default: empty,
+    /// which allows none.
     pub whitelist: Whitelist,
     /// Origins that absolute targets may name. Default: none, so only
     /// same-site paths (`/account`) are accepted.
     pub allowed_origins: Vec<Origin>,
-    /// How a link's URL is built from its key. Default `/authlink/{key}`.
+    /// How a link's URL is built from its key. Default `/authlink/{key}`;
+    /// may be absolute (`https://app.example/authlink/{key}`).
     pub url_template: UrlTemplate,
 }
 

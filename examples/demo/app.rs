@@ -115,7 +115,7 @@ impl Config {
         if let Some(url) = var("AUTHLINK_REDIS_URL").filter(|url| !url.trim().is_empty()) {
             if !cfg!(feature = "redis") {
                 return Err("AUTHLINK_REDIS_URL: this build has no Redis support; \
-                            run with `cargo run --example demo --features tower-sessions,redis`"
+                            run with `cargo run --example demo --features redis`"
                     .to_owned());
             }
             config.redis_url = Some(url.trim().to_owned());
@@ -134,7 +134,7 @@ impl Config {
             if config.links_per_minute.is_some() && !cfg!(feature = "limit") {
                 return Err(
                     "AUTHLINK_LINKS_PER_MINUTE: this build has no rate limiters; \
-                            run with `--features tower-sessions,limit`, or set it to 0"
+                            run with `--features limit`, or set it to 0"
                         .to_owned(),
                 );
             }

@@ -21,6 +21,104 @@
 //! create body's rules, client-address resolution) live in
 //! [`crate::web`], shared with other frameworks.
 //!
+//! # Mounting everything
+//!
+//! The app implements [`LinkApp`]: who the API caller is (a bearer token,
+//! its own extractor on the request's parts, mutual TLS), and optionally the
+//! user's stamp. Sessions come from the framework the app already runs.
+//! [`Endpoints`] is configured once (trusted proxies, failure URL, mode,
+//! replay cache, limits, responses, messages) and gives the create service,
+//! the consume service and the guard layer, or with the `axum` feature a
+//! whole router. The crate's front page shows it for axum with
+//! tower-sessions and with axum-login.
+//!
+//! - **axum**: [`Endpoints::router`] mounts everything in the right order.
+//!   Serve the router with `into_make_service_with_connect_info::<SocketAddr>()`,
+//!   so the endpoints know the client's address. With tower-sessions, pages
+//!   read who is logged in with `SessionUser::<U>::current(&session)`, and a
+//!   password login calls `SessionUser::log_in_other(&session, &user)`; wrap
+//!   the app's other routes in `sessions.layer()` to read the same session
+//!   there.
+//! - **Without axum**, under hyper: serve [`Endpoints::create_service`] and
+//!   [`Endpoints::consume_service`], wrap the pages in
+//!   [`Endpoints::guard_layer`], and put the connection's [`PeerAddr`] in
+//!   each request's extensions (`examples/demo/` does).
+//! - **From the app's own handlers**: an app with its own error format or
+//!   OpenAPI issues links itself with [`Endpoints::issue`], the client
+//!   address resolved through the same trusted proxies, and consumes in a
+//!   handler of its own with [`ConsumeService::consume`]:
+//!
+//! ```no_run
+//! # #[cfg(feature = "tower-sessions")]
+//! # async fn handler<A: authlink::http::LinkApp<User = String>>(
+//! #     endpoints: authlink::http::Endpoints<
+//! #         A, authlink::http::TowerSessions<String, tower_sessions::MemoryStore>>,
+//! #     request: http::request::Parts,
+//! # ) {
+//! let user = "alice".to_owned(); // who the app's own extractor says is calling
+//! match endpoints.issue(&request, &user, "/account").await {
+//!     Ok(link) => println!("{}", link.url),
+//!     Err(refusal) => println!("{}: {:?}", refusal.status(), refusal.body(endpoints.texts())),
+//! }
+//! let consume = endpoints.consume_service();
+//! let response = consume.consume(http::Request::new(axum::body::Body::empty())).await;
+//! # let _ = response;
+//! # }
+//! ```
+//!
+//! Single use goes through the core's [`ReplayCache`](crate::replay::ReplayCache)
+//! trait: [`MemoryReplayCache`](crate::replay::MemoryReplayCache) (the
+//! default) for one process, a shared backend for several
+//! ([`Endpoints::replay_cache`]), or
+//! [`ReusableLinks`](crate::replay::ReusableLinks) to opt out.
+//!
+//! # The create endpoint
+//!
+//! [`CreateService`] (django-authlink's `AuthLinkCreateView`): `POST` with
+//! `Content-Type: application/json` and `{"url": "/some/whitelisted/path"}`
+//! by a caller [`LinkApp::api_user`] authenticates gives `201 Created`, the
+//! link in `Location`, the body `{"url": "/some/whitelisted/path", "link":
+//! <the link>}` (the target as sent, as django-authlink's serializer
+//! answers; the link also under its own field), `Cache-Control: no-store`.
+//! Otherwise: 401 without an authenticated caller; 400 `{"url": ["URL
+//! specified is not whitelisted"]}` (or `… is invalid: <why>`, `This field
+//! is required.`, `Not a valid string.`) for the field, 400 `{"detail": …}`
+//! for malformed JSON; 415 for another content type; 413 for a body over the
+//! limit ([`DEFAULT_BODY_LIMIT`], 8 KiB, by default; refused from
+//! `Content-Length` or as soon as the limit is passed, never read whole);
+//! 405 with `Allow: POST` for other methods; 429 with `Retry-After` for a
+//! caller or network past its rate, when [`Endpoints::create_limits`] sets
+//! one (a refused target does not count).
+//!
+//! # The consume endpoint
+//!
+//! [`ConsumeService`] (django-authlink's `AuthLinkView`): `GET
+//! /authlink/{key}` verifies the key against the request's client address.
+//! On success it logs out whoever the browser was logged in as, logs the
+//! link's user in with a fresh session id (never the browser's, never
+//! derived from the key), and answers `303 See Other` to the target. The
+//! session is stored before the link is marked used, so a session store
+//! that fails burns no link (the answer is `503` with `Retry-After`, as when
+//! the replay cache is down); a link found used at that point has the new
+//! session discarded, and the browser is left logged out. Never `301`: a
+//! permanent redirect may be cached, and a one-time link must not be. On any
+//! failure nothing is established and the answer is `303` to the failure
+//! URL (default [`DEFAULT_FAILURE_URL`]; `{reason}` in it is replaced by the
+//! reason code). A malformed or absurdly long key is a failure like any
+//! other, never a 500. `HEAD` answers without consuming. Every answer
+//! carries `Cache-Control: no-store` and `Referrer-Policy: no-referrer`, so
+//! the key neither stays in a cache nor leaks to the next page in `Referer`.
+//!
+//! The app learns why a link failed as a [`FailureReason`], in the failure
+//! response's extensions, passed to [`Responses::failure`], and as the code
+//! in the failure URL ([`FailureReason::code`]). Every message
+//! ([`FailureReason::message`]) can be replaced
+//! ([`Messages::with_failure`]). `unavailable` is not a redirect: when the
+//! replay cache (or the user-stamp lookup) cannot answer, the link cannot be
+//! known unused, so the answer is `503 Service Unavailable` with
+//! `Retry-After` and no session, and the link still works once the backend
+//! is back.
+//!
 //! # Cookies: `Secure` and `SameSite=Lax`
 //!
 //! [`TowerSessions`] and [`AxumLogin`] own the session layer, so they set
@@ -43,7 +141,68 @@
 //! leaves out the page's self-submitting script, for scanners that run
 //! script. A cross-site `POST` is refused as
 //! [`FailureReason::CrossSite`]
-//! (login CSRF); what a `GET` cannot check is in [`crate::web`].
+//! (login CSRF).
+//!
+//! The confirmation page is small: no-store, no-referrer, a CSP that allows
+//! only its own script, no framing; its form posts back to the same URL and
+//! submits itself with one line of script, or with its button when script
+//! is off. Scanners that run script defeat it, and exact IP binding then
+//! still stops them, since they fetch from elsewhere.
+//!
+//! **Login CSRF.** A confirming `POST` that the browser marks as coming from
+//! another site (`Sec-Fetch-Site` other than `same-origin` or `none`, or,
+//! without it, an `Origin` naming another host, `null` included) is refused:
+//! no session, the link not used, `303` to the failure URL with the code
+//! `cross_site`. A `GET` cannot be checked this way: a link opened from an
+//! e-mail is a cross-site navigation by nature, so in direct mode a page
+//! that sends a browser to a link it obtained logs that browser in; exact IP
+//! binding narrows this to links issued to the victim's own address.
+//!
+//! | the link is opened … | mode |
+//! | --- | --- |
+//! | in a webview by the app that asked for it | [`ConsumeMode::Direct`] |
+//! | from an e-mail, a chat message, anything a scanner reads first | [`ConsumeMode::PrefetchSafe`] |
+//!
+//! # The session guard
+//!
+//! [`GuardLayer`] ([`Endpoints::guard_layer`], django-authlink's
+//! `AuthLinkWhitelistMiddleware`) wraps the app's pages. A session that was
+//! established through a link may reach only the whitelisted paths, and gets
+//! `403` with [`NOT_WHITELISTED_MESSAGE`] (`That URL is not whitelisted for
+//! your authentication method.`) elsewhere; sessions established otherwise
+//! (a password, single sign-on) and anonymous requests pass untouched. The
+//! path is matched as received, so encoded or dotted variants of a
+//! whitelisted path are refused, not let through. The failure URL's path and
+//! the endpoints' paths are always open to link sessions (so a link session
+//! whose next link fails is told why, and can open its next link even if
+//! the endpoints sit inside the guard); [`Endpoints::also_allow`] adds more
+//! paths.
+//!
+//! # Client address
+//!
+//! The address a link is bound to, and checked against, is the
+//! connection's peer address, which the server puts in each request's
+//! extensions as [`PeerAddr`] (or axum's `ConnectInfo` with the `axum`
+//! feature). `X-Forwarded-For` (or RFC 7239 `Forwarded`, when configured
+//! with [`TrustedProxies::with_header`]) is read only when the peer is in
+//! [`TrustedProxies`] ([`Endpoints::trusted_proxies`]), and then the
+//! right-most address that is not a trusted proxy is the client. An address
+//! that cannot be told (no peer, a trusted proxy that sent no header,
+//! `unknown`, garbage) fails closed: no link is issued, no one is logged in.
+//! [`client_ip`] is a pure function of the peer, the headers and the trusted
+//! networks.
+//!
+//! ## Deployment caveat
+//!
+//! Forwarding headers are only as honest as whoever wrote them. Only the
+//! header named by [`TrustedProxies::header`] is read: configure the one
+//! your proxy *sets or appends to*. A proxy that passes a header through
+//! untouched lets any client write its own address into it, and the
+//! right-most untrusted entry is then the client's invention. List only the
+//! networks of your own proxies (a load balancer's subnet, `127.0.0.1/32`
+//! for a sidecar), never a network where clients live. Behind a CDN, trust
+//! the CDN's ranges only if every request reaches you through it.
+//!
 //!
 //! # Mistakes that cannot happen
 //!

@@ -21,7 +21,16 @@
 //! its clock right before marking) to the link's expiry plus the policy's
 //! leeway, rounded up to the millisecond, so Redis forgets the marker only
 //! once the link could no longer verify anyway; memory is bounded by the
-//! number of live links.
+//! number of live links: about 170 bytes each.
+//!
+//! # Settings
+//!
+//! | setting | default | notes |
+//! | --- | --- | --- |
+//! | [`prefix`](RedisReplayCacheBuilder::prefix) | [`DEFAULT_PREFIX`], `authlink:used:` | give each app that shares a Redis its own |
+//! | [`timeout`](RedisReplayCacheBuilder::timeout) | [`DEFAULT_TIMEOUT`], 250 ms | the most one consume may take, waiting for a connection included |
+//! | [`connect_timeout`](RedisReplayCacheBuilder::connect_timeout) | [`DEFAULT_CONNECT_TIMEOUT`], 1 s | the most one connection attempt may take, at start-up and on reconnect |
+//! | [`durable`](RedisReplayCacheBuilder::durable) | off | `WAIT` for replicas after every `SET`; see durable mode |
 //!
 //! # Deployments
 //!
@@ -86,7 +95,10 @@
 //! fails with [`ReplayError::Timeout`] or [`ReplayError::Backend`], which
 //! [`Authlink::consume`](crate::Authlink::consume) reports as
 //! [`VerifyErrorKind::ReplayCacheUnavailable`](crate::VerifyErrorKind::ReplayCacheUnavailable).
-//! Nobody is logged in; the user may retry or ask for a new link.
+//! Nobody is logged in; the user may retry or ask for a new link. The
+//! `http` feature's consume endpoint then answers `503 Service Unavailable`
+//! with a `Retry-After` header and no session cookie, never a redirect to
+//! the target (`tests/redis_http.rs`).
 //!
 //! A command that timed out may still reach Redis later (a frozen server
 //! that wakes up runs what it was sent), so such a link may turn out used
@@ -145,6 +157,27 @@
 //!   last second. Replicas should persist too, since they become primaries.
 //! - **Replication and failover.** See durable mode above: without it, a
 //!   failover may lose the last markers.
+//!
+//! ```text
+//! maxmemory-policy noeviction   # never drop a marker of a live link to make room
+//! appendonly yes                # keep markers across a restart
+//! appendfsync always            # on disk before Redis answers OK ("everysec" may lose 1 s)
+//! ```
+//!
+//! Size `maxmemory` for the links consumed within one TTL plus leeway, at
+//! about 170 bytes each.
+//!
+//! # What single use guarantees
+//!
+//! - With one Redis primary that stays up: exactly once, across all nodes.
+//! - Redis restarted: with the append-only file and `appendfsync always`,
+//!   every marker Redis acknowledged survives. Without persistence the
+//!   markers are lost, and each link consumed within the last TTL could be
+//!   used once more before it expires.
+//! - Replication and failover: without durable mode a failover may let the
+//!   last links consumed before it be used once more; with it, a link is
+//!   reported fresh only once replicas hold its marker. The short TTL and the
+//!   client-address binding bound what such a second use can do.
 //!
 //! # Example
 //!
