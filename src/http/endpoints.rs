@@ -94,12 +94,6 @@ impl<A, S: Clone> Clone for Shared<A, S> {
 }
 
 impl<A, S> Shared<A, S> {
-    /// The path the consume endpoint serves under: the URL template's path
-    /// up to `{key}`.
-    pub(crate) fn consume_prefix(&self) -> &str {
-        routes::path_of(&self.template.0)
-    }
-
     /// What the guard lets link sessions see.
     pub(crate) fn guard_paths(&self) -> GuardPaths<'_> {
         GuardPaths {

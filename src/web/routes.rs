@@ -14,6 +14,18 @@ pub(crate) fn template_parts(authlink: &Authlink) -> (String, String) {
     (before.to_owned(), after.to_owned())
 }
 
+/// The path a router mounts the consume endpoint under (`/authlink/`, with
+/// the key as the next segment), or `None` when `{key}` is not the last path
+/// segment of the template, or sits right under `/`, where its route would
+/// take every page's.
+pub(crate) fn consume_route_prefix(template: &(String, String)) -> Option<&str> {
+    let (before, after) = template;
+    let prefix = path_of(before);
+    let mountable =
+        after.is_empty() && prefix.ends_with('/') && prefix != "/" && !before.contains('?');
+    mountable.then_some(prefix)
+}
+
 /// Whether `url` (with `{reason}`) is a same-site path, not an open
 /// redirect.
 pub(crate) fn is_safe_failure_url(url: &str) -> bool {
