@@ -23,6 +23,9 @@ use http_body_util::Full;
 use http_support::{Options, TestApp, TestLinkApp, TestSessions, path_of};
 use tower::ServiceExt as _;
 
+#[cfg(feature = "limit")]
+const ACCOUNT: &str = r#"{"url": "/account"}"#;
+
 async fn app() -> TestApp {
     TestApp::start(Options::default()).await
 }
