@@ -4,8 +4,8 @@
 use std::error::Error as StdError;
 use std::fmt;
 
-/// A [`LinkApp`] method or a session backend failed: a database or session
-/// store error.
+/// An app method (`LinkApp`, `ActixApp`) or a session backend failed: a
+/// database or session store error.
 #[derive(Debug)]
 pub struct AppError(Box<dyn StdError + Send + Sync>);
 
