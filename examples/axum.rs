@@ -3,7 +3,7 @@
 //! pages behind the session guard.
 //!
 //! ```text
-//! cargo run --example axum --features tower-sessions
+//! cargo run --example axum
 //! curl -si -X POST http://127.0.0.1:3000/api/authlink \
 //!      -H 'Authorization: Bearer alice-api-token' \
 //!      -H 'Content-Type: application/json' -d '{"url": "/account"}'

@@ -1,6 +1,6 @@
-//! The replay-cache conformance suite, run once per backend: the in-memory
-//! cache always, Redis with the `redis` feature. A new backend adds a
-//! module here with its `Backend` and one `replay_conformance!` line.
+//! The replay-cache conformance suite (`authlink::replay::conformance`, the
+//! `test-util` feature), run once per backend: the in-memory cache always,
+//! Redis and Redis Cluster with the `redis` feature.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
 
@@ -14,7 +14,8 @@ mod memory {
     use authlink::replay::{Freshness, MemoryReplayCache, ReplayCache as _, ReplayError};
     use time::OffsetDateTime;
 
-    use crate::common::replay_conformance::{Backend, replay_conformance, replay_keys};
+    use authlink::replay::conformance::{Backend, replay_keys};
+    use authlink::replay_conformance;
 
     /// Small enough to fill in a test, large enough for the concurrency test.
     const CAPACITY: usize = 64;
@@ -49,7 +50,7 @@ mod memory {
         }
 
         fn engine(&self, policy: authlink::Policy) -> authlink::Authlink {
-            crate::common::engine_with(policy, &self.clock)
+            authlink::replay::conformance::fixture_engine(policy, self.clock.clone())
         }
 
         async fn sweep(&self) {
@@ -90,7 +91,8 @@ mod redis {
     use time::OffsetDateTime;
 
     use crate::common::redis_server::RedisServer;
-    use crate::common::replay_conformance::{Backend, replay_conformance};
+    use authlink::replay::conformance::Backend;
+    use authlink::replay_conformance;
 
     /// A real server that keeps its data across a kill (append-only file,
     /// fsync on every write), so "down" is a kill and recovery a restart.
@@ -128,12 +130,7 @@ mod redis {
         }
 
         fn engine(&self, policy: authlink::Policy) -> authlink::Authlink {
-            authlink::Authlink::new(
-                authlink::KeyRing::new(authlink::KeyId::new(1), crate::common::key(7)),
-                crate::common::PURPOSE,
-                policy,
-            )
-            .unwrap()
+            authlink::replay::conformance::fixture_engine(policy, authlink::SystemClock)
         }
 
         /// Redis expires keys by itself.
@@ -160,7 +157,8 @@ mod redis_cluster {
     use time::OffsetDateTime;
 
     use crate::common::redis_cluster::RedisCluster;
-    use crate::common::replay_conformance::{Backend, replay_conformance};
+    use authlink::replay::conformance::Backend;
+    use authlink::replay_conformance;
 
     /// A three-primary cluster whose nodes keep their data and node files
     /// across a kill, so "down" is killing every node and recovery their
@@ -199,12 +197,7 @@ mod redis_cluster {
         }
 
         fn engine(&self, policy: authlink::Policy) -> authlink::Authlink {
-            authlink::Authlink::new(
-                authlink::KeyRing::new(authlink::KeyId::new(1), crate::common::key(7)),
-                crate::common::PURPOSE,
-                policy,
-            )
-            .unwrap()
+            authlink::replay::conformance::fixture_engine(policy, authlink::SystemClock)
         }
 
         /// Redis expires keys by itself.

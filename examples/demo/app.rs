@@ -97,7 +97,7 @@ impl Config {
         if let Some(url) = var("AUTHLINK_REDIS_URL").filter(|url| !url.trim().is_empty()) {
             if !cfg!(feature = "redis") {
                 return Err("AUTHLINK_REDIS_URL: this build has no Redis support; \
-                            run with `cargo run --example demo --features tower-sessions,redis`"
+                            run with `cargo run --example demo --features redis`"
                     .to_owned());
             }
             config.redis_url = Some(url.trim().to_owned());

@@ -2,7 +2,7 @@
 //! callers and logs browsers in with them.
 //!
 //! ```text
-//! cargo run --example demo --features tower-sessions
+//! cargo run --example demo
 //! ```
 //!
 //! Environment: `AUTHLINK_DEMO_ADDR` (default `127.0.0.1:8080`),

@@ -10,7 +10,7 @@
 //! [`ReusableLinks`] records nothing, the named opt-out of single use. To
 //! choose among them at start-up, wrap the one chosen in a
 //! [`BoxReplayCache`]. A new backend proves itself by passing the
-//! conformance suite in `tests/replay_conformance.rs`.
+//! conformance suite in [`conformance`] (feature `test-util`).
 //!
 //! # A custom backend
 //!
@@ -56,6 +56,9 @@ use time::OffsetDateTime;
 use crate::claims::LINK_ID_LEN;
 use crate::key::KeyId;
 
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod conformance;
 mod memory;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]

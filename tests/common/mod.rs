@@ -6,7 +6,6 @@
 pub mod redis_cluster;
 pub mod redis_server;
 pub mod reference;
-pub mod replay_conformance;
 
 use std::net::IpAddr;
 

@@ -1,27 +1,47 @@
-//! One set of replay-cache tests for every backend. A backend implements
-//! [`Backend`] and runs the suite with `replay_conformance!(TheBackend);`.
-// Test crates that include `common` without running the suite.
-#![allow(unused_macros, unused_imports)]
+//! The conformance suite every [`ReplayCache`] backend must pass (feature
+//! `test-util`): the in-memory cache, Redis and Redis Cluster run it, and a
+//! third-party backend runs it the same way.
+//!
+//! Implement [`Backend`] for a harness around the cache, then expand
+//! [`replay_conformance!`](crate::replay_conformance) in a test file; the
+//! generated tests run on tokio (`tokio` with the `macros` and
+//! `rt-multi-thread` features as a dev-dependency).
+//!
+//! ```text
+//! struct MyBackend { /* the cache, a clock */ }
+//! impl authlink::replay::conformance::Backend for MyBackend { /* … */ }
+//! authlink::replay_conformance!(MyBackend);
+//! ```
 
+// A test suite: a failed expectation is a panic, by design.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
+
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
-use authlink::{Authlink, ConsumedLink, Policy, VerifyErrorKind, no_stamp};
 use time::OffsetDateTime;
+
+use super::{Freshness, ReplayCache, ReplayError, ReplayKey};
+use crate::{
+    Authlink, Clock, ConsumedLink, IpBinding, KeyId, KeyRing, ManualClock, Policy, SecretKey,
+    VerifyErrorKind, Whitelist, no_stamp,
+};
 
 /// Bounds every wait for a recovering backend.
 const RECOVERY_ATTEMPTS: usize = 200;
 const RECOVERY_PAUSE: Duration = Duration::from_millis(25);
 
 /// A replay cache under test, with the levers the suite needs.
-#[allow(async_fn_in_trait)]
+#[allow(async_fn_in_trait)] // the suite awaits these on one task
 pub trait Backend: Sized {
+    /// The cache under test.
     type Cache: ReplayCache + 'static;
 
     /// A fresh, empty backend.
     async fn start() -> Self;
 
+    /// The cache, shared with the tasks the suite spawns.
     fn cache(&self) -> Arc<Self::Cache>;
 
     /// "Now" as the backend judges expiry: a manual clock for the memory
@@ -47,10 +67,16 @@ pub trait Backend: Sized {
 }
 
 /// `n` distinct replay keys, taken from real issued and verified links.
+///
+/// # Panics
+/// Never for `n` below 2^32; the links it makes are always valid.
+#[must_use]
 pub fn replay_keys(n: usize) -> Vec<ReplayKey> {
-    let clock = super::clock();
-    let engine = super::engine_with(super::binding_off(), &clock);
-    let ip = super::ip("192.0.2.1");
+    let engine = fixture_engine(
+        fixture_policy(),
+        ManualClock::new(OffsetDateTime::UNIX_EPOCH + FIXTURE_TIME),
+    );
+    let ip = client_ip();
     (0..n)
         .map(|user| {
             let link = engine.issue(&(user as u64), "/account", ip).unwrap();
@@ -64,6 +90,37 @@ pub fn replay_keys(n: usize) -> Vec<ReplayKey> {
         .collect()
 }
 
+/// 2026-11-01T00:00:00Z, after the epoch.
+const FIXTURE_TIME: Duration = Duration::from_secs(1_793_491_200);
+
+fn client_ip() -> IpAddr {
+    IpAddr::from([192, 0, 2, 1])
+}
+
+/// Links to `/account`, unbound, as the suite's engines issue them.
+#[must_use]
+pub fn fixture_policy() -> Policy {
+    Policy {
+        whitelist: Whitelist::new(["^/account$"]).unwrap(),
+        ip_binding: IpBinding::Off,
+        ..Policy::default()
+    }
+}
+
+/// An engine under `policy` on `clock`, with a fixed key: what
+/// [`Backend::engine`] returns for most backends.
+#[must_use]
+pub fn fixture_engine(policy: Policy, clock: impl Clock) -> Authlink {
+    let key = SecretKey::try_from([7u8; 32].as_slice()).unwrap();
+    Authlink::new(
+        KeyRing::new(KeyId::new(1), key),
+        "replay conformance",
+        policy,
+    )
+    .unwrap()
+    .with_clock(clock)
+}
+
 async fn mark<B: Backend>(
     backend: &B,
     key: ReplayKey,
@@ -75,6 +132,7 @@ async fn mark<B: Backend>(
 
 const LONG: Duration = Duration::from_secs(3600);
 
+/// The first mark of a link is fresh, every later one used.
 pub async fn fresh_then_used<B: Backend>() {
     let backend = B::start().await;
     let [key] = replay_keys(1).try_into().unwrap();
@@ -84,6 +142,7 @@ pub async fn fresh_then_used<B: Backend>() {
     }
 }
 
+/// Marks of different links do not affect each other.
 pub async fn distinct_links_are_independent<B: Backend>() {
     let backend = B::start().await;
     let keys = replay_keys(3);
@@ -218,11 +277,11 @@ async fn mark_when_back<B: Backend>(backend: &B, key: ReplayKey) -> Freshness {
 /// clock again and refuses it, so the link never logs in twice.
 pub async fn a_replay_stalled_past_expiry_is_refused<B: Backend>() {
     let backend = B::start().await;
-    let mut policy = super::binding_off();
+    let mut policy = fixture_policy();
     policy.ttl = Duration::from_secs(2);
     policy.leeway = Duration::ZERO;
     let engine = backend.engine(policy);
-    let ip = super::ip("192.0.2.1");
+    let ip = client_ip();
     let link = engine.issue(&1u64, "/account", ip).unwrap();
     let cache = backend.cache();
     let first: ConsumedLink<u64> = engine
@@ -246,39 +305,41 @@ pub async fn a_replay_stalled_past_expiry_is_refused<B: Backend>() {
     );
 }
 
-/// Runs the suite against one backend type.
+/// Expands to one `#[tokio::test]` per conformance check, run against the
+/// [`Backend`](crate::replay::conformance::Backend) type given.
+#[macro_export]
 macro_rules! replay_conformance {
     ($backend:ty) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn fresh_then_used() {
-            $crate::common::replay_conformance::fresh_then_used::<$backend>().await;
+            $crate::replay::conformance::fresh_then_used::<$backend>().await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn distinct_links_are_independent() {
-            $crate::common::replay_conformance::distinct_links_are_independent::<$backend>().await;
+            $crate::replay::conformance::distinct_links_are_independent::<$backend>().await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn entries_expire_after_retain_until() {
-            $crate::common::replay_conformance::entries_expire_after_retain_until::<$backend>().await;
+            $crate::replay::conformance::entries_expire_after_retain_until::<$backend>().await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn concurrent_marks_have_exactly_one_winner() {
-            $crate::common::replay_conformance::concurrent_marks_have_exactly_one_winner::<$backend>().await;
+            $crate::replay::conformance::concurrent_marks_have_exactly_one_winner::<$backend>()
+                .await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn a_replay_stalled_past_expiry_is_refused() {
-            $crate::common::replay_conformance::a_replay_stalled_past_expiry_is_refused::<$backend>().await;
+            $crate::replay::conformance::a_replay_stalled_past_expiry_is_refused::<$backend>()
+                .await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn refuses_when_unavailable_and_recovers() {
-            $crate::common::replay_conformance::refuses_when_unavailable_and_recovers::<$backend>().await;
+            $crate::replay::conformance::refuses_when_unavailable_and_recovers::<$backend>().await;
         }
     };
 }
-
-pub(crate) use replay_conformance;
