@@ -18,6 +18,7 @@ pub(crate) fn template_parts(authlink: &Authlink) -> (String, String) {
 /// the key as the next segment), or `None` when `{key}` is not the last path
 /// segment of the template, or sits right under `/`, where its route would
 /// take every page's.
+#[cfg(any(feature = "axum", feature = "actix"))]
 pub(crate) fn consume_route_prefix(template: &(String, String)) -> Option<&str> {
     let (before, after) = template;
     let prefix = path_of(before);
