@@ -1,7 +1,6 @@
 //! What only the app knows: who the API caller is and, optionally, the
 //! user's stamp.
 
-use std::error::Error as StdError;
 use std::fmt;
 use std::future::{Future, ready};
 
@@ -11,9 +10,9 @@ use http::request;
 use serde::de::DeserializeOwned;
 
 use crate::user::UserId;
+pub use crate::web::AppError;
 
-/// Seconds a client is asked to wait after a 503 before it retries.
-pub const RETRY_AFTER_SECONDS: &str = "5";
+pub use crate::web::RETRY_AFTER_SECONDS;
 
 /// The token of an `Authorization: Bearer <token>` header, for
 /// [`LinkApp::api_user`]. The scheme is matched without regard to case
@@ -89,29 +88,5 @@ pub trait LinkApp: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<Vec<u8>>, AppError>> + Send {
         let _ = user;
         ready(Ok(None))
-    }
-}
-
-/// A [`LinkApp`] method or a session backend failed: a database or session
-/// store error.
-#[derive(Debug)]
-pub struct AppError(Box<dyn StdError + Send + Sync>);
-
-impl AppError {
-    /// Wraps the app's error.
-    pub fn new(error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
-        Self(error.into())
-    }
-}
-
-impl fmt::Display for AppError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "app failed: {}", self.0)
-    }
-}
-
-impl StdError for AppError {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(&*self.0)
     }
 }

@@ -25,11 +25,8 @@ where
     /// would take every page's.
     pub fn router(&self, pages: axum::Router) -> Result<axum::Router, EndpointsError> {
         let shared = self.shared();
-        let (before, after) = &*shared.template;
-        let prefix = shared.consume_prefix();
-        if !after.is_empty() || !prefix.ends_with('/') || prefix == "/" || before.contains('?') {
-            return Err(EndpointsError::ConsumeRoute);
-        }
+        let prefix = crate::web::routes::consume_route_prefix(&shared.template)
+            .ok_or(EndpointsError::ConsumeRoute)?;
         Ok(pages
             .layer(self.guard_layer())
             .route_service(&shared.create_path, self.create_service())

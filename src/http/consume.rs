@@ -3,7 +3,6 @@
 
 use std::convert::Infallible;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use http::header::{ALLOW, CONTENT_SECURITY_POLICY, HOST, ORIGIN};
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode, request};
@@ -11,12 +10,14 @@ use tower::ServiceExt as _;
 use tower_service::Service;
 
 use super::BoxFuture;
+use super::app::AppError;
 use super::app::LinkApp;
 use super::endpoints::Shared;
 use super::peer::request_client_ip;
 use super::response::{ResponseBody, html, private, set_header, text};
 use super::sessions::LinkSessions;
-use crate::error::VerifyError;
+use crate::web::flow::{self, ConsumeContext, Consumed, LoginSession};
+use crate::web::routes;
 use crate::web::{CONSUME_ALLOW, ConsumeRequest, ConsumeStep, FailureReason, consume_step};
 
 const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
@@ -91,13 +92,7 @@ where
             ConsumeStep::Confirm => self.confirm_page(),
             ConsumeStep::Probe => html(StatusCode::OK, ""),
             ConsumeStep::Refuse(reason) => {
-                tracing::warn!(
-                    target: "authlink",
-                    outcome = "refused",
-                    reason = reason.code(),
-                    "link refused",
-                );
-                count_refusal(reason);
+                flow::refuse_request(reason);
                 self.failure(reason)
             }
             _ => {
@@ -115,85 +110,30 @@ where
 
     async fn consume_link(&self, parts: &request::Parts) -> Response<ResponseBody> {
         let shared = &self.shared;
-        let start = Instant::now();
         let key = parts.uri.path().rsplit('/').next().unwrap_or_default();
-        let Some(ip) = request_client_ip(parts, &shared.trusted) else {
-            tracing::warn!(
-                target: "authlink",
-                outcome = "refused",
-                reason = "client_mismatch",
-                kind = "no_client_address",
-                "link refused",
-            );
-            count_refusal(FailureReason::ClientMismatch);
-            return self.failure(FailureReason::ClientMismatch);
+        let ip = request_client_ip(parts, &shared.trusted);
+        let mut session = shared
+            .sessions
+            .handle(&parts.extensions)
+            .map(|handle| TowerLogin {
+                sessions: &shared.sessions,
+                handle,
+            });
+        let context = ConsumeContext {
+            authlink: &shared.authlink,
+            replay: &shared.replay,
+            limit: &shared.consume_limit,
         };
-        // Who the link is for, without using it: nothing below runs for a
-        // link that is forged, expired or bound to another address.
-        let authenticated = match shared.authlink.verify::<A::User>(key, ip) {
-            Ok(authenticated) => authenticated,
-            Err(err) => return self.refused(err, start),
-        };
-        let user = authenticated.user();
-        let Some(mut session) = shared.sessions.handle(&parts.extensions) else {
-            tracing::error!(
-                target: "authlink",
-                outcome = "misconfigured",
-                "no session in the request: put the session layer around the consume \
-                 endpoint, or make LinkSessions::provide do it",
-            );
-            return text(
+        let app = &*shared.app;
+        let stamp_of = async |user: &A::User| app.user_stamp(user).await;
+        match flow::consume_link(context, key, ip, session.as_mut(), stamp_of).await {
+            Consumed::LoggedIn(target) => shared.responses.success(&target),
+            Consumed::Refused(reason) => self.failure(reason),
+            Consumed::SignInFailed => text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 shared.messages.sign_in_failed.to_string(),
-            );
-        };
-        let replaced_session = shared
-            .sessions
-            .is_link_session(&session)
-            .await
-            .unwrap_or(false);
-        // The session first, the link's single use after: a session store
-        // that fails leaves the link unused. A store that is down is an
-        // outage like the replay cache's: 503 with Retry-After, so clients
-        // and monitors see a temporary refusal rather than a server bug.
-        if let Err(err) = shared.sessions.log_in(&mut session, user).await {
-            tracing::error!(
-                target: "authlink",
-                user = ?user,
-                outcome = "login_failed",
-                error = %err,
-                "link not consumed, login failed",
-            );
-            count_refusal(FailureReason::Unavailable);
-            return self.failure(FailureReason::Unavailable);
+            ),
         }
-        let app = &*shared.app;
-        let consumed = shared
-            .authlink
-            .verify_and_consume_limited(
-                key,
-                ip,
-                async |user: &A::User| app.user_stamp(user).await,
-                &shared.replay,
-                &shared.consume_limit,
-            )
-            .await;
-        let link = match consumed {
-            Ok(link) => link,
-            Err(err) => {
-                shared.sessions.discard(&mut session).await;
-                return self.refused(err, start);
-            }
-        };
-        count(&Ok::<(), VerifyError>(()), start);
-        tracing::info!(
-            target: "authlink",
-            user = ?link.user(),
-            outcome = "logged_in",
-            replaced_link_session = replaced_session,
-            "link consumed"
-        );
-        shared.responses.success(link.target())
     }
 
     fn confirm_page(&self) -> Response<ResponseBody> {
@@ -206,22 +146,8 @@ where
         response
     }
 
-    fn refused(&self, err: VerifyError, start: Instant) -> Response<ResponseBody> {
-        let reason = FailureReason::from(err.kind());
-        tracing::info!(
-            target: "authlink",
-            outcome = "refused",
-            reason = reason.code(),
-            kind = ?err.kind(),
-            error = std::error::Error::source(&err).map(tracing::field::display),
-            "link refused"
-        );
-        count(&Err::<(), _>(err), start);
-        self.failure(reason)
-    }
-
     fn failure(&self, reason: FailureReason) -> Response<ResponseBody> {
-        let url = self.shared.failure_url.replace("{reason}", reason.code());
+        let url = routes::failure_location(&self.shared.failure_url, reason);
         let mut response = self
             .shared
             .responses
@@ -231,23 +157,25 @@ where
     }
 }
 
-/// Counts a consume's result and latency (feature `metrics`).
-#[cfg(feature = "metrics")]
-fn count<T>(result: &Result<T, VerifyError>, start: Instant) {
-    crate::metrics::record_consume(result, start.elapsed());
+/// The tower session handle as the shared consume step sees it.
+struct TowerLogin<'a, S: LinkSessions> {
+    sessions: &'a S,
+    handle: S::Handle,
 }
 
-#[cfg(not(feature = "metrics"))]
-fn count<T>(_result: &Result<T, VerifyError>, _start: Instant) {}
+impl<S: LinkSessions> LoginSession<S::User> for TowerLogin<'_, S> {
+    async fn is_link_session(&mut self) -> Result<bool, AppError> {
+        self.sessions.is_link_session(&self.handle).await
+    }
 
-/// Counts a refusal decided before the core saw the link (feature `metrics`).
-#[cfg(feature = "metrics")]
-fn count_refusal(reason: FailureReason) {
-    crate::metrics::refused(reason);
+    async fn log_in(&mut self, user: &S::User) -> Result<(), AppError> {
+        self.sessions.log_in(&mut self.handle, user).await
+    }
+
+    async fn discard(&mut self) {
+        self.sessions.discard(&mut self.handle).await;
+    }
 }
-
-#[cfg(not(feature = "metrics"))]
-fn count_refusal(_reason: FailureReason) {}
 
 impl<A, S: Clone> Clone for ConsumeService<A, S> {
     fn clone(&self) -> Self {

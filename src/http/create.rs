@@ -15,6 +15,7 @@ use super::endpoints::{Shared, issue};
 use super::response::{ResponseBody, no_store};
 use super::sessions::LinkSessions;
 use super::{BoxError, BoxFuture};
+use crate::web::flow;
 use crate::web::{CreateRefusal, declared_too_large, is_json, target_from_body};
 
 /// The create endpoint as a tower service, from
@@ -61,15 +62,7 @@ where
         B: Body + Send,
         B::Error: Into<BoxError>,
     {
-        #[cfg(feature = "metrics")]
-        let observer = crate::metrics::CreateObserver::start();
-        let result = self.respond(request).await;
-        #[cfg(feature = "metrics")]
-        observer.finish(match &result {
-            Ok(_) => crate::metrics::CreateOutcome::Issued,
-            Err(CreateRefusal::RateLimited(_)) => crate::metrics::CreateOutcome::RateLimited,
-            Err(_) => crate::metrics::CreateOutcome::Refused,
-        });
+        let result = flow::observe_create(self.respond(request)).await;
         let mut response = match result {
             Ok(response) => response,
             Err(refusal) => self
@@ -91,24 +84,12 @@ where
         }
         let (mut parts, body) = request.into_parts();
         let Some(user) = self.shared.app.api_user(&mut parts).await else {
-            tracing::info!(
-                target: "authlink",
-                outcome = "refused",
-                reason = "unauthenticated",
-                "link refused",
-            );
-            return Err(CreateRefusal::Unauthenticated);
+            return Err(flow::create_refused::<A::User>(
+                None,
+                CreateRefusal::Unauthenticated,
+            ));
         };
-        let refused = |refusal: CreateRefusal| {
-            tracing::info!(
-                target: "authlink",
-                user = ?user,
-                outcome = "refused",
-                reason = refusal.code(),
-                "link refused",
-            );
-            refusal
-        };
+        let refused = |refusal| flow::create_refused(Some(&user), refusal);
         if !is_json(parts.headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes)) {
             return Err(refused(CreateRefusal::UnsupportedMediaType));
         }
@@ -119,13 +100,7 @@ where
         let link = issue(&self.shared, &parts, &user, &target)
             .await
             .map_err(refused)?;
-        tracing::info!(
-            target: "authlink",
-            user = ?user,
-            outcome = "issued",
-            expires_at = link.expires_at.unix_timestamp(),
-            "link issued"
-        );
+        flow::issued(&user, &link);
         let location = HeaderValue::from_str(&link.url).map_err(|_| CreateRefusal::Internal)?;
         let mut response = self.shared.responses.created(&target, &link.url);
         response.headers_mut().insert(LOCATION, location);

@@ -17,7 +17,8 @@ use crate::authlink::Authlink;
 use crate::issue::Link;
 use crate::limit::{BoxRateLimiter, CreateLimits, NoLimit, RateLimiter};
 use crate::replay::{BoxReplayCache, MemoryReplayCache, ReplayCache};
-use crate::target::validate_target;
+use crate::web::flow::{self, IssueContext};
+use crate::web::routes::{self, GuardPaths};
 use crate::web::{
     ConfirmPage, ConsumeMode, CreateRefusal, DEFAULT_BODY_LIMIT, Messages, TrustedProxies,
 };
@@ -93,24 +94,15 @@ impl<A, S: Clone> Clone for Shared<A, S> {
 }
 
 impl<A, S> Shared<A, S> {
-    /// The path the consume endpoint serves under: the URL template's path
-    /// up to `{key}`.
-    pub(crate) fn consume_prefix(&self) -> &str {
-        path_of(&self.template.0)
-    }
-
-    /// The failure URL's path, which link sessions may always see.
-    pub(crate) fn failure_path(&self) -> &str {
-        let url = path_of(&self.failure_url);
-        url.split(['?', '#']).next().unwrap_or(url)
-    }
-}
-
-/// The path of an absolute or relative URL.
-fn path_of(url: &str) -> &str {
-    match url.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
-        None => url,
+    /// What the guard lets link sessions see.
+    pub(crate) fn guard_paths(&self) -> GuardPaths<'_> {
+        GuardPaths {
+            whitelist: &self.authlink.policy().whitelist,
+            also_allow: &self.also_allow,
+            failure_url: &self.failure_url,
+            create_path: &self.create_path,
+            template_prefix: &self.template.0,
+        }
     }
 }
 
@@ -172,10 +164,7 @@ where
     /// who API callers are, and logging browsers in through `sessions`.
     pub fn new(authlink: impl Into<Arc<Authlink>>, app: A, sessions: S) -> Self {
         let authlink = authlink.into();
-        // The template's text around `{key}`, by rendering a key no URL holds.
-        let rendered = authlink.policy().url_template.render("\0");
-        let (before, after) = rendered.split_once('\0').unwrap_or((&rendered, ""));
-        let template = Arc::new((before.to_owned(), after.to_owned()));
+        let template = Arc::new(routes::template_parts(&authlink));
         Self {
             shared: Shared {
                 template,
@@ -244,8 +233,9 @@ where
     /// (an open redirect).
     pub fn failure_url(mut self, url: impl Into<String>) -> Result<Self, EndpointsError> {
         let url = url.into();
-        validate_target(&url.replace("{reason}", "reason"), &[])
-            .map_err(|_| EndpointsError::FailureUrl)?;
+        if !routes::is_safe_failure_url(&url) {
+            return Err(EndpointsError::FailureUrl);
+        }
         self.shared.failure_url = url;
         Ok(self)
     }
@@ -366,32 +356,14 @@ pub(crate) async fn issue<A, S>(
 where
     A: LinkApp,
 {
-    let ip = request_client_ip(request, &shared.trusted).ok_or(CreateRefusal::NoClientAddress)?;
-    // Refuse the target before counting against the caller's rate.
-    shared
-        .authlink
-        .policy()
-        .check_target(target)
-        .map_err(CreateRefusal::from)?;
-    shared
-        .create_limits
-        .check(user, ip)
-        .await
-        .map_err(|limited| CreateRefusal::RateLimited(limited.retry_after_secs()))?;
-    let stamp = shared.app.user_stamp(user).await.map_err(|err| {
-        tracing::error!(
-            target: "authlink",
-            user = ?user,
-            outcome = "refused",
-            reason = "unavailable",
-            error = %err,
-            "link refused",
-        );
-        CreateRefusal::Unavailable
-    })?;
-    let issued = match &stamp {
-        Some(stamp) => shared.authlink.issue_with_stamp(user, target, ip, stamp),
-        None => shared.authlink.issue(user, target, ip),
+    let context = IssueContext {
+        authlink: &shared.authlink,
+        limits: &shared.create_limits,
     };
-    issued.map_err(CreateRefusal::from)
+    let ip = request_client_ip(request, &shared.trusted);
+    let app = &*shared.app;
+    flow::issue_link(context, ip, user, target, async |user: &A::User| {
+        app.user_stamp(user).await
+    })
+    .await
 }

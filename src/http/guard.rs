@@ -83,23 +83,8 @@ pub struct Guard<Inner, A, S> {
 
 impl<Inner, A, S> Guard<Inner, A, S> {
     fn allows(&self, path: &str) -> bool {
-        let shared = &self.shared;
-        shared.authlink.policy().whitelist.allows(path)
-            || shared.also_allow.allows(path)
-            || path == shared.failure_path()
-            || path == shared.create_path
-            || is_consume_path(shared.consume_prefix(), path)
+        self.shared.guard_paths().allows(path)
     }
-}
-
-/// Whether `path` is the consume endpoint's: the template's prefix and one
-/// more segment. A template whose key sits right under `/` names no path of
-/// its own, so nothing passes for it.
-fn is_consume_path(prefix: &str, path: &str) -> bool {
-    prefix.len() > 1
-        && path
-            .strip_prefix(prefix)
-            .is_some_and(|key| !key.contains('/'))
 }
 
 impl<Inner: Clone, A, S: Clone> Clone for Guard<Inner, A, S> {

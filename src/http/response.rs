@@ -4,7 +4,6 @@
 use bytes::Bytes;
 use http::header::{
     CACHE_CONTROL, CONTENT_TYPE, HeaderName, LOCATION, REFERRER_POLICY, RETRY_AFTER,
-    WWW_AUTHENTICATE,
 };
 use http::{HeaderValue, Response, StatusCode};
 use http_body_util::Full;
@@ -44,20 +43,13 @@ pub trait Responses: Send + Sync + 'static {
         let status =
             StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = json(status, &refusal.body(messages));
-        match refusal {
-            CreateRefusal::MethodNotAllowed => {
-                set_header(&mut response, http::header::ALLOW, "POST")
-            }
-            CreateRefusal::Unauthenticated => set_header(&mut response, WWW_AUTHENTICATE, "Bearer"),
-            CreateRefusal::Unavailable => {
-                set_header(&mut response, RETRY_AFTER, RETRY_AFTER_SECONDS);
-            }
-            CreateRefusal::RateLimited(seconds) => {
-                response
-                    .headers_mut()
-                    .insert(RETRY_AFTER, http::HeaderValue::from(*seconds));
-            }
-            _ => {}
+        if let Some((name, Ok(value))) = refusal
+            .header()
+            .map(|(name, value)| (name, HeaderValue::try_from(value)))
+        {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(name), value);
         }
         response
     }

@@ -16,10 +16,7 @@ use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 use super::app::AppError;
 use super::sessions::{Ensure, LinkSessions, SessionService};
 
-/// The session key under which the logged-in user is stored.
-pub const USER_KEY: &str = "authlink.user";
-/// The session key marking a session established through a link.
-pub const VIA_LINK_KEY: &str = "authlink.via_link";
+pub use crate::web::{USER_KEY, VIA_LINK_KEY};
 
 /// Who a tower-sessions session belongs to, and the app's side of the
 /// crate's session keys: read who is logged in, log in by other means,

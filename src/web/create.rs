@@ -8,6 +8,9 @@ use super::messages::Messages;
 use crate::error::IssueError;
 use crate::error::TargetError;
 
+/// Seconds a client is asked to wait after a 503 before it retries.
+pub const RETRY_AFTER_SECONDS: &str = "5";
+
 /// The default limit on a create request's body: 8 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024;
 
@@ -95,6 +98,20 @@ impl CreateRefusal {
             Self::RateLimited(_) => detail(&messages.too_many_links),
             Self::Unavailable => detail(&messages.try_again),
             Self::Internal => detail(&messages.issue_failed),
+        }
+    }
+
+    /// The header the answer carries besides its body: `Allow: POST` on a
+    /// 405, `WWW-Authenticate: Bearer` on a 401, `Retry-After` on a 429 (the
+    /// seconds held) and a 503.
+    #[must_use]
+    pub fn header(&self) -> Option<(&'static str, String)> {
+        match self {
+            Self::MethodNotAllowed => Some(("allow", "POST".to_owned())),
+            Self::Unauthenticated => Some(("www-authenticate", "Bearer".to_owned())),
+            Self::Unavailable => Some(("retry-after", RETRY_AFTER_SECONDS.to_owned())),
+            Self::RateLimited(seconds) => Some(("retry-after", seconds.to_string())),
+            _ => None,
         }
     }
 

@@ -8,24 +8,35 @@
 //! - [`ConfirmPage`]: the prefetch-safe confirmation page and its CSP.
 //! - [`target_from_body`] and [`CreateRefusal`]: the create endpoint's body
 //!   rules and its refusals' statuses and bodies.
+//! - [`AppError`]: the app's own failure (a database, a session store).
 //! - [`FailureReason`] and [`Messages`]: why a link failed, and every
 //!   sentence users see, replaceable.
 //!
-//! [`crate::http`] is the tower adapter over these.
+//! [`crate::http`] is the tower adapter over these; `crate::actix` (feature
+//! `actix`) the actix-web one. Both also run the same issue and consume
+//! steps and the same guard rule, crate-internal here, so that the order of
+//! the checks, the log events and the metrics cannot differ between them.
 
+mod app_error;
 mod client_ip;
 mod confirm;
 mod consume;
 mod create;
+pub(crate) mod flow;
+mod keys;
 mod messages;
+pub(crate) mod routes;
 
 pub use crate::error::{FailureReason, UnknownReason};
+pub use app_error::AppError;
 pub use client_ip::{
     Cidr, CidrError, ForwardedHeader, MAX_FORWARDED_HOPS, TrustedProxies, client_ip,
 };
 pub use confirm::ConfirmPage;
 pub use consume::{CONSUME_ALLOW, ConsumeMode, ConsumeRequest, ConsumeStep, consume_step};
 pub use create::{
-    CreateRefusal, DEFAULT_BODY_LIMIT, created_body, declared_too_large, is_json, target_from_body,
+    CreateRefusal, DEFAULT_BODY_LIMIT, RETRY_AFTER_SECONDS, created_body, declared_too_large,
+    is_json, target_from_body,
 };
+pub use keys::{USER_KEY, VIA_LINK_KEY};
 pub use messages::Messages;

@@ -1,0 +1,69 @@
+//! The web face on actix-web 4: the create and consume endpoints and the
+//! session guard, with link sessions on actix-session, configured once
+//! through [`ActixEndpoints`].
+//!
+//! A thin adapter: which failure, which status, the confirmation page, the
+//! create body's rules, client-address resolution and the issue and consume
+//! steps are [`crate::web`]'s, shared with the tower adapter
+//! ([`crate::http`]), so both stacks answer, log and count alike.
+//!
+//! - [`ActixApp`]: the app's side, only who the API caller is (and,
+//!   optionally, the user's stamp).
+//! - [`ActixEndpoints`]: trusted proxies, the failure URL, the mode, the
+//!   replay cache and the limits, set once; [`routes`](ActixEndpoints::routes)
+//!   mounts both endpoints and [`guard`](ActixEndpoints::guard) is the
+//!   middleware for the app's pages.
+//! - [`CurrentUser`]: who an actix-session belongs to; the app's password
+//!   login and logout on the same keys.
+//! - [`client_ip`]: the client address from the peer address and trusted
+//!   proxies' headers, never from `realip_remote_addr()`, which believes
+//!   forwarding headers from anyone.
+//!
+//! # Sessions: `SessionMiddleware` outside, `SameSite=Lax`
+//!
+//! The app's own actix-session `SessionMiddleware` carries the sessions:
+//! wrap the whole `App` in it, outside [`guard`](ActixEndpoints::guard)
+//! (actix runs the last `wrap` first). Its cookie attributes are the app's
+//! configuration: keep `Secure` (actix-session's default) and set
+//! `cookie_same_site(SameSite::Lax)`. `Lax` is required: a link opened from
+//! an e-mail or a chat is a navigation from another site, and the redirect
+//! after it must carry the new session's cookie; `Strict` would drop it,
+//! and the user would land logged out.
+//!
+//! A login through a link renews the session id, clears the session and
+//! stores the user under [`USER_KEY`] and the marker under
+//! [`VIA_LINK_KEY`]. It never calls `purge()` first: actix-session ignores
+//! every `insert` after a purge, so "log out, then log in" would silently
+//! log no one in. actix-session stores the session when the response
+//! passes its middleware, after the link was used: a session store that
+//! fails then leaves the user logged out with the link spent (the tower
+//! adapter stores first; here that order is actix-session's).
+
+mod endpoints;
+mod guard;
+mod session;
+
+use std::net::IpAddr;
+
+use actix_web::HttpRequest;
+
+pub use crate::web::{
+    AppError, ConfirmPage, ConsumeMode, CreateRefusal, FailureReason, Messages, TrustedProxies,
+    USER_KEY, VIA_LINK_KEY,
+};
+pub use endpoints::{ActixApp, ActixEndpoints};
+pub use guard::{ActixGuard, ActixGuardService};
+pub use session::CurrentUser;
+
+/// The client address of `request`: its peer address, or behind the
+/// `trusted` proxies the address their header reports (see
+/// [`crate::web::client_ip`]). `None` when it cannot be told.
+#[must_use]
+pub fn client_ip(request: &HttpRequest, trusted: &TrustedProxies) -> Option<IpAddr> {
+    let values: Vec<&[u8]> = request
+        .headers()
+        .get_all(trusted.header_name())
+        .map(actix_web::http::header::HeaderValue::as_bytes)
+        .collect();
+    crate::web::client_ip(request.peer_addr().map(|addr| addr.ip()), values, trusted)
+}
