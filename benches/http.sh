@@ -58,8 +58,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "== building bench_server (release)"
-cargo build --release --quiet --features tower-sessions --example bench_server
-bin="${CARGO_TARGET_DIR:-target}/release/examples/bench_server"
+bin=$(cargo bench --quiet --no-run --bench bench_server --message-format=json \
+    | grep -o '"executable":"[^"]*bench_server[^"]*"' | cut -d'"' -f4)
+[ -x "$bin" ] || fail "cannot find the bench_server binary"
 
 AUTHLINK_SECRET=$(head -c 32 /dev/urandom | base64 -w0)
 export AUTHLINK_SECRET

@@ -59,8 +59,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "== building bench_redis (release)"
-cargo build --release --quiet --features redis --example bench_redis
-bin="${CARGO_TARGET_DIR:-target}/release/examples/bench_redis"
+bin=$(cargo bench --quiet --no-run --features redis --bench bench_redis --message-format=json \
+    | grep -o '"executable":"[^"]*bench_redis[^"]*"' | cut -d'"' -f4)
+[ -x "$bin" ] || fail "cannot find the bench_redis binary"
 
 # A port that looks free may be taken before Redis binds it: retry, and
 # accept only a server that reports our process id.

@@ -64,6 +64,12 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
+        // `cargo bench` runs every bench target; this one only serves
+        // benches/http.sh.
+        [] | ["--bench", ..] => {
+            println!("bench_server: driven by benches/http.sh; nothing to do");
+            Ok(())
+        }
         ["links", n] => n
             .parse()
             .map_err(|_| format!("links: not a count: {n}"))
