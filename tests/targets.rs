@@ -176,3 +176,45 @@ fn invalid_origins_and_patterns_are_configuration_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn verify_checks_the_target_again_whatever_signed_the_link() {
+    use authlink::VerifyErrorKind;
+    use common::reference::{self, Claims};
+
+    let clock = common::clock();
+    let ip = common::ip("192.0.2.1");
+    // Signed with the app's own key, but leading off-site or off the
+    // whitelist: as a buggy or older issuer could have made it.
+    for target in [
+        "//evil.example/account",
+        "/admin",
+        "https://evil.example/account",
+    ] {
+        let claims = reference::claims_bytes(&Claims {
+            link_id: [5; 8],
+            issued_at: common::T0 as u64,
+            user: 1u64,
+            target,
+            client: None,
+            stamp: None,
+        });
+        let token = reference::sign(&[7; 32], common::PURPOSE, 1, 1, "u64", &claims);
+        let engine = common::engine_with(common::binding_off(), &clock);
+        let err = engine.verify::<u64>(&token, ip).unwrap_err();
+        assert_eq!(err.kind(), VerifyErrorKind::TargetNotAllowed, "{target}");
+        assert_eq!(err.reason().code(), "invalid");
+    }
+
+    // A page taken off the whitelist after its link was issued.
+    let mut before = common::binding_off();
+    before.whitelist = Whitelist::new(["^/account$", "^/old$"]).unwrap();
+    let link = common::engine_with(before, &clock)
+        .issue(&1u64, "/old", ip)
+        .unwrap();
+    let after = common::engine_with(common::binding_off(), &clock);
+    assert_eq!(
+        after.verify::<u64>(&link.key, ip).unwrap_err().kind(),
+        VerifyErrorKind::TargetNotAllowed
+    );
+}
