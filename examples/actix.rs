@@ -17,8 +17,8 @@ use actix_session::{Session, SessionMiddleware};
 use actix_web::cookie::{Key, SameSite};
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
+use authlink::FailureReason;
 use authlink::actix::{ActixApp, ActixEndpoints, CurrentUser};
-use authlink::web::FailureReason;
 use authlink::{Authlink, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 
 /// The app's own user lookup: who holds this API token.

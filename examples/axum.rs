@@ -11,8 +11,8 @@
 
 use std::net::SocketAddr;
 
+use authlink::FailureReason;
 use authlink::http::{Endpoints, LinkApp, SessionUser, TowerSessions, bearer_token};
-use authlink::web::FailureReason;
 use authlink::{Authlink, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 use axum::Router;
 use axum::extract::Query;

@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use super::guard::ActixGuard;
 use super::session::ActixLogin;
 use crate::authlink::Authlink;
+use crate::error::FailureReason;
 use crate::http::{DEFAULT_CREATE_PATH, DEFAULT_FAILURE_URL, EndpointsError};
 use crate::limit::{BoxRateLimiter, CreateLimits, NoLimit, RateLimiter};
 use crate::replay::{BoxReplayCache, MemoryReplayCache, ReplayCache};
@@ -23,8 +24,8 @@ use crate::web::flow::{self, ConsumeContext, Consumed, IssueContext};
 use crate::web::routes::{self, GuardPaths};
 use crate::web::{
     AppError, CONSUME_ALLOW, ConfirmPage, ConsumeMode, ConsumeRequest, ConsumeStep, CreateRefusal,
-    DEFAULT_BODY_LIMIT, FailureReason, Messages, RETRY_AFTER_SECONDS, TrustedProxies, consume_step,
-    created_body, declared_too_large, is_json, target_from_body,
+    DEFAULT_BODY_LIMIT, Messages, RETRY_AFTER_SECONDS, TrustedProxies, consume_step, created_body,
+    declared_too_large, is_json, target_from_body,
 };
 use crate::whitelist::Whitelist;
 
@@ -186,7 +187,7 @@ impl<A: ActixApp> ActixEndpoints<A> {
     }
 
     /// Limits how fast each user's links may be consumed
-    /// ([`FailureReason::RateLimited`]).
+    /// ([`FailureReason::RateLimited`](crate::FailureReason::RateLimited)).
     #[must_use]
     pub fn consume_limit(self, limiter: impl RateLimiter + 'static) -> Self {
         self.with(|s| s.consume_limit = BoxRateLimiter::new(limiter))
@@ -200,7 +201,7 @@ impl<A: ActixApp> ActixEndpoints<A> {
     }
 
     /// Where failures lead; `{reason}` is replaced by the
-    /// [`FailureReason::code`].
+    /// [`FailureReason::code`](crate::FailureReason::code).
     ///
     /// # Errors
     /// [`EndpointsError::FailureUrl`] when the URL is not a same-site path.

@@ -48,8 +48,8 @@ use std::net::IpAddr;
 use actix_web::HttpRequest;
 
 pub use crate::web::{
-    AppError, ConfirmPage, ConsumeMode, CreateRefusal, FailureReason, Messages, TrustedProxies,
-    USER_KEY, VIA_LINK_KEY,
+    AppError, ConfirmPage, ConsumeMode, CreateRefusal, Messages, TrustedProxies, USER_KEY,
+    VIA_LINK_KEY,
 };
 pub use endpoints::{ActixApp, ActixEndpoints};
 pub use guard::{ActixGuard, ActixGuardService};

@@ -16,9 +16,10 @@ use super::endpoints::Shared;
 use super::peer::request_client_ip;
 use super::response::{ResponseBody, html, private, set_header, text};
 use super::sessions::LinkSessions;
+use crate::error::FailureReason;
 use crate::web::flow::{self, ConsumeContext, Consumed, LoginSession};
 use crate::web::routes;
-use crate::web::{CONSUME_ALLOW, ConsumeRequest, ConsumeStep, FailureReason, consume_step};
+use crate::web::{CONSUME_ALLOW, ConsumeRequest, ConsumeStep, consume_step};
 
 const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
@@ -36,14 +37,14 @@ const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 /// is established and the answer is [`Responses::failure`](super::Responses::failure)
 /// (default `303` to the failure URL, or `503` with `Retry-After` when the
 /// session store, the replay cache or the stamp lookup is unavailable), carrying the
-/// [`FailureReason`] in its extensions. Every answer has
+/// [`FailureReason`](crate::FailureReason) in its extensions. Every answer has
 /// `Cache-Control: no-store` and `Referrer-Policy: no-referrer`.
 ///
 /// `GET` consumes in [`ConsumeMode::Direct`](crate::web::ConsumeMode::Direct)
 /// and shows the confirmation page in
 /// [`ConsumeMode::PrefetchSafe`](crate::web::ConsumeMode::PrefetchSafe);
 /// `POST` consumes in both unless it is cross-site
-/// ([`FailureReason::CrossSite`], see [`consume_step`]); `HEAD` never
+/// ([`FailureReason::CrossSite`](crate::FailureReason::CrossSite), see [`consume_step`]); `HEAD` never
 /// consumes; other methods get 405.
 pub struct ConsumeService<A, S> {
     shared: Shared<A, S>,

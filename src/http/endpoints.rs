@@ -225,7 +225,7 @@ where
     }
 
     /// Where failures lead; `{reason}` is replaced by the
-    /// [`FailureReason::code`](crate::web::FailureReason::code)
+    /// [`FailureReason::code`](crate::FailureReason::code)
     /// (`"/?error={reason}"`).
     ///
     /// # Errors

@@ -109,10 +109,10 @@
 //! carries `Cache-Control: no-store` and `Referrer-Policy: no-referrer`, so
 //! the key neither stays in a cache nor leaks to the next page in `Referer`.
 //!
-//! The app learns why a link failed as a [`FailureReason`], in the failure
+//! The app learns why a link failed as a [`FailureReason`](crate::FailureReason), in the failure
 //! response's extensions, passed to [`Responses::failure`], and as the code
-//! in the failure URL ([`FailureReason::code`]). Every message
-//! ([`FailureReason::message`]) can be replaced
+//! in the failure URL ([`FailureReason::code`](crate::FailureReason::code)). Every message
+//! ([`FailureReason::message`](crate::FailureReason::message)) can be replaced
 //! ([`Messages::with_failure`]). `unavailable` is not a redirect: when the
 //! replay cache (or the user-stamp lookup) cannot answer, the link cannot be
 //! known unused, so the answer is `503 Service Unavailable` with
@@ -140,7 +140,7 @@
 //! fetch every link first. [`ConfirmPage::ButtonOnly`]
 //! leaves out the page's self-submitting script, for scanners that run
 //! script. A cross-site `POST` is refused as
-//! [`FailureReason::CrossSite`]
+//! [`FailureReason::CrossSite`](crate::FailureReason::CrossSite)
 //! (login CSRF).
 //!
 //! The confirmation page is small: no-store, no-referrer, a CSP that allows
@@ -233,8 +233,8 @@ mod sessions;
 mod tower_sessions;
 
 pub use crate::web::{
-    Cidr, CidrError, ConfirmPage, ConsumeMode, CreateRefusal, DEFAULT_BODY_LIMIT, FailureReason,
-    ForwardedHeader, MAX_FORWARDED_HOPS, Messages, TrustedProxies, UnknownReason,
+    Cidr, CidrError, ConfirmPage, ConsumeMode, CreateRefusal, DEFAULT_BODY_LIMIT, ForwardedHeader,
+    MAX_FORWARDED_HOPS, Messages, TrustedProxies,
 };
 pub use app::{AppError, LinkApp, RETRY_AFTER_SECONDS, bearer_token};
 #[cfg(feature = "axum-login")]

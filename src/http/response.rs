@@ -9,7 +9,8 @@ use http::{HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 
 use super::app::RETRY_AFTER_SECONDS;
-use crate::web::{CreateRefusal, FailureReason, Messages, created_body};
+use crate::error::FailureReason;
+use crate::web::{CreateRefusal, Messages, created_body};
 
 /// The body of every response the endpoints build.
 pub type ResponseBody = Full<Bytes>;
@@ -61,7 +62,7 @@ pub trait Responses: Send + Sync + 'static {
 
     /// A link logged no one in. `failure_url` is the endpoints' failure URL
     /// with `{reason}` replaced by the reason's code. Default: `503` with
-    /// `Retry-After` for [`FailureReason::Unavailable`] (the link was not
+    /// `Retry-After` for [`FailureReason::Unavailable`](crate::FailureReason::Unavailable) (the link was not
     /// used, a retry may work), otherwise `303 See Other` to `failure_url`.
     fn failure(
         &self,

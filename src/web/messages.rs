@@ -13,7 +13,8 @@ use crate::error::FailureReason;
 /// [`with_failure`](Self::with_failure):
 ///
 /// ```
-/// use authlink::web::{FailureReason, Messages};
+/// use authlink::FailureReason;
+/// use authlink::web::Messages;
 ///
 /// let mut messages = Messages::default();
 /// messages.forbidden = "Diese Seite ist für Link-Anmeldungen gesperrt.".into();
@@ -86,7 +87,7 @@ impl Messages {
     }
 
     /// The sentence for `reason`: the replacement if one was given, else
-    /// [`FailureReason::message`].
+    /// [`FailureReason::message`](crate::FailureReason::message).
     #[must_use]
     pub fn failure(&self, reason: FailureReason) -> &str {
         self.failures

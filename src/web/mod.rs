@@ -9,7 +9,7 @@
 //! - [`target_from_body`] and [`CreateRefusal`]: the create endpoint's body
 //!   rules and its refusals' statuses and bodies.
 //! - [`AppError`]: the app's own failure (a database, a session store).
-//! - [`FailureReason`] and [`Messages`]: why a link failed, and every
+//! - [`FailureReason`](crate::FailureReason) and [`Messages`]: why a link failed, and every
 //!   sentence users see, replaceable.
 //!
 //! [`crate::http`] is the tower adapter over these; `crate::actix` (feature
@@ -27,7 +27,6 @@ mod keys;
 mod messages;
 pub(crate) mod routes;
 
-pub use crate::error::{FailureReason, UnknownReason};
 pub use app_error::AppError;
 pub use client_ip::{
     Cidr, CidrError, ForwardedHeader, MAX_FORWARDED_HOPS, TrustedProxies, client_ip,
