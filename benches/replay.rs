@@ -3,8 +3,10 @@
 //! million live entries. Prints a table; run with
 //! `cargo bench --bench replay`.
 
-#[path = "common/mod.rs"]
-mod common;
+#[path = "../tests/fixtures/mod.rs"]
+mod fixtures;
+
+use fixtures::typical;
 
 use std::fs;
 use std::hint::black_box;
@@ -15,8 +17,8 @@ use std::time::{Duration, Instant};
 use authlink::IpBinding;
 use authlink::replay::MemoryReplayCache;
 use authlink::replay::ReplayKey;
-use common::CLIENT;
 use time::OffsetDateTime;
+use typical::CLIENT;
 
 /// Links consumed per measured run, split evenly between the threads.
 const LINKS: usize = 192_000;
@@ -58,8 +60,8 @@ fn memory() {
 
 /// Verify + consume (and the cache alone) by 1, 2 and 32 threads.
 fn scaling() {
-    let engine = common::engine(IpBinding::Exact);
-    let tokens: Vec<String> = (0..LINKS).map(|_| common::typical_token(&engine)).collect();
+    let engine = typical::engine(IpBinding::Exact);
+    let tokens: Vec<String> = (0..LINKS).map(|_| typical::token(&engine)).collect();
     let keys = replay_keys(LINKS);
     println!(
         "threads | verify+consume ops/s | cache only ops/s  (median of {RUNS} runs, {LINKS} links each)"
@@ -71,7 +73,7 @@ fn scaling() {
                 let link = engine
                     .verify::<u64>(token, CLIENT)
                     .and_then(|link| link.check_stamp(None));
-                let link = link.and_then(|link| common::ready(engine.consume(link, &cache)));
+                let link = link.and_then(|link| typical::ready(engine.consume(link, &cache)));
                 assert!(link.is_ok(), "a fresh link failed: {link:?}");
             })
         });
@@ -129,10 +131,10 @@ fn median(mut measure: impl FnMut() -> Duration) -> Duration {
 
 /// Distinct replay keys, taken as an app gets them: from verified links.
 fn replay_keys(count: usize) -> Vec<ReplayKey> {
-    let engine = common::engine(IpBinding::Off);
+    let engine = typical::engine(IpBinding::Off);
     (0..count)
         .map(|_| {
-            let token = common::typical_token(&engine);
+            let token = typical::token(&engine);
             match engine
                 .verify::<u64>(&token, CLIENT)
                 .and_then(|link| link.check_stamp(None))

@@ -10,8 +10,10 @@
 //!   validate (+ the IP comparison its claims need), the `cookie` crate's
 //!   signed jar add and get.
 
-#[path = "common/mod.rs"]
-mod common;
+#[path = "../tests/fixtures/mod.rs"]
+mod fixtures;
+
+use fixtures::typical;
 
 use std::hint::black_box;
 use std::net::IpAddr;
@@ -19,10 +21,10 @@ use std::time::{Duration, Instant};
 
 use authlink::replay::MemoryReplayCache;
 use authlink::{Authlink, IpBinding, VerifiedLink, VerifyError};
-use common::{CLIENT, SkipClock, TARGET, USER};
 use criterion::Criterion;
 use hmac::Mac as _;
 use serde::{Deserialize, Serialize};
+use typical::{CLIENT, SkipClock, TARGET, USER};
 
 /// Links consumed per simulated second. Fresh links are issued (untimed)
 /// and then verified (timed) a second's worth at a time, and the clock
@@ -36,9 +38,9 @@ fn verify(engine: &Authlink, token: &str, ip: IpAddr) -> Result<VerifiedLink<u64
 }
 
 fn floor(c: &mut Criterion) {
-    let token = common::typical_token(&common::engine(IpBinding::Exact));
-    let input = common::signed_bytes(&token);
-    let key = common::floor_key();
+    let token = typical::token(&typical::engine(IpBinding::Exact));
+    let input = typical::signed_bytes(&token);
+    let key = typical::floor_key();
     c.bench_function("floor/hmac_sha256", |b| {
         b.iter(|| {
             let mut mac = key.clone();
@@ -64,9 +66,9 @@ fn authlink(c: &mut Criterion) {
         ("verify_exact", IpBinding::Exact),
         ("verify_off", IpBinding::Off),
     ] {
-        let engine = common::engine(binding);
+        let engine = typical::engine(binding);
         c.bench_function(&format!("authlink/{name}"), |b| {
-            let token = common::typical_token(&engine);
+            let token = typical::token(&engine);
             assert!(verify(&engine, &token, CLIENT).is_ok());
             b.iter(|| black_box(verify(&engine, black_box(&token), black_box(CLIENT))));
         });
@@ -74,8 +76,8 @@ fn authlink(c: &mut Criterion) {
 
     // Refusing must never cost more than accepting: a forged tag (the last
     // character changed) and 5,000 characters of garbage.
-    let engine = common::engine(IpBinding::Exact);
-    let token = common::typical_token(&engine);
+    let engine = typical::engine(IpBinding::Exact);
+    let token = typical::token(&engine);
     let forged = {
         use base64::Engine as _;
         let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -117,7 +119,7 @@ fn authlink(c: &mut Criterion) {
     // two loads, since the replay cache's cost grows with its size.
     for per_second in LOADS {
         let clock = SkipClock::default();
-        let engine = common::engine_on(IpBinding::Exact, &clock);
+        let engine = typical::engine_skipping(IpBinding::Exact, &clock);
         let cache = MemoryReplayCache::new();
         for consume in [false, true] {
             let name = if consume {
@@ -134,14 +136,13 @@ fn authlink(c: &mut Criterion) {
                         left -= n;
                         // One simulated second per batch of fresh links.
                         clock.skip(1);
-                        let tokens: Vec<String> =
-                            (0..n).map(|_| common::typical_token(&engine)).collect();
+                        let tokens: Vec<String> = (0..n).map(|_| typical::token(&engine)).collect();
                         let start = Instant::now();
                         for token in &tokens {
                             let link = verify(&engine, black_box(token), black_box(CLIENT));
                             let ok = match link {
                                 Ok(link) if consume => {
-                                    black_box(common::ready(engine.consume(link, &cache))).is_ok()
+                                    black_box(typical::ready(engine.consume(link, &cache))).is_ok()
                                 }
                                 other => black_box(other).is_ok(),
                             };
@@ -186,8 +187,8 @@ fn jwt(c: &mut Criterion) {
     use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
     let claims = PeerClaims::typical();
     let header = Header::new(Algorithm::HS256);
-    let encoding = EncodingKey::from_secret(&common::SECRET);
-    let decoding = DecodingKey::from_secret(&common::SECRET);
+    let encoding = EncodingKey::from_secret(&typical::SECRET);
+    let decoding = DecodingKey::from_secret(&typical::SECRET);
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 5;
 

@@ -69,7 +69,7 @@ impl Users {
     }
 
     /// Changes a user's password.
-    #[allow(dead_code)] // the example has no page for it; tests/axum_login.rs calls it
+    #[allow(dead_code)] // the example has no page for it; tests/tower/axum_login.rs calls it
     pub(crate) fn set_password(&self, id: u64, password: &str) {
         if let Some(user) = self.write().get_mut(&id) {
             user.password_hash = password.as_bytes().to_vec();

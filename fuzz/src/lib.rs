@@ -1,18 +1,14 @@
 //! What the fuzz targets share: the golden key and engines, and a signer
 //! that makes tokens over arbitrary claim bytes under a key the fuzzer
-//! knows, to reach every check behind the tag.
+//! knows, to reach every check behind the tag. Engines, clocks and the
+//! signer come from the fixtures the tests and benches use.
 
 use std::net::IpAddr;
 
-use authlink::{
-    Authlink, IpBinding, KeyId, KeyRing, ManualClock, Origin, Policy, SecretKey, Whitelist,
-};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hkdf::Hkdf;
-use hmac::{Hmac, KeyInit as _, Mac as _};
-use sha2::Sha256;
-use time::OffsetDateTime;
+#[path = "../../tests/fixtures/mod.rs"]
+pub mod fixtures;
+
+use authlink::{Authlink, IpBinding, ManualClock, Origin, Policy, Whitelist};
 
 /// The key the golden tokens (seeds/decode_verify) were issued under.
 pub const SECRET: [u8; 32] = [0x42; 32];
@@ -50,40 +46,17 @@ pub fn engine_with(
     policy: Policy,
     clock: &ManualClock,
 ) -> Authlink {
-    let secret = SecretKey::try_from(secret.as_slice()).unwrap_or_else(|err| panic!("{err}"));
-    Authlink::new(KeyRing::new(KeyId::new(KEY_ID), secret), purpose, policy)
-        .unwrap_or_else(|err| panic!("{err}"))
-        .with_clock(clock.clone())
+    fixtures::engine_on(fixtures::ring(secret, KEY_ID), purpose, policy, clock)
 }
 
-pub fn clock_at(unix_seconds: i64) -> ManualClock {
-    ManualClock::new(
-        OffsetDateTime::from_unix_timestamp(unix_seconds).unwrap_or_else(|err| panic!("{err}")),
-    )
-}
+pub use fixtures::clock_at;
 
 /// A token of format version 1 whose claims are `claims`, tagged under
 /// `SECRET` for `PURPOSE` and the user id kind `kind` (`UserId::KIND`: the
-/// tag covers it, so the token verifies only as that type), as
-/// src/codec.rs and src/keyring.rs do it: HMAC over
-/// `"authlink/v1/link" || be64(len kind) || kind || body`.
+/// tag covers it, so the token verifies only as that type), by the
+/// reference encoder the tests check the crate against.
 pub fn sign(kind: &str, claims: &[u8]) -> String {
-    let hkdf = Hkdf::<Sha256>::new(Some(b"authlink/v1/kdf"), &SECRET);
-    let mut okm = [0u8; 64];
-    let purpose_len = (PURPOSE.len() as u64).to_be_bytes();
-    hkdf.expand_multi_info(&[b"mac\0", &purpose_len, PURPOSE.as_bytes()], &mut okm)
-        .unwrap_or_else(|err| panic!("{err}"));
-    let key: &hmac::digest::Key<Hmac<Sha256>> = (&okm).into();
-    let mut bytes = vec![1];
-    bytes.extend_from_slice(&KEY_ID.to_be_bytes());
-    bytes.extend_from_slice(claims);
-    let mut mac = Hmac::<Sha256>::new(key);
-    mac.update(b"authlink/v1/link");
-    mac.update(&(kind.len() as u64).to_be_bytes());
-    mac.update(kind.as_bytes());
-    mac.update(&bytes);
-    bytes.extend_from_slice(&mac.finalize().into_bytes()[..16]);
-    URL_SAFE_NO_PAD.encode(bytes)
+    fixtures::reference::sign(&SECRET, PURPOSE, 1, KEY_ID, kind, claims)
 }
 
 /// The address as the binding sees it: IPv4-mapped IPv6 as IPv4, masked to

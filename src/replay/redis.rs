@@ -98,7 +98,7 @@
 //! Nobody is logged in; the user may retry or ask for a new link. The
 //! `http` feature's consume endpoint then answers `503 Service Unavailable`
 //! with a `Retry-After` header and no session cookie, never a redirect to
-//! the target (`tests/redis_http.rs`).
+//! the target (`tests/demo/redis.rs`).
 //!
 //! A command that timed out may still reach Redis later (a frozen server
 //! that wakes up runs what it was sent), so such a link may turn out used

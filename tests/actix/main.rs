@@ -1,0 +1,16 @@
+//! The actix-web adapter: the scenarios shared with tower, and the actix
+//! example.
+// Helpers outside #[test] functions fail tests by panicking, as the tests do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/actix_support.rs"]
+mod actix_support;
+#[path = "../fixtures/mod.rs"]
+mod fixtures;
+#[path = "../support/http_support.rs"]
+mod http_support;
+#[path = "../support/scenarios.rs"]
+mod scenarios;
+
+mod adapter;
+mod actix_example;

@@ -1,0 +1,568 @@
+//! A test app around the endpoints, and a small HTTP client with a cookie
+//! jar that calls it in-process (the request carrying the client address a
+//! connection would give) or over a real socket from any loopback address,
+//! for the tests where the socket is what is tested.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::{Future, ready};
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use authlink::http::{
+    AppError, ConfirmPage, ConsumeMode, Endpoints, LinkApp, Messages, PeerAddr, SessionUser,
+    TowerSessions, TrustedProxies, bearer_token,
+};
+use authlink::replay::MemoryReplayCache;
+use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
+use authlink::{Authlink, ManualClock, Policy, Whitelist};
+use axum::Router;
+use axum::extract::Query;
+use axum::response::{Html, IntoResponse, Redirect, Response as AxumResponse};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use http::header::{COOKIE, HOST, SET_COOKIE};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use time::OffsetDateTime;
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::task::JoinHandle;
+use tower::ServiceExt as _;
+use tower_sessions::{MemoryStore, Session};
+
+use crate::fixtures::{clock, policy};
+
+/// How long any one exchange may take before the test fails.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The session cookie of every test app.
+pub const COOKIE_NAME: &str = "sid";
+
+pub type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Bearer tokens for `alice` and `bob`, stamps the test can change or break.
+#[derive(Default)]
+pub struct TestAdapter {
+    pub stamps: Mutex<HashMap<String, Vec<u8>>>,
+    pub stamps_fail: AtomicBool,
+}
+
+/// The app side the endpoints ask.
+#[derive(Clone)]
+pub struct TestLinkApp(pub Arc<TestAdapter>);
+
+impl LinkApp for TestLinkApp {
+    type User = String;
+
+    fn api_user(
+        &self,
+        request: &mut http::request::Parts,
+    ) -> impl Future<Output = Option<String>> + Send {
+        let user = match bearer_token(&request.headers) {
+            Some("alice-api-token") => Some("alice".to_owned()),
+            Some("bob-api-token") => Some("bob".to_owned()),
+            _ => None,
+        };
+        ready(user)
+    }
+
+    fn user_stamp(
+        &self,
+        user: &String,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, AppError>> + Send {
+        let result = if self.0.stamps_fail.load(Ordering::SeqCst) {
+            Err(AppError::new("user database is down"))
+        } else {
+            Ok(self.0.stamps.lock().unwrap().get(user).cloned())
+        };
+        ready(result)
+    }
+}
+
+pub type TestSessions = TowerSessions<String, MemoryStore>;
+pub type TestEndpoints = Endpoints<TestLinkApp, TestSessions>;
+
+/// A replay cache whose backend is always down.
+#[derive(Debug, Default)]
+pub struct BrokenCache;
+
+impl ReplayCache for BrokenCache {
+    fn mark_used(
+        &self,
+        _key: ReplayKey,
+        _retain_until: OffsetDateTime,
+        _now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
+        ready(Err(ReplayError::Backend("connection refused".into())))
+    }
+}
+
+/// How a test app is set up.
+pub struct Options {
+    pub policy: Policy,
+    pub mode: ConsumeMode,
+    pub confirm: ConfirmPage,
+    /// Keep the session cookie `Secure` (the tests speak plain HTTP, so
+    /// they turn it off unless a test asks).
+    pub secure_cookie: bool,
+    pub trusted: TrustedProxies,
+    pub body_limit: Option<usize>,
+    /// Paths the guard also lets link sessions see.
+    pub also_allow: Option<Whitelist>,
+    /// Texts in place of the defaults.
+    pub messages: Option<Messages>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            policy: policy(),
+            mode: ConsumeMode::Direct,
+            confirm: ConfirmPage::AutoSubmit,
+            secure_cookie: false,
+            trusted: TrustedProxies::none(),
+            body_limit: None,
+            also_allow: None,
+            messages: None,
+        }
+    }
+}
+
+/// A running test app: an axum router over tower-sessions, called
+/// in-process by its clients and also served by hyper on `addr` for the
+/// requests only a socket can carry. Dropping it stops the server.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub router: Router,
+    pub clock: ManualClock,
+    pub adapter: Arc<TestAdapter>,
+    pub authlink: Arc<Authlink>,
+    pub store: MemoryStore,
+    pub endpoints: TestEndpoints,
+    server: JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestApp {
+    pub async fn start(options: Options) -> Self {
+        Self::start_with(options, MemoryReplayCache::new()).await
+    }
+
+    /// Serves `POST /api/authlink`, `/authlink/{key}`, and behind the guard
+    /// `/`, `/account`, `/account/settings`, `/admin` and
+    /// `POST /login?user=NAME`.
+    pub async fn start_with<C: ReplayCache + Send + Sync + 'static>(
+        options: Options,
+        cache: C,
+    ) -> Self {
+        let clock = clock();
+        let authlink = Arc::new(crate::fixtures::engine_with(options.policy, &clock));
+        let adapter = Arc::new(TestAdapter::default());
+        let store = MemoryStore::default();
+        let mut sessions = TestSessions::new(store.clone()).cookie_name(COOKIE_NAME);
+        if !options.secure_cookie {
+            sessions = sessions.insecure_cookie();
+        }
+        let mut endpoints =
+            Endpoints::new(authlink.clone(), TestLinkApp(adapter.clone()), sessions)
+                .replay_cache(cache)
+                .trusted_proxies(options.trusted)
+                .failure_url("/?error={reason}")
+                .unwrap()
+                .mode(options.mode)
+                .confirm_page(options.confirm);
+        if let Some(limit) = options.body_limit {
+            endpoints = endpoints.body_limit(limit);
+        }
+        if let Some(paths) = options.also_allow {
+            endpoints = endpoints.also_allow(paths);
+        }
+        if let Some(messages) = options.messages {
+            endpoints = endpoints.messages(messages);
+        }
+        let router = endpoints.router(pages()).unwrap();
+        let (addr, server) = serve(router.clone()).await;
+        Self {
+            addr,
+            router,
+            clock,
+            adapter,
+            authlink,
+            store,
+            endpoints,
+            server,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::in_process(self.router.clone())
+    }
+
+    /// Whether the session store holds a session under `id`.
+    pub async fn has_session(&self, id: &str) -> bool {
+        use tower_sessions::SessionStore as _;
+        let Ok(id) = id.parse() else { return false };
+        self.store.load(&id).await.unwrap().is_some()
+    }
+
+    /// Asks for a link to `target` as `alice` from `client`; returns its URL.
+    pub async fn link_for(&self, client: &Client, target: &str) -> String {
+        client
+            .create("alice-api-token", &format!(r#"{{"url": "{target}"}}"#))
+            .await
+            .created_link()
+    }
+}
+
+/// Serves any tower service on 127.0.0.1:0, each request carrying its
+/// connection's [`PeerAddr`].
+pub async fn serve<S, B>(service: S) -> (SocketAddr, JoinHandle<()>)
+where
+    S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let mut connections = tokio::task::JoinSet::new();
+        // Aborting this task drops the set, which aborts every connection.
+        while let Ok((stream, peer)) = listener.accept().await {
+            let service = service
+                .clone()
+                .map_request(move |mut request: Request<Incoming>| {
+                    request.extensions_mut().insert(PeerAddr(peer.ip()));
+                    request
+                });
+            connections.spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+                    .await;
+            });
+        }
+    });
+    (addr, server)
+}
+
+/// The test app's own pages, reading the session the endpoints write.
+pub fn pages() -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", post(password_login))
+        .route("/account", get(|s: Session| page(s, "Hello, ")))
+        .route(
+            "/account/settings",
+            get(|s: Session| page(s, "Settings of ")),
+        )
+        .route("/admin", get(|s: Session| page(s, "Admin for ")))
+}
+
+async fn home(uri: http::Uri) -> Html<String> {
+    Html(format!("Home {}", uri.query().unwrap_or_default()))
+}
+
+async fn password_login(session: Session, Query(q): Query<HashMap<String, String>>) -> Redirect {
+    SessionUser::log_in_other(&session, &q["user"])
+        .await
+        .unwrap();
+    Redirect::to("/account")
+}
+
+async fn page(session: Session, what: &str) -> AxumResponse {
+    match SessionUser::<String>::current(&session).await.unwrap() {
+        Some(current) => Html(format!("{what}{}", current.user)).into_response(),
+        None => (StatusCode::SEE_OTHER, [("location", "/login")]).into_response(),
+    }
+}
+
+pub fn boxed<B>(response: Response<B>) -> Response<Body>
+where
+    B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    response.map(|body| body.map_err(Into::into).boxed())
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|err| panic!("not JSON ({err}): {}", self.text()))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+
+    pub fn set_cookies(&self) -> Vec<&str> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect()
+    }
+
+    /// Asserts a `400 Bad Request` whose JSON body is `expected`.
+    #[track_caller]
+    pub fn assert_bad_request(&self, expected: serde_json::Value) {
+        assert_eq!(self.status, StatusCode::BAD_REQUEST, "{}", self.text());
+        assert_eq!(self.json(), expected);
+    }
+
+    /// The link of a `201 Created` answer from the create endpoint.
+    #[track_caller]
+    pub fn created_link(&self) -> String {
+        assert_eq!(self.status, StatusCode::CREATED, "{}", self.text());
+        self.header("location").unwrap().to_owned()
+    }
+
+    #[track_caller]
+    pub fn assert_redirect(&self, location: &str) {
+        assert_eq!(self.status, StatusCode::SEE_OTHER, "{self:?}");
+        assert_eq!(self.header("location"), Some(location), "{self:?}");
+    }
+}
+
+/// A browser-like client: one connection per request, from a chosen
+/// loopback address, with a cookie jar.
+/// Sends one request from a client address and collects the reply.
+type Exchange = Arc<
+    dyn Fn(IpAddr, Request<Full<Bytes>>) -> Pin<Box<dyn Future<Output = Reply> + Send>>
+        + Send
+        + Sync,
+>;
+
+pub struct Client {
+    exchange: Exchange,
+    pub from: IpAddr,
+    pub host: String,
+    pub cookies: Mutex<HashMap<String, String>>,
+}
+
+impl Client {
+    /// A client of the server listening on `addr`, over TCP.
+    pub fn new(addr: SocketAddr) -> Self {
+        Self::with_exchange(
+            addr.to_string(),
+            Arc::new(move |from, request| Box::pin(socket_exchange(addr, from, request))),
+        )
+    }
+
+    /// A client that calls `router` in-process, each request carrying
+    /// its [`PeerAddr`] as [`serve`] would give it.
+    pub fn in_process(router: Router) -> Self {
+        Self::with_exchange(
+            "app.test".to_owned(),
+            Arc::new(move |from, mut request| {
+                let router = router.clone();
+                request.extensions_mut().insert(PeerAddr(from));
+                Box::pin(async move {
+                    let response = router.oneshot(request).await.unwrap();
+                    let (parts, body) = response.into_parts();
+                    let body = body.collect().await.unwrap().to_bytes();
+                    Reply {
+                        status: parts.status,
+                        headers: parts.headers,
+                        body,
+                    }
+                })
+            }),
+        )
+    }
+
+    fn with_exchange(host: String, exchange: Exchange) -> Self {
+        Self {
+            exchange,
+            from: "127.0.0.1".parse().unwrap(),
+            host,
+            cookies: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Comes from `from` (over TCP, any 127.0.0.0/8 address works on Linux).
+    pub fn from(mut self, from: &str) -> Self {
+        self.from = from.parse().unwrap();
+        self
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
+    }
+
+    pub async fn create(&self, token: &str, body: &str) -> Reply {
+        self.create_with(token, body, &[]).await
+    }
+
+    /// `POST /api/authlink` as the API caller holding `token`, with JSON
+    /// `body` and `extra` headers (an `X-Forwarded-For`, say).
+    pub async fn create_with(&self, token: &str, body: &str, extra: &[(&str, &str)]) -> Reply {
+        let auth = format!("Bearer {token}");
+        let mut headers = vec![
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ];
+        headers.extend_from_slice(extra);
+        self.send(Method::POST, "/api/authlink", &headers, body.to_owned())
+            .await
+    }
+
+    /// Logs in as `user` with a password-style session (the test app's
+    /// `POST /login?user=NAME`); returns the new session id.
+    pub async fn password_login(&self, user: &str) -> String {
+        self.send(Method::POST, &format!("/login?user={user}"), &[], "")
+            .await
+            .assert_redirect("/account");
+        self.cookie(COOKIE_NAME).unwrap()
+    }
+
+    pub async fn get(&self, url: &str) -> Reply {
+        self.get_with(url, &[]).await
+    }
+
+    /// `GET url` with `extra` headers (an `X-Forwarded-For`, say).
+    pub async fn get_with(&self, url: &str, extra: &[(&str, &str)]) -> Reply {
+        self.send(Method::GET, url, extra, "").await
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Reply {
+        let path = path_of(url);
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Full::new(body.into()))
+            .unwrap();
+        request
+            .headers_mut()
+            .insert(HOST, HeaderValue::from_str(&self.host).unwrap());
+        let jar = self
+            .cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        if !jar.is_empty() {
+            request
+                .headers_mut()
+                .insert(COOKIE, HeaderValue::from_str(&jar).unwrap());
+        }
+        for (name, value) in headers {
+            request.headers_mut().append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        let reply = tokio::time::timeout(TIMEOUT, (self.exchange)(self.from, request))
+            .await
+            .expect("no answer in time");
+        let mut jar = self.cookies.lock().unwrap();
+        for set in reply.set_cookies() {
+            let pair = set.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if set.contains("Max-Age=0") || set.contains("Expires=Thu, 01 Jan 1970") {
+                jar.remove(name);
+            } else {
+                jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        drop(jar);
+        reply
+    }
+}
+
+/// Sends `request` to `addr` over a new connection from `from`.
+async fn socket_exchange(addr: SocketAddr, from: IpAddr, request: Request<Full<Bytes>>) -> Reply {
+    let socket = if from.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .unwrap();
+    socket.bind(SocketAddr::new(from, 0)).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    let connection = tokio::spawn(connection);
+    let response = sender.send_request(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.unwrap().to_bytes();
+    connection.abort();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+/// The path and query of an absolute or relative URL.
+pub fn path_of(url: &str) -> &str {
+    match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => url,
+    }
+}
+
+/// Writes `head` and then as much of `body` as the server takes, and reads
+/// the response head: for requests a well-behaved client would not send.
+pub async fn raw_exchange(addr: SocketAddr, head: &str, body: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        // The server may answer and close before the body is sent: that is
+        // the point, so write errors are expected.
+        for chunk in body.chunks(1024) {
+            if stream.write_all(chunk).await.is_err() {
+                break;
+            }
+        }
+        let mut response = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !response.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => response.extend_from_slice(&buf[..n]),
+            }
+        }
+        String::from_utf8_lossy(&response).into_owned()
+    };
+    tokio::time::timeout(TIMEOUT, exchange)
+        .await
+        .expect("no answer in time")
+}

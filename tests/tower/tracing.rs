@@ -1,0 +1,96 @@
+//! The endpoints' log events, captured over a full create / consume / reuse /
+//! mismatch / guard run: outcomes, reasons and user ids are there; the key,
+//! the secret, session ids and raw client addresses are not.
+
+use crate::http_support;
+
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use crate::fixtures::secret;
+use http_support::{Options, TestApp};
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn logs_carry_outcomes_but_no_secrets() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .init();
+
+    let app = TestApp::start(Options {
+        trusted: "127.0.0.1/32".parse().unwrap(),
+        ..Options::default()
+    })
+    .await;
+    let client = app.client();
+    let forwarded = [("x-forwarded-for", "198.51.100.7")];
+    let link = client
+        .create_with("alice-api-token", r#"{"url": "/account"}"#, &forwarded)
+        .await
+        .created_link();
+    let key = link.rsplit('/').next().unwrap().to_owned();
+    client
+        .get_with(&link, &[("x-forwarded-for", "198.51.100.8")])
+        .await
+        .assert_redirect("/?error=client_mismatch");
+    client
+        .get_with(&link, &forwarded)
+        .await
+        .assert_redirect("/account");
+    let session_id = client.cookie("sid").unwrap();
+    client.get("/admin").await;
+    client
+        .get_with(&link, &forwarded)
+        .await
+        .assert_redirect("/?error=used");
+    let refused = client
+        .create_with("alice-api-token", r#"{"url": "/admin"}"#, &forwarded)
+        .await;
+    assert_eq!(refused.status, http::StatusCode::BAD_REQUEST);
+
+    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    for expected in [
+        "outcome=\"issued\"",
+        "outcome=\"logged_in\"",
+        "reason=\"client_mismatch\"",
+        "reason=\"used\"",
+        "outcome=\"forbidden\"",
+        "reason=\"not_whitelisted\"",
+        "user=\"alice\"",
+    ] {
+        assert!(log.contains(expected), "{expected} missing from:\n{log}");
+    }
+    let secret = secret().to_base64();
+    let forbidden = [
+        ("the key", key.as_str()),
+        ("the start of the key", &key[..16]),
+        ("the end of the key", &key[key.len() - 16..]),
+        ("the secret", secret.as_str()),
+        ("the session id", session_id.as_str()),
+        ("the client address", "198.51.100.7"),
+        ("the other client address", "198.51.100.8"),
+        ("the proxy address", "127.0.0.1"),
+    ];
+    for (what, text) in forbidden {
+        assert!(!log.contains(text), "{what} appears in the log:\n{log}");
+    }
+}
