@@ -213,6 +213,8 @@
 //! link; [`Endpoints::router`] mounts everything in the right order; and
 //! [`Endpoints::failure_url`] refuses a URL that would be an open redirect,
 //! at start-up.
+//!
+//! [`DEFAULT_FAILURE_URL`]: crate::web::DEFAULT_FAILURE_URL
 
 use std::future::Future;
 use std::pin::Pin;
@@ -242,7 +244,7 @@ pub use app::{AppError, LinkApp, RETRY_AFTER_SECONDS, bearer_token};
 pub use axum_login::AxumLogin;
 pub use consume::ConsumeService;
 pub use create::CreateService;
-pub use endpoints::{DEFAULT_CREATE_PATH, DEFAULT_FAILURE_URL, Endpoints, EndpointsError};
+pub use endpoints::Endpoints;
 pub use guard::{Guard, GuardBody, GuardLayer};
 pub use peer::{PeerAddr, client_ip};
 pub use response::{
