@@ -14,7 +14,8 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use authlink::http::{AppError, AxumLogin, Endpoints, LinkApp, bearer_token};
+use authlink::http::{AxumLogin, Endpoints, LinkApp, bearer_token};
+use authlink::web::AppError;
 use authlink::{Authlink, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 use axum::Router;
 use axum::extract::Form;

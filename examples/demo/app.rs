@@ -8,11 +8,12 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use authlink::http::{
-    ConsumeMode, Endpoints, LinkApp, PeerAddr, ResponseBody, SessionUser, TowerSessions,
-    TrustedProxies, bearer_token, html, see_other,
+    Endpoints, LinkApp, PeerAddr, ResponseBody, SessionUser, TowerSessions, bearer_token, html,
+    see_other,
 };
 use authlink::limit::{BoxRateLimiter, CreateLimits, NoLimit};
 use authlink::replay::{MemoryReplayCache, ReplayCache, ReusableLinks};
+use authlink::web::{ConsumeMode, TrustedProxies};
 use authlink::{Authlink, FailureReason, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 use axum::Router;
 use axum::extract::rejection::FormRejection;

@@ -16,18 +16,14 @@ use super::guard::ActixGuard;
 use super::session::ActixLogin;
 use crate::authlink::Authlink;
 use crate::error::FailureReason;
-use crate::http::{DEFAULT_CREATE_PATH, DEFAULT_FAILURE_URL, EndpointsError};
-use crate::limit::{BoxRateLimiter, CreateLimits, NoLimit, RateLimiter};
-use crate::replay::{BoxReplayCache, MemoryReplayCache, ReplayCache};
 use crate::user::UserId;
-use crate::web::flow::{self, ConsumeContext, Consumed, IssueContext};
-use crate::web::routes::{self, GuardPaths};
+use crate::web::flow::{self, Consumed};
+use crate::web::routes::GuardPaths;
 use crate::web::{
-    AppError, CONSUME_ALLOW, ConfirmPage, ConsumeMode, ConsumeRequest, ConsumeStep, CreateRefusal,
-    DEFAULT_BODY_LIMIT, Messages, RETRY_AFTER_SECONDS, TrustedProxies, consume_step, created_body,
-    declared_too_large, is_json, target_from_body,
+    AppError, CONSUME_ALLOW, ConsumeRequest, ConsumeStep, CreateRefusal, EndpointConfig,
+    EndpointsError, RETRY_AFTER_SECONDS, consume_step, created_body, declared_too_large,
+    endpoint_setters, is_json, target_from_body,
 };
-use crate::whitelist::Whitelist;
 
 /// The app's side of the actix endpoints: who the API caller is, and
 /// optionally the user's stamp.
@@ -71,60 +67,26 @@ pub trait ActixApp: Send + Sync + 'static {
     }
 }
 
-struct Shared<A> {
-    authlink: Arc<Authlink>,
-    app: Arc<A>,
-    replay: BoxReplayCache,
-    create_limits: CreateLimits,
-    consume_limit: BoxRateLimiter,
-    trusted: TrustedProxies,
-    failure_url: String,
-    mode: ConsumeMode,
-    confirm: ConfirmPage,
-    body_limit: usize,
-    also_allow: Arc<Whitelist>,
-    messages: Arc<Messages>,
-    create_path: String,
-    /// The URL template up to `{key}`, and after it.
-    template: (String, String),
-}
-
-impl<A> Clone for Shared<A> {
-    fn clone(&self) -> Self {
-        Self {
-            authlink: Arc::clone(&self.authlink),
-            app: Arc::clone(&self.app),
-            replay: self.replay.clone(),
-            create_limits: self.create_limits.clone(),
-            consume_limit: self.consume_limit.clone(),
-            trusted: self.trusted.clone(),
-            failure_url: self.failure_url.clone(),
-            mode: self.mode,
-            confirm: self.confirm,
-            body_limit: self.body_limit,
-            also_allow: Arc::clone(&self.also_allow),
-            messages: Arc::clone(&self.messages),
-            create_path: self.create_path.clone(),
-            template: self.template.clone(),
-        }
-    }
-}
-
 /// The create endpoint, the consume endpoint and the session guard on
 /// actix-web, configured once: the same settings, defaults, answers,
 /// texts, log events and metrics as [`Endpoints`](crate::http::Endpoints).
 ///
-/// Defaults: single use in a [`MemoryReplayCache`], no trusted proxy,
-/// failure URL `/`, [`ConsumeMode::Direct`], [`ConfirmPage::AutoSubmit`],
-/// bodies up to 8 KiB, create path `/api/authlink`, [`Messages::default`].
+/// Defaults: single use in a [`MemoryReplayCache`](crate::replay::MemoryReplayCache),
+/// no trusted proxy, failure URL `/`,
+/// [`ConsumeMode::Direct`](crate::web::ConsumeMode::Direct),
+/// [`ConfirmPage::AutoSubmit`](crate::web::ConfirmPage::AutoSubmit), bodies
+/// up to 8 KiB, create path `/api/authlink`,
+/// [`Messages::default`](crate::web::Messages::default).
 pub struct ActixEndpoints<A> {
-    shared: Arc<Shared<A>>,
+    config: Arc<EndpointConfig>,
+    app: Arc<A>,
 }
 
 impl<A> Clone for ActixEndpoints<A> {
     fn clone(&self) -> Self {
         Self {
-            shared: Arc::clone(&self.shared),
+            config: Arc::clone(&self.config),
+            app: Arc::clone(&self.app),
         }
     }
 }
@@ -132,10 +94,10 @@ impl<A> Clone for ActixEndpoints<A> {
 impl<A> fmt::Debug for ActixEndpoints<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActixEndpoints")
-            .field("authlink", &self.shared.authlink)
-            .field("trusted", &self.shared.trusted)
-            .field("failure_url", &self.shared.failure_url)
-            .field("mode", &self.shared.mode)
+            .field("authlink", &self.config.authlink)
+            .field("trusted", &self.config.trusted)
+            .field("failure_url", &self.config.failure_url())
+            .field("mode", &self.config.mode)
             .finish_non_exhaustive()
     }
 }
@@ -144,116 +106,22 @@ impl<A: ActixApp> ActixEndpoints<A> {
     /// Endpoints issuing and verifying links with `authlink`, asking `app`
     /// who API callers are.
     pub fn new(authlink: impl Into<Arc<Authlink>>, app: A) -> Self {
-        let authlink = authlink.into();
         Self {
-            shared: Arc::new(Shared {
-                template: routes::template_parts(&authlink),
-                authlink,
-                app: Arc::new(app),
-                replay: BoxReplayCache::new(MemoryReplayCache::new()),
-                create_limits: CreateLimits::off(),
-                consume_limit: BoxRateLimiter::new(NoLimit),
-                trusted: TrustedProxies::none(),
-                failure_url: DEFAULT_FAILURE_URL.to_owned(),
-                mode: ConsumeMode::Direct,
-                confirm: ConfirmPage::AutoSubmit,
-                body_limit: DEFAULT_BODY_LIMIT,
-                also_allow: Arc::new(Whitelist::deny_all()),
-                messages: Arc::new(Messages::default()),
-                create_path: DEFAULT_CREATE_PATH.to_owned(),
-            }),
+            config: Arc::new(EndpointConfig::new(authlink.into())),
+            app: Arc::new(app),
         }
     }
 
-    fn with(mut self, change: impl FnOnce(&mut Shared<A>)) -> Self {
+    fn config(&self) -> &EndpointConfig {
+        &self.config
+    }
+
+    fn config_mut(&mut self) -> &mut EndpointConfig {
         // A clone taken earlier keeps its own settings.
-        change(Arc::make_mut(&mut self.shared));
-        self
+        Arc::make_mut(&mut self.config)
     }
 
-    /// Makes links single-use through `cache`, or
-    /// [`ReusableLinks`](crate::replay::ReusableLinks) to let a link work
-    /// until it expires.
-    #[must_use]
-    pub fn replay_cache<C: ReplayCache + 'static>(self, cache: C) -> Self {
-        self.with(|s| s.replay = BoxReplayCache::new(cache))
-    }
-
-    /// Limits how fast each API user and each client network may create
-    /// links (`429` with `Retry-After`).
-    #[must_use]
-    pub fn create_limits(self, limits: CreateLimits) -> Self {
-        self.with(|s| s.create_limits = limits)
-    }
-
-    /// Limits how fast each user's links may be consumed
-    /// ([`FailureReason::RateLimited`](crate::FailureReason::RateLimited)).
-    #[must_use]
-    pub fn consume_limit(self, limiter: impl RateLimiter + 'static) -> Self {
-        self.with(|s| s.consume_limit = BoxRateLimiter::new(limiter))
-    }
-
-    /// Reads client addresses through these proxies, at create and at
-    /// consume alike.
-    #[must_use]
-    pub fn trusted_proxies(self, trusted: TrustedProxies) -> Self {
-        self.with(|s| s.trusted = trusted)
-    }
-
-    /// Where failures lead; `{reason}` is replaced by the
-    /// [`FailureReason::code`](crate::FailureReason::code).
-    ///
-    /// # Errors
-    /// [`EndpointsError::FailureUrl`] when the URL is not a same-site path.
-    pub fn failure_url(self, url: impl Into<String>) -> Result<Self, EndpointsError> {
-        let url = url.into();
-        if !routes::is_safe_failure_url(&url) {
-            return Err(EndpointsError::FailureUrl);
-        }
-        Ok(self.with(|s| s.failure_url = url))
-    }
-
-    /// Answers `GET` on the consume endpoint as `mode` says.
-    #[must_use]
-    pub fn mode(self, mode: ConsumeMode) -> Self {
-        self.with(|s| s.mode = mode)
-    }
-
-    /// The confirmation page of [`ConsumeMode::PrefetchSafe`].
-    #[must_use]
-    pub fn confirm_page(self, page: ConfirmPage) -> Self {
-        self.with(|s| s.confirm = page)
-    }
-
-    /// Refuses create bodies longer than `limit` bytes with 413.
-    #[must_use]
-    pub fn body_limit(self, limit: usize) -> Self {
-        self.with(|s| s.body_limit = limit)
-    }
-
-    /// Also lets link sessions through to `paths` (a logout page, assets).
-    #[must_use]
-    pub fn also_allow(self, paths: Whitelist) -> Self {
-        self.with(|s| s.also_allow = Arc::new(paths))
-    }
-
-    /// Replaces the texts users and API callers see.
-    #[must_use]
-    pub fn messages(self, messages: Messages) -> Self {
-        self.with(|s| s.messages = Arc::new(messages))
-    }
-
-    /// The create endpoint's path. Default `/api/authlink`.
-    #[must_use]
-    pub fn create_path(self, path: impl Into<String>) -> Self {
-        self.with(|s| s.create_path = path.into())
-    }
-
-    /// The engine.
-    #[must_use]
-    pub fn authlink(&self) -> &Authlink {
-        &self.shared.authlink
-    }
+    endpoint_setters!();
 
     /// Mounts the create endpoint at its path and the consume endpoint at
     /// the URL template's path, every method (others get 405):
@@ -265,11 +133,9 @@ impl<A: ActixApp> ActixEndpoints<A> {
     pub fn routes(
         &self,
     ) -> Result<impl FnOnce(&mut ServiceConfig) + Clone + Send + 'static, EndpointsError> {
-        let prefix = routes::consume_route_prefix(&self.shared.template)
-            .ok_or(EndpointsError::ConsumeRoute)?
-            .to_owned();
+        let prefix = self.config.consume_route_prefix()?.to_owned();
         let consume_path = format!("{prefix}{{key}}");
-        let create_path = self.shared.create_path.clone();
+        let create_path = self.config.create_path.clone();
         let this = self.clone();
         Ok(move |config: &mut ServiceConfig| {
             let create = this.clone();
@@ -306,20 +172,13 @@ impl<A: ActixApp> ActixEndpoints<A> {
     }
 
     pub(super) fn guard_paths(&self) -> GuardPaths<'_> {
-        let shared = &*self.shared;
-        GuardPaths {
-            whitelist: &shared.authlink.policy().whitelist,
-            also_allow: &shared.also_allow,
-            failure_url: &shared.failure_url,
-            create_path: &shared.create_path,
-            template_prefix: &shared.template.0,
-        }
+        self.config.guard_paths()
     }
 
     pub(super) fn forbidden(&self) -> HttpResponse {
         text(
             StatusCode::FORBIDDEN,
-            self.shared.messages.forbidden.to_string(),
+            self.config.messages.forbidden.to_string(),
         )
     }
 
@@ -332,7 +191,7 @@ impl<A: ActixApp> ActixEndpoints<A> {
                 StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut response = HttpResponse::build(status)
                 .content_type("application/json")
-                .body(refusal.body(&self.shared.messages).to_string());
+                .body(refusal.body(&self.config.messages).to_string());
             if let Some((name, Ok(value))) = refusal
                 .header()
                 .map(|(name, value)| (name, HeaderValue::try_from(value)))
@@ -354,11 +213,11 @@ impl<A: ActixApp> ActixEndpoints<A> {
         request: &HttpRequest,
         body: Payload,
     ) -> Result<HttpResponse, CreateRefusal> {
-        let shared = &*self.shared;
+        let config = &*self.config;
         if request.method() != Method::POST {
             return Err(CreateRefusal::MethodNotAllowed);
         }
-        let Some(user) = shared.app.api_user(request).await else {
+        let Some(user) = self.app.api_user(request).await else {
             return Err(flow::create_refused::<A::User>(
                 None,
                 CreateRefusal::Unauthenticated,
@@ -369,22 +228,18 @@ impl<A: ActixApp> ActixEndpoints<A> {
         if !is_json(value(header::CONTENT_TYPE)) {
             return Err(refused(CreateRefusal::UnsupportedMediaType));
         }
-        if declared_too_large(value(header::CONTENT_LENGTH), shared.body_limit) {
+        if declared_too_large(value(header::CONTENT_LENGTH), config.body_limit) {
             return Err(refused(CreateRefusal::TooLarge));
         }
-        let bytes = match body.to_bytes_limited(shared.body_limit).await {
+        let bytes = match body.to_bytes_limited(config.body_limit).await {
             Ok(Ok(bytes)) => bytes,
             Ok(Err(_)) => return Err(refused(CreateRefusal::UnreadableBody)),
             Err(_) => return Err(refused(CreateRefusal::TooLarge)),
         };
         let target = target_from_body(&bytes).map_err(refused)?;
-        let context = IssueContext {
-            authlink: &shared.authlink,
-            limits: &shared.create_limits,
-        };
-        let ip = super::client_ip(request, &shared.trusted);
-        let app = &*shared.app;
-        let link = flow::issue_link(context, ip, &user, &target, async |user: &A::User| {
+        let ip = super::client_ip(request, &config.trusted);
+        let app = &*self.app;
+        let link = flow::issue_link(config, ip, &user, &target, async |user: &A::User| {
             app.user_stamp(user).await
         })
         .await
@@ -399,7 +254,7 @@ impl<A: ActixApp> ActixEndpoints<A> {
     /// The consume endpoint: see [`ConsumeService`](crate::http::ConsumeService)
     /// for its answers, which are the same.
     pub async fn consume(&self, request: HttpRequest) -> HttpResponse {
-        let shared = &*self.shared;
+        let config = &*self.config;
         let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
         let facts = ConsumeRequest {
             method: request.method().as_str(),
@@ -407,15 +262,15 @@ impl<A: ActixApp> ActixEndpoints<A> {
             origin: header("origin"),
             host: header("host").or_else(|| request.uri().authority().map(|a| a.as_str())),
         };
-        let mut response = match consume_step(shared.mode, &facts) {
+        let mut response = match consume_step(config.mode, &facts) {
             ConsumeStep::Consume => self.consume_link(&request).await,
             ConsumeStep::Confirm => HttpResponse::Ok()
                 .content_type("text/html; charset=utf-8")
                 .insert_header((
                     header::CONTENT_SECURITY_POLICY,
-                    shared.confirm.content_security_policy(),
+                    config.confirm.content_security_policy(),
                 ))
-                .body(shared.confirm.html(&shared.messages)),
+                .body(config.confirm.html(&config.messages)),
             ConsumeStep::Probe => HttpResponse::Ok()
                 .content_type("text/html; charset=utf-8")
                 .finish(),
@@ -426,7 +281,7 @@ impl<A: ActixApp> ActixEndpoints<A> {
             _ => {
                 let mut response = text(
                     StatusCode::METHOD_NOT_ALLOWED,
-                    shared.messages.method_not_allowed.to_string(),
+                    config.messages.method_not_allowed.to_string(),
                 );
                 response
                     .headers_mut()
@@ -444,23 +299,18 @@ impl<A: ActixApp> ActixEndpoints<A> {
     }
 
     async fn consume_link(&self, request: &HttpRequest) -> HttpResponse {
-        let shared = &*self.shared;
+        let config = &*self.config;
         let key = request.path().rsplit('/').next().unwrap_or_default();
-        let ip = super::client_ip(request, &shared.trusted);
+        let ip = super::client_ip(request, &config.trusted);
         let mut session = ActixLogin(request.get_session());
-        let context = ConsumeContext {
-            authlink: &shared.authlink,
-            replay: &shared.replay,
-            limit: &shared.consume_limit,
-        };
-        let app = &*shared.app;
+        let app = &*self.app;
         let stamp_of = async |user: &A::User| app.user_stamp(user).await;
-        match flow::consume_link(context, key, ip, Some(&mut session), stamp_of).await {
+        match flow::consume_link(config, key, ip, Some(&mut session), stamp_of).await {
             Consumed::LoggedIn(target) => see_other(&target),
             Consumed::Refused(reason) => self.failure(reason),
             Consumed::SignInFailed => text(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                shared.messages.sign_in_failed.to_string(),
+                config.messages.sign_in_failed.to_string(),
             ),
         }
     }
@@ -468,11 +318,11 @@ impl<A: ActixApp> ActixEndpoints<A> {
     /// `503` with `Retry-After` when a retry may work, else `303` to the
     /// failure URL, as [`Responses::failure`](crate::http::Responses::failure).
     fn failure(&self, reason: FailureReason) -> HttpResponse {
-        let shared = &*self.shared;
+        let config = &*self.config;
         if reason == FailureReason::Unavailable {
             let mut response = text(
                 StatusCode::SERVICE_UNAVAILABLE,
-                shared.messages.failure(reason).to_owned(),
+                config.messages.failure(reason).to_owned(),
             );
             response.headers_mut().insert(
                 header::RETRY_AFTER,
@@ -480,7 +330,7 @@ impl<A: ActixApp> ActixEndpoints<A> {
             );
             response
         } else {
-            see_other(&routes::failure_location(&shared.failure_url, reason))
+            see_other(&config.failure_location(reason))
         }
     }
 }

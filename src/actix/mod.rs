@@ -38,6 +38,9 @@
 //! passes its middleware, after the link was used: a session store that
 //! fails then leaves the user logged out with the link spent (the tower
 //! adapter stores first; here that order is actix-session's).
+//!
+//! [`USER_KEY`]: crate::web::USER_KEY
+//! [`VIA_LINK_KEY`]: crate::web::VIA_LINK_KEY
 
 mod endpoints;
 mod guard;
@@ -47,10 +50,8 @@ use std::net::IpAddr;
 
 use actix_web::HttpRequest;
 
-pub use crate::web::{
-    AppError, ConfirmPage, ConsumeMode, CreateRefusal, Messages, TrustedProxies, USER_KEY,
-    VIA_LINK_KEY,
-};
+use crate::web::TrustedProxies;
+
 pub use endpoints::{ActixApp, ActixEndpoints};
 pub use guard::{ActixGuard, ActixGuardService};
 pub use session::CurrentUser;

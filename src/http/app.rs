@@ -10,9 +10,7 @@ use http::request;
 use serde::de::DeserializeOwned;
 
 use crate::user::UserId;
-pub use crate::web::AppError;
-
-pub use crate::web::RETRY_AFTER_SECONDS;
+use crate::web::AppError;
 
 /// The token of an `Authorization: Bearer <token>` header, for
 /// [`LinkApp::api_user`]. The scheme is matched without regard to case

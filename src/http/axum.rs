@@ -2,8 +2,8 @@
 
 use super::app::LinkApp;
 use super::endpoints::Endpoints;
-use super::endpoints::EndpointsError;
 use super::sessions::LinkSessions;
+use crate::web::EndpointsError;
 
 impl<A, S> Endpoints<A, S>
 where
@@ -24,12 +24,11 @@ where
     /// segment of the URL template, or sits right under `/`, where its route
     /// would take every page's.
     pub fn router(&self, pages: axum::Router) -> Result<axum::Router, EndpointsError> {
-        let shared = self.shared();
-        let prefix = crate::web::routes::consume_route_prefix(&shared.template)
-            .ok_or(EndpointsError::ConsumeRoute)?;
+        let config = self.config();
+        let prefix = config.consume_route_prefix()?;
         Ok(pages
             .layer(self.guard_layer())
-            .route_service(&shared.create_path, self.create_service())
+            .route_service(&config.create_path, self.create_service())
             .route_service(&format!("{prefix}{{key}}"), self.consume_service())
             // An empty key is a failure like any other, not a 404.
             .route_service(prefix, self.consume_service()))

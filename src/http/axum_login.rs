@@ -12,14 +12,14 @@ use tower_service::Service;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{SessionManagerLayer, SessionStore};
 
-use super::app::AppError;
 use super::sessions::{Ensure, LinkSessions, SessionService};
-use super::tower_sessions::VIA_LINK_KEY;
+use crate::web::AppError;
+use crate::web::VIA_LINK_KEY;
 
 /// Link sessions in axum-login: a link logs its user in through
 /// [`AuthSession::login`] (which cycles the session id) after
 /// [`AuthSession::logout`], and marks the session under
-/// [`VIA_LINK_KEY`](super::VIA_LINK_KEY) so the guard keeps it to the
+/// [`VIA_LINK_KEY`](crate::web::VIA_LINK_KEY) so the guard keeps it to the
 /// whitelist. Links carry the user's [`AuthUser::Id`]; the user is loaded
 /// with the backend's `get_user`.
 ///

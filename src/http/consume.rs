@@ -10,15 +10,14 @@ use tower::ServiceExt as _;
 use tower_service::Service;
 
 use super::BoxFuture;
-use super::app::AppError;
 use super::app::LinkApp;
 use super::endpoints::Shared;
 use super::peer::request_client_ip;
 use super::response::{ResponseBody, html, private, set_header, text};
 use super::sessions::LinkSessions;
 use crate::error::FailureReason;
-use crate::web::flow::{self, ConsumeContext, Consumed, LoginSession};
-use crate::web::routes;
+use crate::web::AppError;
+use crate::web::flow::{self, Consumed, LoginSession};
 use crate::web::{CONSUME_ALLOW, ConsumeRequest, ConsumeStep, consume_step};
 
 const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
@@ -88,7 +87,7 @@ where
             origin: header(&ORIGIN),
             host: header(&HOST).or_else(|| parts.uri.authority().map(|a| a.as_str())),
         };
-        let mut response = match consume_step(self.shared.mode, &facts) {
+        let mut response = match consume_step(self.shared.config.mode, &facts) {
             ConsumeStep::Consume => self.consume_link(&parts).await,
             ConsumeStep::Confirm => self.confirm_page(),
             ConsumeStep::Probe => html(StatusCode::OK, ""),
@@ -99,7 +98,7 @@ where
             _ => {
                 let mut response = text(
                     StatusCode::METHOD_NOT_ALLOWED,
-                    self.shared.messages.method_not_allowed.to_string(),
+                    self.shared.config.messages.method_not_allowed.to_string(),
                 );
                 set_header(&mut response, ALLOW, CONSUME_ALLOW);
                 response
@@ -112,7 +111,7 @@ where
     async fn consume_link(&self, parts: &request::Parts) -> Response<ResponseBody> {
         let shared = &self.shared;
         let key = parts.uri.path().rsplit('/').next().unwrap_or_default();
-        let ip = request_client_ip(parts, &shared.trusted);
+        let ip = request_client_ip(parts, &shared.config.trusted);
         let mut session = shared
             .sessions
             .handle(&parts.extensions)
@@ -120,26 +119,22 @@ where
                 sessions: &shared.sessions,
                 handle,
             });
-        let context = ConsumeContext {
-            authlink: &shared.authlink,
-            replay: &shared.replay,
-            limit: &shared.consume_limit,
-        };
         let app = &*shared.app;
         let stamp_of = async |user: &A::User| app.user_stamp(user).await;
-        match flow::consume_link(context, key, ip, session.as_mut(), stamp_of).await {
+        match flow::consume_link(&shared.config, key, ip, session.as_mut(), stamp_of).await {
             Consumed::LoggedIn(target) => shared.responses.success(&target),
             Consumed::Refused(reason) => self.failure(reason),
             Consumed::SignInFailed => text(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                shared.messages.sign_in_failed.to_string(),
+                shared.config.messages.sign_in_failed.to_string(),
             ),
         }
     }
 
     fn confirm_page(&self) -> Response<ResponseBody> {
-        let page = self.shared.confirm;
-        let mut response = html(StatusCode::OK, page.html(&self.shared.messages));
+        let config = &self.shared.config;
+        let page = config.confirm;
+        let mut response = html(StatusCode::OK, page.html(&config.messages));
         response.headers_mut().insert(
             CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(page.content_security_policy()),
@@ -148,11 +143,12 @@ where
     }
 
     fn failure(&self, reason: FailureReason) -> Response<ResponseBody> {
-        let url = routes::failure_location(&self.shared.failure_url, reason);
+        let config = &self.shared.config;
+        let url = config.failure_location(reason);
         let mut response = self
             .shared
             .responses
-            .failure(reason, &url, &self.shared.messages);
+            .failure(reason, &url, &config.messages);
         response.extensions_mut().insert(reason);
         response
     }
@@ -190,9 +186,9 @@ impl<A, S: Clone> Clone for ConsumeService<A, S> {
 impl<A, S> std::fmt::Debug for ConsumeService<A, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConsumeService")
-            .field("trusted", &self.shared.trusted)
-            .field("failure_url", &self.shared.failure_url)
-            .field("mode", &self.shared.mode)
+            .field("trusted", &self.shared.config.trusted)
+            .field("failure_url", &self.shared.config.failure_url())
+            .field("mode", &self.shared.config.mode)
             .finish_non_exhaustive()
     }
 }

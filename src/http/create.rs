@@ -68,7 +68,7 @@ where
             Err(refusal) => self
                 .shared
                 .responses
-                .create_refused(&refusal, &self.shared.messages),
+                .create_refused(&refusal, &self.shared.config.messages),
         };
         no_store(&mut response);
         response
@@ -113,7 +113,7 @@ where
         B: Body + Send,
         B::Error: Into<BoxError>,
     {
-        let limit = self.shared.body_limit;
+        let limit = self.shared.config.body_limit;
         if declared_too_large(
             headers.get(CONTENT_LENGTH).map(HeaderValue::as_bytes),
             limit,
@@ -140,8 +140,8 @@ impl<A, S: Clone> Clone for CreateService<A, S> {
 impl<A, S> std::fmt::Debug for CreateService<A, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreateService")
-            .field("trusted", &self.shared.trusted)
-            .field("body_limit", &self.shared.body_limit)
+            .field("trusted", &self.shared.config.trusted)
+            .field("body_limit", &self.shared.config.body_limit)
             .finish_non_exhaustive()
     }
 }

@@ -44,8 +44,8 @@ impl<A, S: Clone> Clone for GuardLayer<A, S> {
 impl<A, S> std::fmt::Debug for GuardLayer<A, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GuardLayer")
-            .field("whitelist", &self.shared.authlink.policy().whitelist)
-            .field("also", &self.shared.also_allow)
+            .field("whitelist", &self.shared.config.authlink.policy().whitelist)
+            .field("also", &self.shared.config.also_allow)
             .finish_non_exhaustive()
     }
 }
@@ -83,7 +83,7 @@ pub struct Guard<Inner, A, S> {
 
 impl<Inner, A, S> Guard<Inner, A, S> {
     fn allows(&self, path: &str) -> bool {
-        self.shared.guard_paths().allows(path)
+        self.shared.config.guard_paths().allows(path)
     }
 }
 
@@ -163,13 +163,19 @@ where
                             outcome = "forbidden",
                             "link session kept to the whitelist",
                         );
-                        let response = this.shared.responses.forbidden(&this.shared.messages);
+                        let response = this
+                            .shared
+                            .responses
+                            .forbidden(&this.shared.config.messages);
                         return Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()));
                     }
                     Err(err) => {
                         // Fail closed: a session that cannot be read sees no page.
                         tracing::error!(target: "authlink", error = %err, "session unreadable");
-                        let response = this.shared.responses.forbidden(&this.shared.messages);
+                        let response = this
+                            .shared
+                            .responses
+                            .forbidden(&this.shared.config.messages);
                         return Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()));
                     }
                 }

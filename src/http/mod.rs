@@ -213,6 +213,17 @@
 //! link; [`Endpoints::router`] mounts everything in the right order; and
 //! [`Endpoints::failure_url`] refuses a URL that would be an open redirect,
 //! at start-up.
+//!
+//! [`Messages`]: crate::web::Messages
+//! [`DEFAULT_BODY_LIMIT`]: crate::web::DEFAULT_BODY_LIMIT
+//! [`DEFAULT_FAILURE_URL`]: crate::web::DEFAULT_FAILURE_URL
+//! [`Messages::with_failure`]: crate::web::Messages::with_failure
+//! [`ConsumeMode::Direct`]: crate::web::ConsumeMode::Direct
+//! [`ConsumeMode::PrefetchSafe`]: crate::web::ConsumeMode::PrefetchSafe
+//! [`ConfirmPage::ButtonOnly`]: crate::web::ConfirmPage::ButtonOnly
+//! [`TrustedProxies::with_header`]: crate::web::TrustedProxies::with_header
+//! [`TrustedProxies`]: crate::web::TrustedProxies
+//! [`TrustedProxies::header`]: crate::web::TrustedProxies::header
 
 use std::future::Future;
 use std::pin::Pin;
@@ -232,17 +243,13 @@ mod sessions;
 #[cfg(feature = "tower-sessions")]
 mod tower_sessions;
 
-pub use crate::web::{
-    Cidr, CidrError, ConfirmPage, ConsumeMode, CreateRefusal, DEFAULT_BODY_LIMIT, ForwardedHeader,
-    MAX_FORWARDED_HOPS, Messages, TrustedProxies,
-};
-pub use app::{AppError, LinkApp, RETRY_AFTER_SECONDS, bearer_token};
+pub use app::{LinkApp, bearer_token};
 #[cfg(feature = "axum-login")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum-login")))]
 pub use axum_login::AxumLogin;
 pub use consume::ConsumeService;
 pub use create::CreateService;
-pub use endpoints::{DEFAULT_CREATE_PATH, DEFAULT_FAILURE_URL, Endpoints, EndpointsError};
+pub use endpoints::Endpoints;
 pub use guard::{Guard, GuardBody, GuardLayer};
 pub use peer::{PeerAddr, client_ip};
 pub use response::{
@@ -251,7 +258,7 @@ pub use response::{
 pub use sessions::{LinkSessions, SessionService};
 #[cfg(feature = "tower-sessions")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower-sessions")))]
-pub use tower_sessions::{SessionUser, TowerSessions, USER_KEY, VIA_LINK_KEY};
+pub use tower_sessions::{SessionUser, TowerSessions};
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;

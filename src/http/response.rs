@@ -8,8 +8,8 @@ use http::header::{
 use http::{HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 
-use super::app::RETRY_AFTER_SECONDS;
 use crate::error::FailureReason;
+use crate::web::RETRY_AFTER_SECONDS;
 use crate::web::{CreateRefusal, Messages, created_body};
 
 /// The body of every response the endpoints build.

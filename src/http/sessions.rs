@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use tower::util::BoxCloneSyncService;
 use tower_service::Service;
 
-use super::app::AppError;
 use crate::user::UserId;
+use crate::web::AppError;
 
 /// The boxed service [`LinkSessions::provide`] returns.
 pub type SessionService<B, R> = BoxCloneSyncService<Request<B>, Response<R>, Infallible>;

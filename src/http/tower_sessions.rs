@@ -13,17 +13,17 @@ use tower_service::Service;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 
-use super::app::AppError;
 use super::sessions::{Ensure, LinkSessions, SessionService};
+use crate::web::AppError;
 
-pub use crate::web::{USER_KEY, VIA_LINK_KEY};
+use crate::web::{USER_KEY, VIA_LINK_KEY};
 
 /// Who a tower-sessions session belongs to, and the app's side of the
 /// crate's session keys: read who is logged in, log in by other means,
 /// log out.
 ///
 /// ```
-/// # async fn page(session: tower_sessions::Session) -> Result<String, authlink::http::AppError> {
+/// # async fn page(session: tower_sessions::Session) -> Result<String, authlink::web::AppError> {
 /// use authlink::http::SessionUser;
 ///
 /// Ok(match SessionUser::<String>::current(&session).await? {

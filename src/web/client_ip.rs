@@ -155,7 +155,7 @@ pub enum ForwardedHeader {
 /// client address is always the connection's peer.
 ///
 /// ```
-/// use authlink::http::TrustedProxies;
+/// use authlink::web::TrustedProxies;
 ///
 /// let trusted: TrustedProxies = "10.0.0.0/8, 127.0.0.1".parse()?;
 /// assert!(trusted.trusts("10.1.2.3".parse()?));

@@ -11,12 +11,10 @@ use std::time::Instant;
 use serde::de::DeserializeOwned;
 
 use super::app_error::AppError;
+use super::config::EndpointConfig;
 use super::create::CreateRefusal;
-use crate::authlink::Authlink;
 use crate::error::{FailureReason, VerifyError};
 use crate::issue::Link;
-use crate::limit::{BoxRateLimiter, CreateLimits};
-use crate::replay::BoxReplayCache;
 use crate::user::UserId;
 
 /// The session of the browser opening a link, as an adapter provides it.
@@ -44,18 +42,12 @@ pub(crate) enum Consumed {
     SignInFailed,
 }
 
-/// What the consume endpoint needs besides the request.
-pub(crate) struct ConsumeContext<'a> {
-    pub(crate) authlink: &'a Authlink,
-    pub(crate) replay: &'a BoxReplayCache,
-    pub(crate) limit: &'a BoxRateLimiter,
-}
-
-/// Consumes the link `key` for a request from `ip` into `session`: verify,
-/// log in, then the single use (so a failing session store leaves the link
-/// unused), undoing the login when the link turns out used.
+/// Consumes the link `key` for a request from `ip` into `session`, through
+/// `config`'s replay cache and consume limit: verify, log in, then the single
+/// use (so a failing session store leaves the link unused), undoing the login
+/// when the link turns out used.
 pub(crate) async fn consume_link<U, L, F, E>(
-    context: ConsumeContext<'_>,
+    config: &EndpointConfig,
     key: &str,
     ip: Option<IpAddr>,
     session: Option<&mut L>,
@@ -81,7 +73,7 @@ where
     };
     // Who the link is for, without using it: nothing below runs for a
     // link that is forged, expired or bound to another address.
-    let authenticated = match context.authlink.verify::<U>(key, ip) {
+    let authenticated = match config.authlink.verify::<U>(key, ip) {
         Ok(authenticated) => authenticated,
         Err(err) => return refused(err, start),
     };
@@ -110,9 +102,9 @@ where
         count_refusal(FailureReason::Unavailable);
         return Consumed::Refused(FailureReason::Unavailable);
     }
-    let consumed = context
+    let consumed = config
         .authlink
-        .verify_and_consume_limited(key, ip, stamp_of, context.replay, context.limit)
+        .verify_and_consume_limited(key, ip, stamp_of, &config.replay, &config.consume_limit)
         .await;
     let link = match consumed {
         Ok(link) => link,
@@ -176,17 +168,11 @@ fn count_refusal(reason: FailureReason) {
 #[cfg(not(feature = "metrics"))]
 fn count_refusal(_reason: FailureReason) {}
 
-/// What the create endpoint needs besides the request.
-pub(crate) struct IssueContext<'a> {
-    pub(crate) authlink: &'a Authlink,
-    pub(crate) limits: &'a CreateLimits,
-}
-
-/// Issues a link for `user` to `target`, bound to `ip` and the user's stamp:
-/// the target is checked before the caller's rate is counted, and the stamp
-/// read last.
+/// Issues a link for `user` to `target`, bound to `ip` and the user's stamp,
+/// within `config`'s create limits: the target is checked before the
+/// caller's rate is counted, and the stamp read last.
 pub(crate) async fn issue_link<U, F>(
-    context: IssueContext<'_>,
+    config: &EndpointConfig,
     ip: Option<IpAddr>,
     user: &U,
     target: &str,
@@ -197,13 +183,13 @@ where
     F: AsyncFnOnce(&U) -> Result<Option<Vec<u8>>, AppError>,
 {
     let ip = ip.ok_or(CreateRefusal::NoClientAddress)?;
-    context
+    config
         .authlink
         .policy()
         .check_target(target)
         .map_err(CreateRefusal::from)?;
-    context
-        .limits
+    config
+        .create_limits
         .check(user, ip)
         .await
         .map_err(|limited| CreateRefusal::RateLimited(limited.retry_after_secs()))?;
@@ -219,8 +205,8 @@ where
         CreateRefusal::Unavailable
     })?;
     let issued = match &stamp {
-        Some(stamp) => context.authlink.issue_with_stamp(user, target, ip, stamp),
-        None => context.authlink.issue(user, target, ip),
+        Some(stamp) => config.authlink.issue_with_stamp(user, target, ip, stamp),
+        None => config.authlink.issue(user, target, ip),
     };
     issued.map_err(CreateRefusal::from)
 }

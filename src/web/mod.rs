@@ -9,6 +9,8 @@
 //! - [`target_from_body`] and [`CreateRefusal`]: the create endpoint's body
 //!   rules and its refusals' statuses and bodies.
 //! - [`AppError`]: the app's own failure (a database, a session store).
+//! - [`EndpointsError`]: a configuration the endpoints refuse at start-up,
+//!   on every framework, which hold their settings the same way.
 //! - [`FailureReason`](crate::FailureReason) and [`Messages`]: why a link failed, and every
 //!   sentence users see, replaceable.
 //!
@@ -19,6 +21,7 @@
 
 mod app_error;
 mod client_ip;
+mod config;
 mod confirm;
 mod consume;
 mod create;
@@ -31,6 +34,8 @@ pub use app_error::AppError;
 pub use client_ip::{
     Cidr, CidrError, ForwardedHeader, MAX_FORWARDED_HOPS, TrustedProxies, client_ip,
 };
+pub use config::{DEFAULT_CREATE_PATH, DEFAULT_FAILURE_URL, EndpointsError};
+pub(crate) use config::{EndpointConfig, endpoint_setters};
 pub use confirm::ConfirmPage;
 pub use consume::{CONSUME_ALLOW, ConsumeMode, ConsumeRequest, ConsumeStep, consume_step};
 pub use create::{

@@ -12,5 +12,5 @@ mod http_support;
 #[path = "../support/scenarios.rs"]
 mod scenarios;
 
-mod adapter;
 mod actix_example;
+mod adapter;

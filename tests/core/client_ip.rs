@@ -4,9 +4,8 @@
 
 use std::net::IpAddr;
 
-use authlink::http::{
-    Cidr, CidrError, ForwardedHeader, MAX_FORWARDED_HOPS, PeerAddr, TrustedProxies, client_ip,
-};
+use authlink::http::{PeerAddr, client_ip};
+use authlink::web::{Cidr, CidrError, ForwardedHeader, MAX_FORWARDED_HOPS, TrustedProxies};
 use http::HeaderMap;
 
 fn ip(text: &str) -> IpAddr {

@@ -14,8 +14,9 @@ use actix_session::{Session, SessionMiddleware};
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use authlink::actix::{ActixApp, ActixEndpoints, AppError, CurrentUser};
+use authlink::actix::{ActixApp, ActixEndpoints, CurrentUser};
 use authlink::replay::{MemoryReplayCache, ReplayCache};
+use authlink::web::AppError;
 use authlink::{Authlink, ManualClock};
 
 use crate::fixtures::clock;

@@ -13,12 +13,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use authlink::http::{
-    AppError, ConfirmPage, ConsumeMode, Endpoints, LinkApp, Messages, PeerAddr, SessionUser,
-    TowerSessions, TrustedProxies, bearer_token,
-};
+use authlink::http::{Endpoints, LinkApp, PeerAddr, SessionUser, TowerSessions, bearer_token};
 use authlink::replay::MemoryReplayCache;
 use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
+use authlink::web::{AppError, ConfirmPage, ConsumeMode, Messages, TrustedProxies};
 use authlink::{Authlink, ManualClock, Policy, Whitelist};
 use axum::Router;
 use axum::extract::Query;

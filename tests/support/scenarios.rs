@@ -8,8 +8,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
-use authlink::http::{ConfirmPage, ConsumeMode, TrustedProxies};
 use authlink::replay::ReplayCache;
+use authlink::web::{ConfirmPage, ConsumeMode, TrustedProxies};
 use authlink::{FailureReason, IpBinding, ManualClock, Whitelist};
 use http::{Method, StatusCode};
 

@@ -8,7 +8,8 @@ use http::StatusCode;
 
 #[tokio::test]
 async fn a_key_at_the_root_opens_no_path_to_link_sessions() {
-    use authlink::http::{Endpoints, EndpointsError};
+    use authlink::http::Endpoints;
+    use authlink::web::EndpointsError;
     use http_support::{TestAdapter, TestLinkApp, TestSessions};
     let mut policy = crate::fixtures::policy();
     policy.url_template = "/{key}".parse().unwrap();

@@ -4,9 +4,8 @@
 use crate::http_support;
 
 use authlink::FailureReason;
-use authlink::http::Messages;
 use authlink::web::{
-    ConfirmPage, ConsumeMode, ConsumeRequest, ConsumeStep, CreateRefusal, consume_step,
+    ConfirmPage, ConsumeMode, ConsumeRequest, ConsumeStep, CreateRefusal, Messages, consume_step,
     target_from_body,
 };
 use http::{Method, StatusCode};
