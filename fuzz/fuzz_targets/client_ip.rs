@@ -8,7 +8,8 @@ use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::LazyLock;
 
-use authlink::http::{ForwardedHeader, TrustedProxies, client_ip};
+use authlink::http::client_ip;
+use authlink::web::{ForwardedHeader, TrustedProxies};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
