@@ -78,104 +78,90 @@ mod memory {
     replay_conformance!(Memory);
 }
 
+/// Real Redis deployments whose nodes keep their data across a kill
+/// (append-only file, fsync on every write), so "down" is killing every
+/// node and recovery their restart: one backend, whatever the deployment.
 #[cfg(feature = "redis")]
 mod redis {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use authlink::replay::redis::RedisReplayCache;
-    use time::OffsetDateTime;
-
-    use crate::redis_server::RedisServer;
     use authlink::replay::conformance::Backend;
+    use authlink::replay::redis::{RedisCacheError, RedisReplayCache};
     use authlink::replay_conformance;
-
-    /// A real server that keeps its data across a kill (append-only file,
-    /// fsync on every write), so "down" is a kill and recovery a restart.
-    struct Redis {
-        server: RedisServer,
-        cache: Arc<RedisReplayCache>,
-    }
-
-    impl Backend for Redis {
-        type Cache = RedisReplayCache;
-
-        async fn start() -> Self {
-            let server = tokio::task::block_in_place(RedisServer::start_persistent);
-            let cache = RedisReplayCache::builder()
-                .prefix("conformance:used:")
-                .connect(&server.url())
-                .await
-                .unwrap();
-            Self {
-                server,
-                cache: Arc::new(cache),
-            }
-        }
-
-        fn cache(&self) -> Arc<RedisReplayCache> {
-            Arc::clone(&self.cache)
-        }
-
-        fn now(&self) -> OffsetDateTime {
-            OffsetDateTime::now_utc()
-        }
-
-        async fn advance(&self, by: Duration) {
-            tokio::time::sleep(by).await;
-        }
-
-        fn engine(&self, policy: authlink::Policy) -> authlink::Authlink {
-            authlink::replay::conformance::fixture_engine(policy, authlink::SystemClock)
-        }
-
-        /// Redis expires keys by itself.
-        async fn sweep(&self) {}
-
-        async fn refuse(&mut self) {
-            tokio::task::block_in_place(|| self.server.kill());
-        }
-
-        async fn recover(&mut self) {
-            tokio::task::block_in_place(|| self.server.restart());
-        }
-    }
-
-    replay_conformance!(Redis);
-}
-
-#[cfg(feature = "redis")]
-mod redis_cluster {
-    use std::sync::Arc;
-    use std::time::Duration;
-
-    use authlink::replay::redis::RedisReplayCache;
     use time::OffsetDateTime;
 
     use crate::redis_cluster_support::RedisCluster;
-    use authlink::replay::conformance::Backend;
-    use authlink::replay_conformance;
+    use crate::redis_server::RedisServer;
 
-    /// A three-primary cluster whose nodes keep their data and node files
-    /// across a kill, so "down" is killing every node and recovery their
-    /// restart.
-    struct Cluster {
-        cluster: RedisCluster,
+    /// What the backend needs of a deployment.
+    trait Deployment: Send + Sync + Sized + 'static {
+        fn start() -> Self;
+        fn connect(&self)
+        -> impl Future<Output = Result<RedisReplayCache, RedisCacheError>> + Send;
+        fn kill(&mut self);
+        fn restart(&mut self);
+    }
+
+    impl Deployment for RedisServer {
+        fn start() -> Self {
+            RedisServer::start_persistent()
+        }
+        fn connect(
+            &self,
+        ) -> impl Future<Output = Result<RedisReplayCache, RedisCacheError>> + Send {
+            let url = self.url();
+            async move {
+                RedisReplayCache::builder()
+                    .prefix("conformance:used:")
+                    .connect(&url)
+                    .await
+            }
+        }
+        fn kill(&mut self) {
+            RedisServer::kill(self);
+        }
+        fn restart(&mut self) {
+            RedisServer::restart(self);
+        }
+    }
+
+    impl Deployment for RedisCluster {
+        fn start() -> Self {
+            RedisCluster::start()
+        }
+        fn connect(
+            &self,
+        ) -> impl Future<Output = Result<RedisReplayCache, RedisCacheError>> + Send {
+            let urls = self.urls();
+            async move {
+                RedisReplayCache::builder()
+                    .prefix("conformance:used:")
+                    .connect_cluster(urls)
+                    .await
+            }
+        }
+        fn kill(&mut self) {
+            RedisCluster::kill(self);
+        }
+        fn restart(&mut self) {
+            RedisCluster::restart(self);
+        }
+    }
+
+    struct Redis<D> {
+        deployment: D,
         cache: Arc<RedisReplayCache>,
     }
 
-    impl Backend for Cluster {
+    impl<D: Deployment> Backend for Redis<D> {
         type Cache = RedisReplayCache;
 
         async fn start() -> Self {
-            let cluster = tokio::task::block_in_place(RedisCluster::start);
-            let cache = RedisReplayCache::builder()
-                .prefix("conformance:used:")
-                .connect_cluster(cluster.urls())
-                .await
-                .unwrap();
+            let deployment = tokio::task::block_in_place(D::start);
+            let cache = deployment.connect().await.unwrap();
             Self {
-                cluster,
+                deployment,
                 cache: Arc::new(cache),
             }
         }
@@ -200,13 +186,21 @@ mod redis_cluster {
         async fn sweep(&self) {}
 
         async fn refuse(&mut self) {
-            tokio::task::block_in_place(|| self.cluster.kill());
+            tokio::task::block_in_place(|| self.deployment.kill());
         }
 
         async fn recover(&mut self) {
-            tokio::task::block_in_place(|| self.cluster.restart());
+            tokio::task::block_in_place(|| self.deployment.restart());
         }
     }
 
-    replay_conformance!(Cluster);
+    mod server {
+        use super::{Redis, RedisServer, replay_conformance};
+        replay_conformance!(Redis<RedisServer>);
+    }
+
+    mod cluster {
+        use super::{Redis, RedisCluster, replay_conformance};
+        replay_conformance!(Redis<RedisCluster>);
+    }
 }

@@ -96,8 +96,13 @@ async fn thousand_concurrent_consumes_through_two_nodes_have_one_winner() {
         .await
         .unwrap();
     let node_b = builder.build(manager).unwrap();
-    let nodes = Arc::new([node_a, node_b]);
+    one_winner_among_a_thousand([node_a, node_b]).await;
+}
 
+/// 1,000 tasks that each verify the same token and consume it through
+/// `nodes` in turn: exactly one logs in, 999 find it already used.
+pub(crate) async fn one_winner_among_a_thousand(nodes: [RedisReplayCache; 2]) {
+    let nodes = Arc::new(nodes);
     let clock = fixtures::clock();
     let engine = Arc::new(fixtures::engine_with(fixtures::binding_off(), &clock));
     let token = engine.issue(&42u64, "/account", client_ip()).unwrap().key;
@@ -122,7 +127,7 @@ async fn thousand_concurrent_consumes_through_two_nodes_have_one_winner() {
                 logged_in += 1;
             }
             Err(err) if err.kind() == VerifyErrorKind::AlreadyUsed => used += 1,
-            Err(err) => panic!("unexpected error: {err}"),
+            Err(err) => panic!("unexpected error: {err} ({:?})", err.replay_error()),
         }
     }
     assert_eq!((logged_in, used), (1, 999));

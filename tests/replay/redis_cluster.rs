@@ -5,8 +5,6 @@
 
 use crate::fixtures;
 
-use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use authlink::VerifyErrorKind;
@@ -17,10 +15,6 @@ use tokio::task::block_in_place;
 use crate::redis_cluster_support::RedisCluster;
 
 const CLIENT: &str = "192.0.2.7";
-
-fn client_ip() -> IpAddr {
-    fixtures::ip(CLIENT)
-}
 
 /// Two app nodes, each with its own cluster connection (seeded from
 /// different nodes), and 1,000 tasks that each verify the same token and
@@ -35,38 +29,7 @@ async fn thousand_concurrent_consumes_through_two_cluster_clients_have_one_winne
     let node_a = builder.clone().connect_cluster(&urls).await.unwrap();
     let node_b = builder.connect_cluster(urls.iter().rev()).await.unwrap();
     assert!(format!("{node_a:?}").contains("cluster"), "{node_a:?}");
-    let nodes = Arc::new([node_a, node_b]);
-
-    let clock = fixtures::clock();
-    let engine = Arc::new(fixtures::engine_with(fixtures::binding_off(), &clock));
-    let token = engine.issue(&42u64, "/account", client_ip()).unwrap().key;
-
-    let tasks: Vec<_> = (0..1_000)
-        .map(|i| {
-            let (engine, nodes, token) = (Arc::clone(&engine), Arc::clone(&nodes), token.clone());
-            tokio::spawn(async move {
-                let link = engine
-                    .verify::<u64>(&token, client_ip())?
-                    .check_stamp(None)?;
-                engine
-                    .consume(link, &nodes[i % 2])
-                    .await
-                    .map(|link| *link.user())
-            })
-        })
-        .collect();
-    let (mut logged_in, mut used) = (0, 0);
-    for task in tasks {
-        match task.await.unwrap() {
-            Ok(user) => {
-                assert_eq!(user, 42);
-                logged_in += 1;
-            }
-            Err(err) if err.kind() == VerifyErrorKind::AlreadyUsed => used += 1,
-            Err(err) => panic!("unexpected error: {err} ({:?})", err.replay_error()),
-        }
-    }
-    assert_eq!((logged_in, used), (1, 999));
+    crate::redis::one_winner_among_a_thousand([node_a, node_b]).await;
 }
 
 /// Many links: each marker lands on the primary that owns its slot (a

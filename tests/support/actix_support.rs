@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use actix_session::config::CookieContentSecurity;
 use actix_session::storage::CookieSessionStore;
@@ -20,7 +19,7 @@ use authlink::web::AppError;
 use authlink::{Authlink, ManualClock};
 
 use crate::fixtures::clock;
-use crate::http_support::{COOKIE_NAME, Client, Options, TestAdapter};
+use crate::http_support::{COOKIE_NAME, Client, Options, TestAdapter, configure_endpoints};
 
 /// The app side: the same bearer tokens and stamps as the tower app's.
 #[derive(Clone)]
@@ -35,18 +34,11 @@ impl ActixApp for ActixTestLinkApp {
         if !scheme.eq_ignore_ascii_case("bearer") {
             return None;
         }
-        match token.trim() {
-            "alice-api-token" => Some("alice".to_owned()),
-            "bob-api-token" => Some("bob".to_owned()),
-            _ => None,
-        }
+        TestAdapter::user_of(Some(token.trim()))
     }
 
     async fn user_stamp(&self, user: &String) -> Result<Option<Vec<u8>>, AppError> {
-        if self.0.stamps_fail.load(Ordering::SeqCst) {
-            return Err(AppError::new("user database is down"));
-        }
-        Ok(self.0.stamps.lock().unwrap().get(user).cloned())
+        self.0.stamp(user)
     }
 }
 
@@ -84,25 +76,13 @@ impl ActixTestApp {
         let clock = clock();
         let authlink = Arc::new(crate::fixtures::engine_with(options.policy, &clock));
         let adapter = Arc::new(TestAdapter::default());
-        let mut endpoints =
-            ActixEndpoints::new(authlink.clone(), ActixTestLinkApp(adapter.clone()))
-                .replay_cache(cache)
-                .trusted_proxies(options.trusted)
-                .failure_url("/?error={reason}")
-                .unwrap()
-                .mode(options.mode)
-                .confirm_page(options.confirm);
-        if let Some(limit) = options.body_limit {
-            endpoints = endpoints.body_limit(limit);
-        }
-        if let Some(paths) = options.also_allow {
-            endpoints = endpoints.also_allow(paths);
-        }
-        if let Some(messages) = options.messages {
-            endpoints = endpoints.messages(messages);
-        }
-        let routes = endpoints.routes().unwrap();
         let secure = options.secure_cookie;
+        let endpoints = configure_endpoints!(
+            ActixEndpoints::new(authlink.clone(), ActixTestLinkApp(adapter.clone())),
+            options,
+            cache
+        );
+        let routes = endpoints.routes().unwrap();
         let key = Key::from(&[7u8; 64]);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();

@@ -53,6 +53,53 @@ pub struct TestAdapter {
     pub stamps_fail: AtomicBool,
 }
 
+impl TestAdapter {
+    /// The user an API bearer token stands for.
+    pub fn user_of(token: Option<&str>) -> Option<String> {
+        match token? {
+            "alice-api-token" => Some("alice".to_owned()),
+            "bob-api-token" => Some("bob".to_owned()),
+            _ => None,
+        }
+    }
+
+    /// The user's current stamp, or the outage the test asked for.
+    pub fn stamp(&self, user: &str) -> Result<Option<Vec<u8>>, AppError> {
+        if self.stamps_fail.load(Ordering::SeqCst) {
+            return Err(AppError::new("user database is down"));
+        }
+        Ok(self.stamps.lock().unwrap().get(user).cloned())
+    }
+}
+
+/// Configures either adapter's endpoints builder (tower's `Endpoints`,
+/// actix's `ActixEndpoints`: the same setters) from a test's [`Options`]
+/// and replay cache.
+macro_rules! configure_endpoints {
+    ($endpoints:expr, $options:ident, $cache:expr) => {{
+        let mut endpoints = $endpoints
+            .replay_cache($cache)
+            .trusted_proxies($options.trusted)
+            .failure_url("/?error={reason}")
+            .unwrap()
+            .mode($options.mode)
+            .confirm_page($options.confirm);
+        if let Some(limit) = $options.body_limit {
+            endpoints = endpoints.body_limit(limit);
+        }
+        if let Some(paths) = $options.also_allow {
+            endpoints = endpoints.also_allow(paths);
+        }
+        if let Some(messages) = $options.messages {
+            endpoints = endpoints.messages(messages);
+        }
+        endpoints
+    }};
+}
+// The demo's tests use the client alone.
+#[allow(unused_imports)]
+pub(crate) use configure_endpoints;
+
 /// The app side the endpoints ask.
 #[derive(Clone)]
 pub struct TestLinkApp(pub Arc<TestAdapter>);
@@ -64,24 +111,14 @@ impl LinkApp for TestLinkApp {
         &self,
         request: &mut http::request::Parts,
     ) -> impl Future<Output = Option<String>> + Send {
-        let user = match bearer_token(&request.headers) {
-            Some("alice-api-token") => Some("alice".to_owned()),
-            Some("bob-api-token") => Some("bob".to_owned()),
-            _ => None,
-        };
-        ready(user)
+        ready(TestAdapter::user_of(bearer_token(&request.headers)))
     }
 
     fn user_stamp(
         &self,
         user: &String,
     ) -> impl Future<Output = Result<Option<Vec<u8>>, AppError>> + Send {
-        let result = if self.0.stamps_fail.load(Ordering::SeqCst) {
-            Err(AppError::new("user database is down"))
-        } else {
-            Ok(self.0.stamps.lock().unwrap().get(user).cloned())
-        };
-        ready(result)
+        ready(self.0.stamp(user))
     }
 }
 
@@ -174,23 +211,11 @@ impl TestApp {
         if !options.secure_cookie {
             sessions = sessions.insecure_cookie();
         }
-        let mut endpoints =
-            Endpoints::new(authlink.clone(), TestLinkApp(adapter.clone()), sessions)
-                .replay_cache(cache)
-                .trusted_proxies(options.trusted)
-                .failure_url("/?error={reason}")
-                .unwrap()
-                .mode(options.mode)
-                .confirm_page(options.confirm);
-        if let Some(limit) = options.body_limit {
-            endpoints = endpoints.body_limit(limit);
-        }
-        if let Some(paths) = options.also_allow {
-            endpoints = endpoints.also_allow(paths);
-        }
-        if let Some(messages) = options.messages {
-            endpoints = endpoints.messages(messages);
-        }
+        let endpoints = configure_endpoints!(
+            Endpoints::new(authlink.clone(), TestLinkApp(adapter.clone()), sessions),
+            options,
+            cache
+        );
         let router = endpoints.router(pages()).unwrap();
         let (addr, server) = serve(router.clone()).await;
         Self {
