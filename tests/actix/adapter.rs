@@ -1,4 +1,4 @@
-//! The actix-web adapter over real HTTP: the shared scenarios (the same as
+//! The actix-web adapter in-process: the shared scenarios (the same as
 //! the tower adapter's in tests/tower/endpoints.rs) against an actix server on
 //! actix-session, and what only actix has.
 

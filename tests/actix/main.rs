@@ -1,5 +1,5 @@
-//! The actix-web adapter: the scenarios shared with tower, and the actix
-//! example.
+//! The actix-web adapter in-process: the scenarios shared with tower, and
+//! the actix example on a real server.
 // Helpers outside #[test] functions fail tests by panicking, as the tests do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

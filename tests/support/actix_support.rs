@@ -1,25 +1,34 @@
 //! The same test app as `http_support`'s, on actix-web and actix-session:
-//! the endpoints from `ActixEndpoints`, the same pages behind its guard,
-//! served on 127.0.0.1:0 by a real actix server in a thread of its own.
+//! the endpoints from `ActixEndpoints`, the same pages behind its guard, in
+//! a thread of its own that calls the app in-process for the clients (each
+//! request carrying its peer address, as a connection would give it) and
+//! also serves it on 127.0.0.1:0 for the requests only a socket can carry.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::pin;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use actix_session::config::CookieContentSecurity;
 use actix_session::storage::CookieSessionStore;
 use actix_session::{Session, SessionMiddleware};
 use actix_web::cookie::{Key, SameSite};
-use actix_web::dev::ServerHandle;
+use actix_web::dev::{ServerHandle, Service as _};
+use actix_web::http::header::{HeaderName as ActixHeaderName, HeaderValue as ActixHeaderValue};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use authlink::actix::{ActixApp, ActixEndpoints, CurrentUser};
 use authlink::replay::{MemoryReplayCache, ReplayCache};
 use authlink::web::AppError;
 use authlink::{Authlink, ManualClock};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
+use http_body_util::BodyExt as _;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::fixtures::clock;
-use crate::http_support::{COOKIE_NAME, Client, Options, TestAdapter, configure_endpoints};
+use crate::http_support::{COOKIE_NAME, Client, Options, Reply, TestAdapter, configure_endpoints};
 
 /// The app side: the same bearer tokens and stamps as the tower app's.
 #[derive(Clone)]
@@ -45,6 +54,7 @@ impl ActixApp for ActixTestLinkApp {
 /// A running actix test app. Dropping it stops the server and its thread.
 pub struct ActixTestApp {
     pub addr: SocketAddr,
+    calls: mpsc::UnboundedSender<Call>,
     pub clock: ManualClock,
     pub adapter: Arc<TestAdapter>,
     pub authlink: Arc<Authlink>,
@@ -87,9 +97,10 @@ impl ActixTestApp {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let (sender, receiver) = std::sync::mpsc::channel();
+        let (calls, mut incoming) = mpsc::unbounded_channel::<Call>();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(move || {
+                let make_app = move || {
                     let sessions =
                         SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
                             .cookie_name(COOKIE_NAME.to_owned())
@@ -109,18 +120,35 @@ impl ActixTestApp {
                         .route("/admin", web::get().to(|s: Session| page(s, "Admin for ")))
                         .wrap(endpoints.guard())
                         .wrap(sessions)
-                })
-                .workers(1)
-                .listen(listener)
-                .unwrap()
-                .run();
+                };
+                let server = HttpServer::new(make_app.clone())
+                    .workers(1)
+                    .listen(listener)
+                    .unwrap()
+                    .run();
                 sender.send(server.handle()).unwrap();
-                server.await.unwrap();
+                let app = Rc::new(actix_web::test::init_service(make_app()).await);
+                let in_process = async move {
+                    while let Some(call) = incoming.recv().await {
+                        let app = Rc::clone(&app);
+                        actix_web::rt::spawn(async move {
+                            let request = actix_request(call.from, call.request).to_request();
+                            let response = match app.call(request).await {
+                                Ok(response) => response.into_parts().1.map_into_boxed_body(),
+                                Err(err) => err.error_response(),
+                            };
+                            let _ = call.reply.send(reply_of(response).await);
+                        });
+                    }
+                };
+                // Stopping the server ends the thread, whatever clients remain.
+                futures::future::select(pin!(server), pin!(in_process)).await;
             });
         });
         let handle = receiver.recv().unwrap();
         Self {
             addr,
+            calls,
             clock,
             adapter,
             authlink,
@@ -129,8 +157,72 @@ impl ActixTestApp {
         }
     }
 
+    /// A client that calls the app in-process.
     pub fn client(&self) -> Client {
-        Client::new(self.addr)
+        let calls = self.calls.clone();
+        Client::with_exchange(
+            "app.test".to_owned(),
+            Arc::new(move |from, request| {
+                let calls = calls.clone();
+                Box::pin(async move {
+                    let (parts, body) = request.into_parts();
+                    let body = body.collect().await.unwrap().to_bytes();
+                    let request = Request::from_parts(parts, body);
+                    let (reply, answer) = oneshot::channel();
+                    calls
+                        .send(Call {
+                            from,
+                            request,
+                            reply,
+                        })
+                        .unwrap();
+                    answer.await.unwrap()
+                })
+            }),
+        )
+    }
+}
+
+/// A request for the app's thread, and where its reply goes.
+struct Call {
+    from: IpAddr,
+    request: Request<Bytes>,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// `request` as actix-web's test harness builds it, from `from`.
+fn actix_request(from: IpAddr, request: Request<Bytes>) -> actix_web::test::TestRequest {
+    let (parts, body) = request.into_parts();
+    let mut test = actix_web::test::TestRequest::default()
+        .method(actix_web::http::Method::from_bytes(parts.method.as_str().as_bytes()).unwrap())
+        .uri(&parts.uri.to_string())
+        .peer_addr(SocketAddr::new(from, 0))
+        .set_payload(body);
+    for (name, value) in &parts.headers {
+        test = test.append_header((
+            ActixHeaderName::from_bytes(name.as_str().as_bytes()).unwrap(),
+            ActixHeaderValue::from_bytes(value.as_bytes()).unwrap(),
+        ));
+    }
+    test
+}
+
+async fn reply_of(response: HttpResponse) -> Reply {
+    let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
+    let mut headers = HeaderMap::new();
+    for (name, value) in response.headers() {
+        headers.append(
+            HeaderName::from_bytes(name.as_str().as_bytes()).unwrap(),
+            HeaderValue::from_bytes(value.as_bytes()).unwrap(),
+        );
+    }
+    let body = actix_web::body::to_bytes(response.into_body())
+        .await
+        .unwrap();
+    Reply {
+        status,
+        headers,
+        body,
     }
 }
 

@@ -377,7 +377,7 @@ impl Reply {
 /// A browser-like client: one connection per request, from a chosen
 /// loopback address, with a cookie jar.
 /// Sends one request from a client address and collects the reply.
-type Exchange = Arc<
+pub type Exchange = Arc<
     dyn Fn(IpAddr, Request<Full<Bytes>>) -> Pin<Box<dyn Future<Output = Reply> + Send>>
         + Send
         + Sync,
@@ -421,7 +421,8 @@ impl Client {
         )
     }
 
-    fn with_exchange(host: String, exchange: Exchange) -> Self {
+    /// A client whose requests `exchange` answers; `host` goes in `Host`.
+    pub fn with_exchange(host: String, exchange: Exchange) -> Self {
         Self {
             exchange,
             from: "127.0.0.1".parse().unwrap(),

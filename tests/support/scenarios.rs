@@ -717,7 +717,7 @@ pub async fn cross_site_confirm_post_is_refused_and_burns_nothing<S: Server>() {
     .await;
     let client = app.client();
     let link = app.link_for(&client, "/account").await;
-    let origin = format!("http://{}", app.addr());
+    let origin = format!("http://{}", client.host);
     for headers in [
         vec![("sec-fetch-site", "cross-site")],
         vec![("sec-fetch-site", "same-site")],

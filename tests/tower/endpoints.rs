@@ -1,4 +1,4 @@
-//! The create and consume endpoints over real HTTP: django-authlink's
+//! The create and consume endpoints in-process: django-authlink's
 //! scenarios and the edge cases around them, shared with the actix adapter
 //! (tests/support/scenarios.rs), and what only the tower services offer.
 

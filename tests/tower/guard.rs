@@ -1,4 +1,4 @@
-//! The session guard over real HTTP (django-authlink's
+//! The session guard in-process (django-authlink's
 //! AuthLinkWhitelistMiddleware tests): link sessions reach whitelisted pages
 //! only; other sessions and anonymous requests pass untouched.
 
