@@ -16,6 +16,7 @@ use super::guard::ActixGuard;
 use super::session::ActixLogin;
 use crate::authlink::Authlink;
 use crate::error::FailureReason;
+use crate::issue::Link;
 use crate::user::UserId;
 use crate::web::flow::{self, Consumed};
 use crate::web::routes::GuardPaths;
@@ -237,18 +238,36 @@ impl<A: ActixApp> ActixEndpoints<A> {
             Err(_) => return Err(refused(CreateRefusal::TooLarge)),
         };
         let target = target_from_body(&bytes).map_err(refused)?;
-        let ip = super::client_ip(request, &config.trusted);
-        let app = &*self.app;
-        let link = flow::issue_link(config, ip, &user, &target, async |user: &A::User| {
-            app.user_stamp(user).await
-        })
-        .await
-        .map_err(refused)?;
+        let link = self.issue(request, &user, &target).await.map_err(refused)?;
         flow::issued(&user, &link);
         Ok(HttpResponse::Created()
             .insert_header((header::LOCATION, link.url.as_str()))
             .content_type("application/json")
             .body(created_body(&target, &link.url).to_string()))
+    }
+
+    /// Issues a link for `user` to `target`, bound to the client address of
+    /// `request` (through the trusted proxies) and the user's stamp: the
+    /// create endpoint's work, for an app's own handler with its own error
+    /// format.
+    ///
+    /// # Errors
+    /// [`CreateRefusal::NoClientAddress`], [`CreateRefusal::RateLimited`]
+    /// (see [`create_limits`](Self::create_limits)),
+    /// [`CreateRefusal::Unavailable`] (the stamp could not be read), or the
+    /// target's refusal.
+    pub async fn issue(
+        &self,
+        request: &HttpRequest,
+        user: &A::User,
+        target: &str,
+    ) -> Result<Link, CreateRefusal> {
+        let ip = super::client_ip(request, &self.config.trusted);
+        let app = &*self.app;
+        flow::issue_link(&self.config, ip, user, target, async |user: &A::User| {
+            app.user_stamp(user).await
+        })
+        .await
     }
 
     /// The consume endpoint: see [`ConsumeService`](crate::http::ConsumeService)

@@ -46,3 +46,86 @@ impl Server for ActixTestApp {
 mod shared {
     crate::scenarios!(crate::actix_support::ActixTestApp);
 }
+
+/// An app's own actix handler issues with `ActixEndpoints::issue`, with
+/// its own answers; the link is bound to that request's client address and
+/// the consume route logs the user in once.
+#[actix_web::test]
+async fn an_app_handler_issues_with_one_call() {
+    use actix_session::SessionMiddleware;
+    use actix_session::storage::CookieSessionStore;
+    use actix_web::{App, HttpRequest, HttpResponse, test, web};
+    use authlink::actix::ActixEndpoints;
+
+    let clock = crate::fixtures::clock();
+    let endpoints = ActixEndpoints::new(
+        crate::fixtures::engine(&clock),
+        crate::actix_support::ActixTestLinkApp(std::sync::Arc::default()),
+    )
+    .failure_url("/?error={reason}")
+    .unwrap();
+    let routes = endpoints.routes().unwrap();
+    let issuer = endpoints.clone();
+    let service = test::init_service(
+        App::new()
+            .configure(routes)
+            .route(
+                "/mine/links",
+                web::post().to(move |request: HttpRequest| {
+                    let endpoints = issuer.clone();
+                    async move {
+                        let target = request.query_string().to_owned();
+                        match endpoints
+                            .issue(&request, &"alice".to_owned(), &target)
+                            .await
+                        {
+                            Ok(link) => HttpResponse::Ok().body(link.url),
+                            Err(refusal) => HttpResponse::ImATeapot().body(refusal.code()),
+                        }
+                    }
+                }),
+            )
+            .wrap(
+                SessionMiddleware::builder(
+                    CookieSessionStore::default(),
+                    actix_web::cookie::Key::from(&[7u8; 64]),
+                )
+                .cookie_secure(false)
+                .build(),
+            ),
+    )
+    .await;
+    let from = |ip: [u8; 4]| std::net::SocketAddr::from((ip, 40_000));
+    let post = |uri: &str| {
+        test::TestRequest::post()
+            .uri(uri)
+            .peer_addr(from([127, 0, 0, 1]))
+            .to_request()
+    };
+
+    let refused = test::call_service(&service, post("/mine/links?/admin")).await;
+    assert_eq!(refused.status().as_u16(), 418);
+    assert_eq!(test::read_body(refused).await, "not_whitelisted");
+    let issued = test::call_service(&service, post("/mine/links?/account")).await;
+    assert_eq!(issued.status().as_u16(), 200);
+    let link = String::from_utf8(test::read_body(issued).await.to_vec()).unwrap();
+    assert!(link.starts_with("/authlink/"), "{link}");
+
+    let open = |ip: [u8; 4]| {
+        test::TestRequest::get()
+            .uri(&link)
+            .peer_addr(from(ip))
+            .to_request()
+    };
+    let location = |response: &actix_web::dev::ServiceResponse| {
+        response.headers().get("location").unwrap().to_str().unwrap().to_owned()
+    };
+    // Bound to the address the handler's request came from.
+    let elsewhere = test::call_service(&service, open([127, 0, 0, 2])).await;
+    assert_eq!(location(&elsewhere), "/?error=client_mismatch");
+    let opened = test::call_service(&service, open([127, 0, 0, 1])).await;
+    assert_eq!(location(&opened), "/account");
+    assert!(opened.headers().contains_key("set-cookie"));
+    let again = test::call_service(&service, open([127, 0, 0, 1])).await;
+    assert_eq!(location(&again), "/?error=used");
+}

@@ -111,8 +111,7 @@ async fn an_app_handler_issues_and_consumes_with_one_call_each() {
                 consume.consume(request).await
             }),
         );
-    let (addr, server) = http_support::serve(router).await;
-    let client = http_support::Client::new(addr);
+    let client = http_support::Client::in_process(router.clone());
     let refused = client
         .send(Method::POST, "/mine/links?/admin", &[], "")
         .await;
@@ -124,7 +123,7 @@ async fn an_app_handler_issues_and_consumes_with_one_call_each() {
     assert_eq!(issued.status, StatusCode::OK);
     let link = issued.text();
     // Bound to the address the handler's request came from.
-    http_support::Client::new(addr)
+    http_support::Client::in_process(router)
         .from("127.0.0.2")
         .get(&link)
         .await
@@ -133,7 +132,6 @@ async fn an_app_handler_issues_and_consumes_with_one_call_each() {
     reply.assert_redirect("/account");
     assert_eq!(reply.set_cookies().len(), 1, "{reply:?}");
     client.get(&link).await.assert_redirect("/?error=used");
-    server.abort();
 }
 
 // ---- rate limits --------------------------------------------------------------
