@@ -26,9 +26,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use authlink::replay::redis::RedisReplayCache;
-use authlink::{Authlink, KeyId, KeyRing, Policy, SecretKey, VerifiedLink, Whitelist};
+use authlink::{Authlink, KeyId, KeyRing, SecretKey, VerifiedLink};
 
-const TARGET: &str = "/account/settings/emails";
+#[path = "../tests/fixtures/mod.rs"]
+mod fixtures;
+
+use fixtures::typical::{self, TARGET};
 const CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 const USAGE: &str = "usage: bench_redis URL consume|verify [SECONDS] [TASKS] [MAX_RATE]";
@@ -131,14 +134,11 @@ fn parse(args: &[String]) -> Result<Settings, String> {
 }
 
 fn run(settings: &Settings) -> Result<(), String> {
-    let mut policy = Policy::default();
-    policy.ttl = std::time::Duration::from_secs(3600);
-    policy.whitelist = Whitelist::new([format!("^{TARGET}$")]).map_err(|err| err.to_string())?;
     let authlink = Arc::new(
         Authlink::new(
             KeyRing::new(KeyId::new(1), SecretKey::generate()),
             "authlink redis bench",
-            policy,
+            typical::load_policy(),
         )
         .map_err(|err| err.to_string())?,
     );

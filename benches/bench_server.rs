@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use authlink::http::{Endpoints, LinkApp, PeerAddr, ResponseBody, TowerSessions};
 use authlink::replay::MemoryReplayCache;
-use authlink::{Authlink, KeyId, KeyRing, Policy, SecretKey, Whitelist};
+use authlink::{Authlink, KeyId, KeyRing, SecretKey};
 use http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY, SET_COOKIE};
 use http::{HeaderValue, Request, Response, StatusCode, request};
 use hyper::body::Incoming;
@@ -45,8 +45,10 @@ use tokio::net::TcpListener;
 use tower::Service as _;
 use tower_sessions::MemoryStore;
 
-/// Where every link leads: a typical 24-byte path.
-const TARGET: &str = "/account/settings/emails";
+#[path = "../tests/fixtures/mod.rs"]
+mod fixtures;
+
+use fixtures::typical::{self, TARGET};
 
 /// The session cookie's name, on both servers.
 const COOKIE: &str = "sid";
@@ -93,13 +95,10 @@ fn authlink() -> Result<Authlink, String> {
         .map_err(|_| "AUTHLINK_SECRET is not set (a base64 key of 32 bytes or more)".to_owned())?;
     let secret =
         SecretKey::from_base64(&secret).map_err(|err| format!("AUTHLINK_SECRET: {err}"))?;
-    let mut policy = Policy::default();
-    policy.ttl = std::time::Duration::from_secs(3600);
-    policy.whitelist = Whitelist::new([format!("^{TARGET}$")]).map_err(|err| err.to_string())?;
     Authlink::new(
         KeyRing::new(KeyId::new(1), secret),
         "authlink http bench",
-        policy,
+        typical::load_policy(),
     )
     .map_err(|err| err.to_string())
 }

@@ -118,7 +118,13 @@ async fn an_app_handler_issues_with_one_call() {
             .to_request()
     };
     let location = |response: &actix_web::dev::ServiceResponse| {
-        response.headers().get("location").unwrap().to_str().unwrap().to_owned()
+        response
+            .headers()
+            .get("location")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
     };
     // Bound to the address the handler's request came from.
     let elsewhere = test::call_service(&service, open([127, 0, 0, 2])).await;
