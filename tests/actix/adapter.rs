@@ -15,9 +15,6 @@ use http_support::{Client, Options, TestAdapter};
 use scenarios::Server;
 
 impl Server for ActixTestApp {
-    async fn start(options: Options) -> Self {
-        ActixTestApp::start(options).await
-    }
     async fn start_with<C: ReplayCache + Send + Sync + 'static>(
         options: Options,
         cache: C,

@@ -19,7 +19,7 @@ use actix_web::dev::{ServerHandle, Service as _};
 use actix_web::http::header::{HeaderName as ActixHeaderName, HeaderValue as ActixHeaderValue};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use authlink::actix::{ActixApp, ActixEndpoints, CurrentUser};
-use authlink::replay::{MemoryReplayCache, ReplayCache};
+use authlink::replay::ReplayCache;
 use authlink::web::AppError;
 use authlink::{Authlink, ManualClock};
 use bytes::Bytes;
@@ -72,10 +72,6 @@ impl Drop for ActixTestApp {
 }
 
 impl ActixTestApp {
-    pub async fn start(options: Options) -> Self {
-        Self::start_with(options, MemoryReplayCache::new()).await
-    }
-
     /// Serves `POST /api/authlink`, `/authlink/{key}`, and behind the guard
     /// `/`, `/account`, `/account/settings`, `/admin` and
     /// `POST /login?user=NAME`.

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
-use authlink::replay::ReplayCache;
+use authlink::replay::{MemoryReplayCache, ReplayCache};
 use authlink::web::{ConfirmPage, ConsumeMode, TrustedProxies};
 use authlink::{FailureReason, IpBinding, ManualClock, Whitelist};
 use http::{Method, StatusCode};
@@ -23,7 +23,10 @@ const NOT_WHITELISTED_MESSAGE: &str = "That URL is not whitelisted for your auth
 
 /// A running test app, whichever framework serves it.
 pub trait Server: Sized {
-    fn start(options: Options) -> impl Future<Output = Self>;
+    /// Starts the app with an in-memory replay cache.
+    fn start(options: Options) -> impl Future<Output = Self> {
+        Self::start_with(options, MemoryReplayCache::new())
+    }
     fn start_with<C: ReplayCache + Send + Sync + 'static>(
         options: Options,
         cache: C,
@@ -49,9 +52,6 @@ pub trait Server: Sized {
 }
 
 impl Server for TestApp {
-    async fn start(options: Options) -> Self {
-        TestApp::start(options).await
-    }
     async fn start_with<C: ReplayCache + Send + Sync + 'static>(
         options: Options,
         cache: C,
