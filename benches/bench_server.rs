@@ -131,6 +131,7 @@ fn serve_authlink() -> Result<(), String> {
         .cookie_name(COOKIE)
         .insecure_cookie();
     let consume = Endpoints::new(authlink()?, Bench, sessions)
+        .map_err(|err| err.to_string())?
         .replay_cache(MemoryReplayCache::with_capacity(REPLAY_CAPACITY))
         .failure_url("/failed?error={reason}")
         .map_err(|err| err.to_string())?

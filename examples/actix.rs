@@ -50,7 +50,7 @@ pub(crate) fn endpoints(
     policy.whitelist = Whitelist::new(["^/account$"])?;
     let keys = KeyRing::new(KeyId::new(1), secret);
     let authlink = Authlink::new(keys, "actix example login", policy)?;
-    Ok(ActixEndpoints::new(authlink, LinkApp).failure_url("/?error={reason}")?)
+    Ok(ActixEndpoints::new(authlink, LinkApp)?.failure_url("/?error={reason}")?)
 }
 
 /// The session layer: `SameSite=Lax`, so the redirect after a link opened
@@ -124,7 +124,7 @@ fn redirect(to: &str) -> HttpResponse {
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let endpoints = endpoints(SecretKey::generate())?;
-    let routes = endpoints.routes()?;
+    let routes = endpoints.routes();
     let key = Key::generate();
     println!("actix example on http://127.0.0.1:3000");
     println!("session cookie: Secure is off (plain HTTP on loopback)");

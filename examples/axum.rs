@@ -44,12 +44,12 @@ pub(crate) fn router(secret: SecretKey) -> Result<Router, Box<dyn std::error::Er
     let authlink = Authlink::new(keys, "axum example login", policy)?;
     // Plain HTTP on loopback while trying it out: say so, by name.
     let sessions = TowerSessions::new(MemoryStore::default()).insecure_cookie();
-    let endpoints = Endpoints::new(authlink, App, sessions).failure_url("/?error={reason}")?;
+    let endpoints = Endpoints::new(authlink, App, sessions)?.failure_url("/?error={reason}")?;
     let pages = Router::new()
         .route("/", get(home))
         .route("/account", get(account))
         .route("/admin", get(admin));
-    Ok(endpoints.router(pages)?)
+    Ok(endpoints.router(pages))
 }
 
 /// Where failures land: `/?error=used` and the like.

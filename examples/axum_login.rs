@@ -132,7 +132,7 @@ pub(crate) fn router(
 ) -> Result<Router, Box<dyn std::error::Error>> {
     // Plain HTTP on loopback while trying it out: say so, by name.
     let sessions = AxumLogin::new(users.clone(), MemoryStore::default()).insecure_cookie();
-    let endpoints = Endpoints::new(authlink, users, sessions)
+    let endpoints = Endpoints::new(authlink, users, sessions)?
         .failure_url("/?error={reason}")?
         // A link session may sign in with a password, for the other pages.
         .also_allow(Whitelist::new(["^/login$"])?);
@@ -142,7 +142,7 @@ pub(crate) fn router(
         .route_layer(login_required!(Users, login_url = "/login"))
         .route("/", get(|| async { "Welcome." }))
         .route("/login", post(password_login));
-    Ok(endpoints.router(pages)?)
+    Ok(endpoints.router(pages))
 }
 
 async fn password_login(

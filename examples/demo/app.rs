@@ -13,7 +13,7 @@ use authlink::http::{
 };
 use authlink::limit::{BoxRateLimiter, CreateLimits, NoLimit};
 use authlink::replay::{MemoryReplayCache, ReplayCache, ReusableLinks};
-use authlink::web::{ConsumeMode, TrustedProxies};
+use authlink::web::{ConsumeMode, ForwardedHeader, TrustedProxies};
 use authlink::{Authlink, FailureReason, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 use axum::Router;
 use axum::extract::rejection::FormRejection;
@@ -81,7 +81,7 @@ impl Config {
 
     /// Reads `AUTHLINK_DEMO_ADDR`, `AUTHLINK_SECRET`, `AUTHLINK_TTL_SECONDS`,
     /// `AUTHLINK_SINGLE_USE`, `AUTHLINK_CONFIRM` and
-    /// `AUTHLINK_TRUSTED_PROXIES`, `AUTHLINK_REDIS_URL`,
+    /// `AUTHLINK_TRUSTED_PROXIES`, `AUTHLINK_FORWARDED_HEADER`, `AUTHLINK_REDIS_URL`,
     /// `AUTHLINK_REPLAY_CAPACITY` and `AUTHLINK_LINKS_PER_MINUTE` through
     /// `var`.
     pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
@@ -112,6 +112,18 @@ impl Config {
             config.trusted = list
                 .parse()
                 .map_err(|err| format!("AUTHLINK_TRUSTED_PROXIES: {err}"))?;
+        }
+        if let Some(name) = var("AUTHLINK_FORWARDED_HEADER") {
+            let header = match name.trim().to_ascii_lowercase().as_str() {
+                "x-forwarded-for" => ForwardedHeader::XForwardedFor,
+                "forwarded" => ForwardedHeader::Forwarded,
+                _ => {
+                    return Err(format!(
+                        "AUTHLINK_FORWARDED_HEADER: {name:?} is neither x-forwarded-for nor forwarded"
+                    ));
+                }
+            };
+            config.trusted = config.trusted.with_header(header);
         }
         if let Some(url) = var("AUTHLINK_REDIS_URL").filter(|url| !url.trim().is_empty()) {
             if !cfg!(feature = "redis") {
@@ -209,6 +221,7 @@ where
         ConsumeMode::Direct
     };
     let endpoints = Endpoints::new(authlink, Demo, sessions)
+        .map_err(|err| err.to_string())?
         .replay_cache(cache)
         .create_limits(limits.create)
         .consume_limit(limits.consume)
@@ -228,7 +241,7 @@ where
         let handle = prometheus()?;
         pages.route("/metrics", get(move || metrics_text(handle.clone())))
     };
-    endpoints.router(pages).map_err(|err| err.to_string())
+    Ok(endpoints.router(pages))
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, recording each

@@ -9,6 +9,8 @@
 //! `AUTHLINK_SECRET` (base64 key; random when unset), `AUTHLINK_TTL_SECONDS`
 //! (60), `AUTHLINK_SINGLE_USE` (1), `AUTHLINK_CONFIRM` (prefetch-safe mode,
 //! 0), `AUTHLINK_TRUSTED_PROXIES` (comma-separated CIDRs, none),
+//! `AUTHLINK_FORWARDED_HEADER` (what they write: `x-forwarded-for` or
+//! RFC 7239 `forwarded`; `x-forwarded-for`),
 //! `AUTHLINK_REDIS_URL` (a shared Redis for single use, sessions and rate
 //! limits; needs `--features redis`), `AUTHLINK_REPLAY_CAPACITY` (live
 //! entries of the in-memory replay cache, 1,000,000) and

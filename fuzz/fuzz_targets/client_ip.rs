@@ -2,6 +2,12 @@
 //! address the request named: the peer itself when the peer is not a trusted
 //! proxy, otherwise one of the addresses in the forwarding header it reads,
 //! or none.
+//!
+//! And the property a proxy deployment rests on: when trusted proxies
+//! append the address they received a request from after whatever the
+//! client sent (on the same header line or on one of their own), the
+//! result is the client's real address or none, never one the client
+//! wrote; with `X-Forwarded-For`, always the real address.
 #![no_main]
 
 use std::collections::HashSet;
@@ -9,7 +15,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::LazyLock;
 
 use authlink::http::client_ip;
-use authlink::web::{ForwardedHeader, TrustedProxies};
+use authlink_fuzz::fixtures::forwarded_entry;
+use authlink::web::{ForwardedHeader, MAX_FORWARDED_HOPS, TrustedProxies};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
@@ -34,6 +41,25 @@ struct Input<'a> {
     rfc7239: bool,
     /// Header lines: (is it the header being read, its raw value).
     lines: Vec<(bool, &'a [u8])>,
+    /// Proxies appending after the client's lines, in place of `peer`.
+    proxies: Option<Appended>,
+}
+
+/// A client and the chain of trusted proxies its request went through.
+#[derive(Arbitrary, Debug)]
+struct Appended {
+    client: Peer,
+    /// Each hop: the proxy 10.0.0.n, whether it writes a header line of its
+    /// own, and the port it writes, if any.
+    hops: Vec<(u8, bool, Option<u16>)>,
+}
+
+fn peer_ip(peer: Peer) -> IpAddr {
+    match peer {
+        Peer::Proxy(n) => IpAddr::V4(Ipv4Addr::new(10, 0, 0, n)),
+        Peer::V4(octets) => IpAddr::V4(octets.into()),
+        Peer::V6(octets) => IpAddr::V6(Ipv6Addr::from(octets)),
+    }
 }
 
 /// Every address any part of `value` spells, as the resolver might read it:
@@ -82,11 +108,47 @@ fuzz_target!(|input: Input<'_>| {
             headers.append(other.clone(), value);
         }
     }
-    let peer = input.peer.map(|peer| match peer {
-        Peer::Proxy(n) => IpAddr::V4(Ipv4Addr::new(10, 0, 0, n)),
-        Peer::V4(octets) => IpAddr::V4(octets.into()),
-        Peer::V6(octets) => IpAddr::V6(Ipv6Addr::from(octets)),
-    });
+    if let Some(appended) = input.proxies {
+        let client = peer_ip(appended.client).to_canonical();
+        if trusted.trusts(client) || appended.hops.is_empty() {
+            return;
+        }
+        let sent_nothing = headers.get(&read).is_none();
+        let mut lines: Vec<Vec<u8>> = headers
+            .get_all(&read)
+            .iter()
+            .map(|value| value.as_bytes().to_vec())
+            .collect();
+        let hops = appended.hops.len();
+        let mut from = client;
+        for (n, own_line, port) in appended.hops {
+            let entry = forwarded_entry(from, input.rfc7239, port);
+            match lines.last_mut() {
+                Some(last) if !own_line => last.extend_from_slice(format!(", {entry}").as_bytes()),
+                _ => lines.push(entry.into_bytes()),
+            }
+            from = IpAddr::V4(Ipv4Addr::new(10, 0, 0, n));
+        }
+        let mut forwarded = HeaderMap::new();
+        for line in lines {
+            let Ok(value) = HeaderValue::from_bytes(&line) else {
+                return;
+            };
+            forwarded.append(read.clone(), value);
+        }
+        let resolved = client_ip(Some(from), &forwarded, &trusted);
+        assert!(
+            resolved.is_none() || resolved == Some(client),
+            "{resolved:?} is not {client}: {forwarded:?}"
+        );
+        // Past MAX_FORWARDED_HOPS proxies, no address is told at all.
+        if (!input.rfc7239 || sent_nothing) && hops <= MAX_FORWARDED_HOPS {
+            assert_eq!(resolved, Some(client), "{forwarded:?}");
+        }
+        return;
+    }
+
+    let peer = input.peer.map(peer_ip);
 
     let resolved = client_ip(peer, &headers, &trusted);
 

@@ -106,11 +106,17 @@ impl<A> fmt::Debug for ActixEndpoints<A> {
 impl<A: ActixApp> ActixEndpoints<A> {
     /// Endpoints issuing and verifying links with `authlink`, asking `app`
     /// who API callers are.
-    pub fn new(authlink: impl Into<Arc<Authlink>>, app: A) -> Self {
-        Self {
-            config: Arc::new(EndpointConfig::new(authlink.into())),
+    ///
+    /// # Errors
+    /// [`EndpointsError::ConsumeRoute`] when `{key}` is not the last path
+    /// segment of the policy's URL template under a path of its own
+    /// (`/authlink/{key}`): the consume endpoint needs that path for its
+    /// route, and the guard to tell it from the app's pages.
+    pub fn new(authlink: impl Into<Arc<Authlink>>, app: A) -> Result<Self, EndpointsError> {
+        Ok(Self {
+            config: Arc::new(EndpointConfig::new(authlink.into())?),
             app: Arc::new(app),
-        }
+        })
     }
 
     fn config(&self) -> &EndpointConfig {
@@ -127,18 +133,12 @@ impl<A: ActixApp> ActixEndpoints<A> {
     /// Mounts the create endpoint at its path and the consume endpoint at
     /// the URL template's path, every method (others get 405):
     /// `App::new().configure(routes.clone())`.
-    ///
-    /// # Errors
-    /// [`EndpointsError::ConsumeRoute`] when `{key}` is not the last path
-    /// segment of the URL template, under a path of its own.
-    pub fn routes(
-        &self,
-    ) -> Result<impl FnOnce(&mut ServiceConfig) + Clone + Send + 'static, EndpointsError> {
-        let prefix = self.config.consume_route_prefix()?.to_owned();
+    pub fn routes(&self) -> impl FnOnce(&mut ServiceConfig) + Clone + Send + 'static {
+        let prefix = self.config.consume_prefix().to_owned();
         let consume_path = format!("{prefix}{{key}}");
         let create_path = self.config.create_path.clone();
         let this = self.clone();
-        Ok(move |config: &mut ServiceConfig| {
+        move |config: &mut ServiceConfig| {
             let create = this.clone();
             let consume = this.clone();
             // An empty key is a failure like any other, not a 404.
@@ -162,7 +162,7 @@ impl<A: ActixApp> ActixEndpoints<A> {
                         async move { consume.consume(request).await }
                     },
                 )));
-        })
+        }
     }
 
     /// The session guard middleware, to `wrap` the app's pages inside the
@@ -281,15 +281,15 @@ impl<A: ActixApp> ActixEndpoints<A> {
             origin: header("origin"),
             host: header("host").or_else(|| request.uri().authority().map(|a| a.as_str())),
         };
-        let mut response = match consume_step(config.mode, &facts) {
+        let mut response = match consume_step(config.mode, config.confirm, &facts) {
             ConsumeStep::Consume => self.consume_link(&request).await,
-            ConsumeStep::Confirm => HttpResponse::Ok()
+            ConsumeStep::Confirm(page) => HttpResponse::Ok()
                 .content_type("text/html; charset=utf-8")
                 .insert_header((
                     header::CONTENT_SECURITY_POLICY,
-                    config.confirm.content_security_policy(),
+                    page.content_security_policy(),
                 ))
-                .body(config.confirm.html(&config.messages)),
+                .body(page.html(&config.messages)),
             ConsumeStep::Probe => HttpResponse::Ok()
                 .content_type("text/html; charset=utf-8")
                 .finish(),

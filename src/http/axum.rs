@@ -3,7 +3,6 @@
 use super::app::LinkApp;
 use super::endpoints::Endpoints;
 use super::sessions::LinkSessions;
-use crate::web::EndpointsError;
 
 impl<A, S> Endpoints<A, S>
 where
@@ -18,19 +17,14 @@ where
     /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()`
     /// (or put a [`PeerAddr`](super::PeerAddr) in each request), so that the
     /// endpoints know the client's address.
-    ///
-    /// # Errors
-    /// [`EndpointsError::ConsumeRoute`] when `{key}` is not the last path
-    /// segment of the URL template, or sits right under `/`, where its route
-    /// would take every page's.
-    pub fn router(&self, pages: axum::Router) -> Result<axum::Router, EndpointsError> {
+    pub fn router(&self, pages: axum::Router) -> axum::Router {
         let config = self.config();
-        let prefix = config.consume_route_prefix()?;
-        Ok(pages
+        let prefix = config.consume_prefix();
+        pages
             .layer(self.guard_layer())
             .route_service(&config.create_path, self.create_service())
             .route_service(&format!("{prefix}{{key}}"), self.consume_service())
             // An empty key is a failure like any other, not a 404.
-            .route_service(prefix, self.consume_service()))
+            .route_service(prefix, self.consume_service())
     }
 }

@@ -18,7 +18,7 @@ use super::sessions::LinkSessions;
 use crate::error::FailureReason;
 use crate::web::AppError;
 use crate::web::flow::{self, Consumed, LoginSession};
-use crate::web::{CONSUME_ALLOW, ConsumeRequest, ConsumeStep, consume_step};
+use crate::web::{CONSUME_ALLOW, ConfirmPage, ConsumeRequest, ConsumeStep, consume_step};
 
 const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
@@ -87,9 +87,10 @@ where
             origin: header(&ORIGIN),
             host: header(&HOST).or_else(|| parts.uri.authority().map(|a| a.as_str())),
         };
-        let mut response = match consume_step(self.shared.config.mode, &facts) {
+        let config = &self.shared.config;
+        let mut response = match consume_step(config.mode, config.confirm, &facts) {
             ConsumeStep::Consume => self.consume_link(&parts).await,
-            ConsumeStep::Confirm => self.confirm_page(),
+            ConsumeStep::Confirm(page) => self.confirm_page(page),
             ConsumeStep::Probe => html(StatusCode::OK, ""),
             ConsumeStep::Refuse(reason) => {
                 flow::refuse_request(reason);
@@ -131,10 +132,8 @@ where
         }
     }
 
-    fn confirm_page(&self) -> Response<ResponseBody> {
-        let config = &self.shared.config;
-        let page = config.confirm;
-        let mut response = html(StatusCode::OK, page.html(&config.messages));
+    fn confirm_page(&self, page: ConfirmPage) -> Response<ResponseBody> {
+        let mut response = html(StatusCode::OK, page.html(&self.shared.config.messages));
         response.headers_mut().insert(
             CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(page.content_security_policy()),

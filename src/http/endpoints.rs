@@ -16,7 +16,7 @@ use super::sessions::LinkSessions;
 use crate::authlink::Authlink;
 use crate::issue::Link;
 use crate::web::flow;
-use crate::web::{CreateRefusal, EndpointConfig, Messages, endpoint_setters};
+use crate::web::{CreateRefusal, EndpointConfig, EndpointsError, Messages, endpoint_setters};
 
 /// Everything the create endpoint, the consume endpoint and the guard share:
 /// the framework-neutral settings, and the app's, the sessions' and the
@@ -99,15 +99,25 @@ where
 {
     /// Endpoints issuing and verifying links with `authlink`, asking `app`
     /// who API callers are, and logging browsers in through `sessions`.
-    pub fn new(authlink: impl Into<Arc<Authlink>>, app: A, sessions: S) -> Self {
-        Self {
+    ///
+    /// # Errors
+    /// [`EndpointsError::ConsumeRoute`] when `{key}` is not the last path
+    /// segment of the policy's URL template under a path of its own
+    /// (`/authlink/{key}`): the consume endpoint needs that path for its
+    /// route, and the guard to tell it from the app's pages.
+    pub fn new(
+        authlink: impl Into<Arc<Authlink>>,
+        app: A,
+        sessions: S,
+    ) -> Result<Self, EndpointsError> {
+        Ok(Self {
             shared: Shared {
-                config: Arc::new(EndpointConfig::new(authlink.into())),
+                config: Arc::new(EndpointConfig::new(authlink.into())?),
                 app: Arc::new(app),
                 sessions,
                 responses: Arc::new(DefaultResponses),
             },
-        }
+        })
     }
 
     pub(super) fn config(&self) -> &EndpointConfig {

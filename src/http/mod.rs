@@ -188,7 +188,8 @@
 //! [`TrustedProxies`] ([`Endpoints::trusted_proxies`]), and then the
 //! right-most address that is not a trusted proxy is the client. An address
 //! that cannot be told (no peer, a trusted proxy that sent no header,
-//! `unknown`, garbage) fails closed: no link is issued, no one is logged in.
+//! `unknown`, garbage, a `Forwarded` value outside RFC 7239's grammar) fails
+//! closed: no link is issued, no one is logged in.
 //! [`client_ip`] is a pure function of the peer, the headers and the trusted
 //! networks.
 //!

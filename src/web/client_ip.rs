@@ -19,14 +19,17 @@
 //!
 //! When the address cannot be told (no peer, a trusted proxy that sent no
 //! header, an entry that does not parse such as `unknown` or an obfuscated
-//! `Forwarded` node), [`client_ip`] returns `None` and the endpoints fail
-//! closed: no link is issued and no one is logged in.
+//! `Forwarded` node, a `Forwarded` value outside RFC 7239's grammar),
+//! [`client_ip`] returns `None` and the endpoints fail closed: no link is
+//! issued and no one is logged in.
 
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
 use thiserror::Error;
+
+use super::forwarded::{self, ForNode};
 
 /// The longest chain of forwarding entries examined. A request that came
 /// through more trusted hops than this has no address we can tell.
@@ -241,16 +244,25 @@ impl FromStr for TrustedProxies {
 
 /// The client address of a request that arrived from `peer`, given the
 /// values of its [`TrustedProxies::header_name`] header lines in the order
-/// received (header values that are not text count as unreadable).
+/// received.
 ///
 /// The peer is the client unless it is a trusted proxy. Then the configured
 /// forwarding header is read right to left, skipping trusted proxies, and the
 /// first untrusted address is the client; if every entry is trusted, the
 /// left-most is. IPv4-mapped IPv6 addresses come back as IPv4.
 ///
+/// `X-Forwarded-For` is a plain comma-separated list: an entry left of the
+/// client's is never read, so a client's garbage there does no harm.
+/// `Forwarded` is read strictly by RFC 7239, every line of it: a value
+/// outside the grammar (a quote that never closes, a stray `\`, a node that
+/// is not an address, `unknown` or `_obfuscated`) makes the whole header
+/// unreadable, so that nothing a client writes can swallow or shift the
+/// element a trusted proxy appends after it.
+///
 /// Returns `None`, and the caller must refuse the request, when there is no
-/// peer, when a trusted peer sent no header, when an entry that had to be read
-/// does not parse, or when the chain has more than [`MAX_FORWARDED_HOPS`]
+/// peer, when a trusted peer sent no header, when a `Forwarded` line is not
+/// well-formed, when an entry that had to be read is not text or names no
+/// address, or when the chain has more than [`MAX_FORWARDED_HOPS`]
 /// trusted entries. See the module's deployment caveat.
 #[must_use]
 pub fn client_ip<'a, I>(
@@ -260,56 +272,55 @@ pub fn client_ip<'a, I>(
 ) -> Option<IpAddr>
 where
     I: IntoIterator<Item = &'a [u8]>,
-    I::IntoIter: DoubleEndedIterator,
 {
     let peer = peer?.to_canonical();
     if !trusted.trusts(peer) {
         return Some(peer);
     }
-    let parse: fn(&str) -> Option<IpAddr> = match trusted.header {
-        ForwardedHeader::XForwardedFor => parse_xff_entry,
-        ForwardedHeader::Forwarded => parse_forwarded_element,
-    };
-    let mut hops = 0;
-    let mut leftmost = None;
+    let lines: Vec<&[u8]> = forwarded.into_iter().collect();
     // Later header lines were appended by later hops: walk them last first.
-    for value in forwarded.into_iter().rev() {
-        let value = std::str::from_utf8(value).ok()?;
-        for entry in split_list(value).rev() {
-            hops += 1;
-            if hops > MAX_FORWARDED_HOPS {
-                return None;
+    match trusted.header {
+        ForwardedHeader::XForwardedFor => {
+            let entries = lines
+                .iter()
+                .rev()
+                .flat_map(|line| line.rsplit(|&b| b == b','));
+            let parse = |entry| std::str::from_utf8(entry).ok().and_then(parse_xff_entry);
+            rightmost_untrusted(entries.map(parse), trusted)
+        }
+        ForwardedHeader::Forwarded => {
+            let mut nodes = Vec::new();
+            for line in lines {
+                nodes.extend(forwarded::for_nodes(line)?);
             }
-            let ip = parse(entry)?.to_canonical();
-            if !trusted.trusts(ip) {
-                return Some(ip);
-            }
-            leftmost = Some(ip);
+            let entries = nodes.into_iter().rev().map(|node| match node {
+                ForNode::Address(ip) => Some(ip),
+                ForNode::Hidden => None,
+            });
+            rightmost_untrusted(entries, trusted)
         }
     }
-    leftmost
 }
 
-/// Splits a header list on commas outside quoted strings.
-fn split_list(value: &str) -> impl DoubleEndedIterator<Item = &str> {
-    let mut parts = Vec::new();
-    let mut start = 0;
-    let mut quoted = false;
-    let mut escaped = false;
-    for (i, c) in value.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            ',' if !quoted => {
-                parts.push(&value[start..i]);
-                start = i + 1;
-            }
-            _ => {}
+/// The first untrusted address of `entries` (right to left), the last one
+/// when all are trusted, or `None` at an entry without an address or past
+/// [`MAX_FORWARDED_HOPS`].
+fn rightmost_untrusted(
+    entries: impl Iterator<Item = Option<IpAddr>>,
+    trusted: &TrustedProxies,
+) -> Option<IpAddr> {
+    let mut leftmost = None;
+    for (hop, entry) in entries.enumerate() {
+        if hop == MAX_FORWARDED_HOPS {
+            return None;
         }
+        let ip = entry?.to_canonical();
+        if !trusted.trusts(ip) {
+            return Some(ip);
+        }
+        leftmost = Some(ip);
     }
-    parts.push(&value[start..]);
-    parts.into_iter().map(str::trim)
+    leftmost
 }
 
 /// `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`, `[2001:db8::1]` or
@@ -327,22 +338,6 @@ fn parse_xff_entry(entry: &str) -> Option<IpAddr> {
     let (ip, port) = entry.rsplit_once(':')?;
     let ip: std::net::Ipv4Addr = ip.parse().ok()?;
     is_port(port).then_some(IpAddr::V4(ip))
-}
-
-/// The `for=` node of one `Forwarded` element (`for=1.2.3.4;proto=https`).
-fn parse_forwarded_element(element: &str) -> Option<IpAddr> {
-    let node = element.split(';').find_map(|pair| {
-        let (name, value) = pair.trim().split_once('=')?;
-        name.trim()
-            .eq_ignore_ascii_case("for")
-            .then_some(value.trim())
-    })?;
-    let node = match node.strip_prefix('"') {
-        Some(quoted) => quoted.strip_suffix('"')?,
-        None => node,
-    };
-    // `unknown` and obfuscated `_name` nodes do not parse: fail closed.
-    parse_xff_entry(node)
 }
 
 fn is_port(text: &str) -> bool {

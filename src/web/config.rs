@@ -28,12 +28,12 @@ pub enum EndpointsError {
     /// redirect.
     #[error("the failure URL must be a same-site path such as /?error={{reason}}")]
     FailureUrl,
-    /// `{key}` is not the last path segment of the policy's URL template, or
-    /// sits right under `/`, so no route of its own can serve the consume
-    /// endpoint.
+    /// `{key}` is not the last path segment of the policy's URL template
+    /// under a path of its own, so neither a route nor the guard can tell
+    /// the consume endpoint's paths from the app's pages.
     #[error(
-        "to mount the consume endpoint, make {{key}} the last path segment of the url template, \
-         under a path of its own (/authlink/{{key}}), or mount consume_service() yourself"
+        "make {{key}} the last path segment of the url template, under a path of its own \
+         (/authlink/{{key}})"
     )]
     ConsumeRoute,
 }
@@ -60,8 +60,8 @@ pub(crate) struct EndpointConfig {
     pub(crate) also_allow: Whitelist,
     pub(crate) messages: Messages,
     pub(crate) create_path: String,
-    /// The URL template up to `{key}`, and after it.
-    template: (String, String),
+    /// The consume endpoint's path before the key.
+    consume_prefix: String,
 }
 
 impl EndpointConfig {
@@ -70,9 +70,13 @@ impl EndpointConfig {
     /// [`ConfirmPage::AutoSubmit`], bodies up to 8 KiB, nothing more for the
     /// guard to let through, [`Messages::default`], create path
     /// `/api/authlink`.
-    pub(crate) fn new(authlink: Arc<Authlink>) -> Self {
-        Self {
-            template: routes::template_parts(&authlink),
+    ///
+    /// Refused ([`EndpointsError::ConsumeRoute`]) when the policy's URL
+    /// template gives the consume endpoint no path of its own.
+    pub(crate) fn new(authlink: Arc<Authlink>) -> Result<Self, EndpointsError> {
+        Ok(Self {
+            consume_prefix: routes::consume_prefix(&authlink)
+                .ok_or(EndpointsError::ConsumeRoute)?,
             authlink,
             replay: BoxReplayCache::new(MemoryReplayCache::new()),
             create_limits: CreateLimits::off(),
@@ -85,7 +89,7 @@ impl EndpointConfig {
             also_allow: Whitelist::deny_all(),
             messages: Messages::default(),
             create_path: DEFAULT_CREATE_PATH.to_owned(),
-        }
+        })
     }
 
     /// Sets the failure URL, refused when it is not a same-site path (an
@@ -111,8 +115,8 @@ impl EndpointConfig {
     /// The path a router mounts the consume endpoint under, the key being
     /// the next segment.
     #[cfg(any(feature = "axum", feature = "actix"))]
-    pub(crate) fn consume_route_prefix(&self) -> Result<&str, EndpointsError> {
-        routes::consume_route_prefix(&self.template).ok_or(EndpointsError::ConsumeRoute)
+    pub(crate) fn consume_prefix(&self) -> &str {
+        &self.consume_prefix
     }
 
     /// What the guard lets link sessions see.
@@ -122,7 +126,7 @@ impl EndpointConfig {
             also_allow: &self.also_allow,
             failure_url: &self.failure_url,
             create_path: &self.create_path,
-            template_prefix: &self.template.0,
+            consume_prefix: &self.consume_prefix,
         }
     }
 }

@@ -9,11 +9,27 @@ use sha2::{Digest as _, Sha256};
 use super::messages::Messages;
 
 /// Which confirmation page a prefetch-safe `GET` gets.
+///
+/// Both pages consume the link only through their own same-origin `POST`,
+/// so a prefetcher that only fetches (a chat preview, a link checker) uses
+/// nothing, and a cross-site `POST` is refused. They differ in who may
+/// press the button:
+///
+/// | page | protects against | does not protect against |
+/// |---|---|---|
+/// | [`AutoSubmit`](Self::AutoSubmit) | prefetchers that fetch without running script | scanners that run script; it is therefore shown only to a `GET` the browser marks `Sec-Fetch-Site: none` or `same-origin` |
+/// | [`ButtonOnly`](Self::ButtonOnly) | scanners that run script, and another site sending the browser to a link (login CSRF): a person must click | a scanner that presses buttons |
+///
+/// Whatever is configured, a `GET` brought by another site (cross-site or
+/// same-site navigation, or a browser that does not send `Sec-Fetch-Site`)
+/// gets the button-only page, so that a page elsewhere cannot navigate a
+/// browser to a link and have the script log it in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ConfirmPage {
     /// A form that one line of script submits at once, and its button when
-    /// script is off (the default): one page load more than a direct link.
+    /// script is off (the default): one page load more than a direct link,
+    /// for links a webview or a person opens directly.
     #[default]
     AutoSubmit,
     /// The form and its button, no script: the person presses it. For

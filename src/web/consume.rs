@@ -10,8 +10,15 @@
 //! client-address binding narrows this: the link must be opened from the
 //! address it was issued to. In [`ConsumeMode::PrefetchSafe`], only the
 //! confirmation page's own same-origin `POST` consumes, and a cross-site
-//! `POST` is refused with [`FailureReason::CrossSite`].
+//! `POST` is refused with [`FailureReason::CrossSite`]. The page submits
+//! itself ([`ConfirmPage::AutoSubmit`]) only when the browser says the `GET`
+//! was not brought by another site (`Sec-Fetch-Site: none` or
+//! `same-origin`: a webview, a typed or pasted link); after any other
+//! navigation it waits for a person's click ([`ConfirmPage::ButtonOnly`]),
+//! so a page elsewhere cannot send a browser to a link and have the page's
+//! own script log it in.
 
+use super::confirm::ConfirmPage;
 use crate::error::FailureReason;
 
 /// How the endpoint answers a `GET`.
@@ -36,8 +43,8 @@ pub enum ConsumeMode {
 pub enum ConsumeStep {
     /// Verify the link and log its user in.
     Consume,
-    /// Answer the confirmation page; use nothing.
-    Confirm,
+    /// Answer this confirmation page; use nothing.
+    Confirm(ConfirmPage),
     /// A `HEAD` from a link checker: answer an empty page, use nothing.
     Probe,
     /// Refuse without looking at the link: no session, the failure answer.
@@ -62,7 +69,12 @@ pub struct ConsumeRequest<'a> {
 /// The value of the `Allow` header of a 405 from the consume endpoint.
 pub const CONSUME_ALLOW: &str = "GET, HEAD, POST";
 
-/// Decides what the consume endpoint does with `request` in `mode`.
+/// Decides what the consume endpoint does with `request` in `mode`, with
+/// `confirm` the confirmation page configured for prefetch-safe links.
+///
+/// A prefetch-safe `GET` gets `confirm` only when `Sec-Fetch-Site` is `none`
+/// or `same-origin`; after a cross-site or same-site navigation, or from a
+/// browser that does not say, it gets [`ConfirmPage::ButtonOnly`].
 ///
 /// A `POST` is refused as [`FailureReason::CrossSite`] when the browser
 /// says it came from another site (`Sec-Fetch-Site` other than
@@ -72,21 +84,34 @@ pub const CONSUME_ALLOW: &str = "GET, HEAD, POST";
 /// that is not a browser) is let through: browsers send one of them on every
 /// cross-site `POST`.
 #[must_use]
-pub fn consume_step(mode: ConsumeMode, request: &ConsumeRequest<'_>) -> ConsumeStep {
+pub fn consume_step(
+    mode: ConsumeMode,
+    confirm: ConfirmPage,
+    request: &ConsumeRequest<'_>,
+) -> ConsumeStep {
     match request.method {
         "POST" if is_cross_site(request) => ConsumeStep::Refuse(FailureReason::CrossSite),
         "POST" => ConsumeStep::Consume,
         "GET" if mode == ConsumeMode::Direct => ConsumeStep::Consume,
-        "GET" => ConsumeStep::Confirm,
+        "GET" if is_own_navigation(request) => ConsumeStep::Confirm(confirm),
+        "GET" => ConsumeStep::Confirm(ConfirmPage::ButtonOnly),
         "HEAD" => ConsumeStep::Probe,
         _ => ConsumeStep::MethodNotAllowed,
     }
 }
 
+/// Whether the browser says the request was not brought by another site:
+/// `Sec-Fetch-Site` is `same-origin`, or `none` (typed, pasted, opened by a
+/// webview's host app).
+fn is_own_navigation(request: &ConsumeRequest<'_>) -> bool {
+    request.sec_fetch_site.map(str::trim).is_some_and(|site| {
+        site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none")
+    })
+}
+
 fn is_cross_site(request: &ConsumeRequest<'_>) -> bool {
-    if let Some(site) = request.sec_fetch_site {
-        let site = site.trim();
-        return !(site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none"));
+    if request.sec_fetch_site.is_some() {
+        return !is_own_navigation(request);
     }
     match request.origin.map(str::trim) {
         None => false,

@@ -26,6 +26,7 @@ mod confirm;
 mod consume;
 mod create;
 pub(crate) mod flow;
+mod forwarded;
 mod keys;
 mod messages;
 pub(crate) mod routes;

@@ -6,25 +6,22 @@ use crate::error::FailureReason;
 use crate::target::validate_target;
 use crate::whitelist::Whitelist;
 
-/// The URL template's text before and after `{key}`.
-pub(crate) fn template_parts(authlink: &Authlink) -> (String, String) {
+/// The path the consume endpoint serves, the key being its next and last
+/// segment (`/authlink/` for `https://app.example/authlink/{key}?via=app`),
+/// or `None` when the policy's URL template has no such path: `{key}` inside
+/// a segment (`/a{key}`, which would also let `/admin` pass for a consume
+/// path), in the query, before more path, or right under `/`, where its
+/// route would take every page's.
+pub(crate) fn consume_prefix(authlink: &Authlink) -> Option<String> {
     // Rendered with a key no URL holds, to find where the key goes.
     let rendered = authlink.policy().url_template.render("\0");
-    let (before, after) = rendered.split_once('\0').unwrap_or((&rendered, ""));
-    (before.to_owned(), after.to_owned())
-}
-
-/// The path a router mounts the consume endpoint under (`/authlink/`, with
-/// the key as the next segment), or `None` when `{key}` is not the last path
-/// segment of the template, or sits right under `/`, where its route would
-/// take every page's.
-#[cfg(any(feature = "axum", feature = "actix"))]
-pub(crate) fn consume_route_prefix(template: &(String, String)) -> Option<&str> {
-    let (before, after) = template;
+    let (before, after) = rendered.split_once('\0')?;
     let prefix = path_of(before);
-    let mountable =
-        after.is_empty() && prefix.ends_with('/') && prefix != "/" && !before.contains('?');
-    mountable.then_some(prefix)
+    let mountable = prefix.ends_with('/')
+        && prefix != "/"
+        && !before.contains(['?', '#'])
+        && (after.is_empty() || after.starts_with(['?', '#']));
+    mountable.then(|| prefix.to_owned())
 }
 
 /// Whether `url` (with `{reason}`) is a same-site path, not an open
@@ -58,8 +55,8 @@ pub(crate) struct GuardPaths<'a> {
     pub(crate) also_allow: &'a Whitelist,
     pub(crate) failure_url: &'a str,
     pub(crate) create_path: &'a str,
-    /// The URL template before `{key}`.
-    pub(crate) template_prefix: &'a str,
+    /// The consume endpoint's path before the key ([`consume_prefix`]).
+    pub(crate) consume_prefix: &'a str,
 }
 
 impl GuardPaths<'_> {
@@ -73,16 +70,8 @@ impl GuardPaths<'_> {
             || self.also_allow.allows(path)
             || path == failure_path(self.failure_url)
             || path == self.create_path
-            || is_consume_path(path_of(self.template_prefix), path)
+            || path
+                .strip_prefix(self.consume_prefix)
+                .is_some_and(|key| !key.contains('/'))
     }
-}
-
-/// Whether `path` is the consume endpoint's: the template's prefix and one
-/// more segment. A template whose key sits right under `/` names no path of
-/// its own, so nothing passes for it.
-fn is_consume_path(prefix: &str, path: &str) -> bool {
-    prefix.len() > 1
-        && path
-            .strip_prefix(prefix)
-            .is_some_and(|key| !key.contains('/'))
 }

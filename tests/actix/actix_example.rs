@@ -15,7 +15,7 @@ use http_support::Client;
 /// stops it.
 fn serve() -> (std::net::SocketAddr, actix_web::dev::ServerHandle) {
     let endpoints = example::endpoints(authlink::SecretKey::generate()).unwrap();
-    let routes = endpoints.routes().unwrap();
+    let routes = endpoints.routes();
     let key = Key::generate();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();

@@ -179,6 +179,16 @@ fn forwarded_header_when_configured() {
         ("for=_hidden", None),
         ("by=10.0.0.1", None),
         ("for=\"198.51.100.7", None),
+        // Outside RFC 7239: the whole header is unreadable, whatever is
+        // right of it.
+        ("for=198.51.100.7:8080", None),
+        ("for=2001:db8::17", None),
+        ("for=\"2001:db8::17\"", None),
+        ("for=198.51.100.7; proto=https", None),
+        ("for=198.51.100.7;for=198.51.100.8", None),
+        ("garbage, for=198.51.100.7", None),
+        // Empty list elements are skipped (RFC 7230 §7).
+        (", for=198.51.100.7,", Some("198.51.100.7")),
     ] {
         assert_eq!(
             client_ip(peer, &forwarded(value), &proxies),
@@ -319,4 +329,133 @@ fn cidr_errors() {
 fn peer_addr_debug_hides_the_address() {
     let debug = format!("{:?}", PeerAddr(ip("198.51.100.7")));
     assert!(!debug.contains("198.51"), "{debug}");
+}
+
+/// The audit's strings: a trusted proxy appends `for=<the attacker>` to
+/// whatever the attacker sent; the victim's address written first never
+/// comes back.
+#[test]
+fn a_client_value_cannot_swallow_the_proxys_element() {
+    let proxies = trusted("127.0.0.1").with_header(ForwardedHeader::Forwarded);
+    let peer = Some(ip("127.0.0.1"));
+    let victim = ip("198.51.100.77");
+    for (value, attacker) in [
+        ("for=198.51.100.77, for=203.0.113.9", Some("203.0.113.9")),
+        ("for=198.51.100.77;x=\", for=203.0.113.9", None),
+        ("for=198.51.100.77;x=\"\\, for=203.0.113.9", None),
+        ("for=198.51.100.77;x=\\, for=203.0.113.9", None),
+        ("for=198.51.100.77;x=\", for=\"[2001:db8::9]\"", None),
+        ("for=198.51.100.77;x=\", for=\"[2001:db8::9]:4711\"", None),
+        ("for=\"198.51.100.77, for=\"[2001:db8::9]\"", None),
+    ] {
+        let got = client_ip(peer, &headers(&[("forwarded", value)]), &proxies);
+        assert_ne!(got, Some(victim), "{value}");
+        assert_eq!(got, attacker.map(ip), "{value}");
+    }
+    // X-Forwarded-For: a client's quote or escape is an entry's garbage, and
+    // the proxy's entry is read.
+    let proxies = trusted("127.0.0.1");
+    for value in [
+        "198.51.100.77\", 203.0.113.9",
+        "\"198.51.100.77, 203.0.113.9",
+        "198.51.100.77\\, 203.0.113.9",
+    ] {
+        assert_eq!(
+            client_ip(peer, &xff(value), &proxies),
+            Some(ip("203.0.113.9")),
+            "{value}"
+        );
+    }
+}
+
+mod property {
+    //! Whatever a client sends in the forwarding header, the address a
+    //! chain of trusted proxies appends after it is the one returned, or
+    //! none: never one the client wrote.
+
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    use authlink::http::client_ip;
+    use authlink::web::{ForwardedHeader, TrustedProxies};
+    use http::{HeaderMap, HeaderValue};
+    use proptest::prelude::*;
+
+    const TRUSTED: &str = "10.0.0.0/8, 2001:db8:ffff::/48";
+
+    fn untrusted() -> impl Strategy<Value = IpAddr> {
+        prop_oneof![
+            any::<[u8; 4]>().prop_map(|o| IpAddr::V4(Ipv4Addr::from(o))),
+            any::<[u8; 16]>().prop_map(|o| IpAddr::V6(Ipv6Addr::from(o))),
+        ]
+        .prop_filter("not a trusted proxy", |ip| {
+            !TRUSTED.parse::<TrustedProxies>().unwrap().trusts(*ip)
+        })
+    }
+
+    fn proxy() -> impl Strategy<Value = IpAddr> {
+        prop_oneof![
+            any::<[u8; 3]>().prop_map(|[a, b, c]| IpAddr::V4(Ipv4Addr::new(10, a, b, c))),
+            any::<[u16; 5]>().prop_map(|[a, b, c, d, e]| {
+                IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0xffff, a, b, c, d, e))
+            }),
+        ]
+    }
+
+    /// What a client may write: anything printable, heavy in the
+    /// characters that structure the headers, or a well-formed value.
+    fn client_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[\"\\\\,;= \t\\[\\]:._0-9a-fA-Fro_-]{0,40}",
+            "[ -~\t]{0,40}",
+            (any::<[u8; 4]>(), "(;proto=https|;by=_x|)")
+                .prop_map(|(o, rest)| format!("for={}{rest}", Ipv4Addr::from(o))),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn a_client_never_chooses_its_address(
+            rfc7239 in any::<bool>(),
+            sent in proptest::collection::vec(client_line(), 0..3),
+            client in untrusted(),
+            // Each hop: the proxy, whether it starts a header line of its
+            // own, and the port it writes, if any.
+            hops in proptest::collection::vec(
+                (proxy(), any::<bool>(), proptest::option::of(any::<u16>())),
+                1..4,
+            ),
+        ) {
+            let header = if rfc7239 { "forwarded" } else { "x-forwarded-for" };
+            let trusted: TrustedProxies = TRUSTED.parse().unwrap();
+            let trusted = trusted.with_header(if rfc7239 {
+                ForwardedHeader::Forwarded
+            } else {
+                ForwardedHeader::XForwardedFor
+            });
+            let mut lines = sent.clone();
+            // Each proxy appends the address it received the request from.
+            let mut from = client;
+            for (proxy, own_line, port) in &hops {
+                let entry = crate::fixtures::forwarded_entry(from, rfc7239, *port);
+                match lines.last_mut() {
+                    Some(last) if !own_line => *last = format!("{last}, {entry}"),
+                    _ => lines.push(entry),
+                }
+                from = *proxy;
+            }
+            let mut map = HeaderMap::new();
+            for line in &lines {
+                map.append(header, HeaderValue::from_str(line).unwrap());
+            }
+            let got = client_ip(Some(from), &map, &trusted);
+            let client = client.to_canonical();
+            prop_assert!(got.is_none() || got == Some(client), "{got:?} from {lines:?}");
+            if !rfc7239 || sent.is_empty() {
+                // Nothing the client wrote is read.
+                prop_assert_eq!(got, Some(client), "{:?}", lines);
+            }
+        }
+    }
 }

@@ -7,6 +7,7 @@ use crate::http_support;
 use std::time::Duration as StdDuration;
 
 use authlink::http::NOT_WHITELISTED_MESSAGE;
+use authlink::web::ForwardedHeader;
 use http::{Method, StatusCode};
 use http_support::{Client, Reply};
 
@@ -249,6 +250,39 @@ async fn trusted_proxies_setting() {
         .assert_redirect("/account");
 }
 
+/// Behind an RFC 7239 proxy on loopback: a stolen link, sent with the
+/// victim's address and any value the proxy then appends the thief's
+/// address to, logs no one in; the owner still signs in with it.
+#[tokio::test]
+async fn forwarded_header_setting() {
+    let demo = demo_support::start(&[
+        ("AUTHLINK_TRUSTED_PROXIES", "127.0.0.1"),
+        ("AUTHLINK_FORWARDED_HEADER", "forwarded"),
+    ])
+    .await;
+    let client = Client::new(demo.addr);
+    let owner = [("forwarded", "for=198.51.100.77")];
+    let location = client
+        .create_with("alice-api-token", ACCOUNT, &owner)
+        .await
+        .created_link();
+    for forwarded in http_support::FORWARDED_BY_THE_THIEF {
+        client
+            .get_with(&location, &[("forwarded", forwarded)])
+            .await
+            .assert_redirect("/?error=client_mismatch");
+    }
+    // X-Forwarded-For is not read in this mode.
+    client
+        .get_with(&location, &[("x-forwarded-for", "198.51.100.77")])
+        .await
+        .assert_redirect("/?error=client_mismatch");
+    client
+        .get_with(&location, &owner)
+        .await
+        .assert_redirect("/account");
+}
+
 #[tokio::test]
 async fn fixed_secret_keeps_links_across_restarts() {
     let secret = authlink::SecretKey::generate().to_base64();
@@ -278,6 +312,7 @@ fn environment_defaults() {
     assert!(config.single_use);
     assert!(!config.confirm);
     assert!(config.trusted.is_empty());
+    assert_eq!(config.trusted.header(), ForwardedHeader::XForwardedFor);
 }
 
 #[test]
@@ -290,6 +325,7 @@ fn environment_values() {
         ("AUTHLINK_SINGLE_USE", "0"),
         ("AUTHLINK_CONFIRM", "1"),
         ("AUTHLINK_TRUSTED_PROXIES", "10.0.0.0/8"),
+        ("AUTHLINK_FORWARDED_HEADER", "Forwarded"),
     ])
     .unwrap();
     assert_eq!(config.addr.to_string(), "127.0.0.1:9999");
@@ -298,6 +334,7 @@ fn environment_values() {
     assert!(!config.single_use);
     assert!(config.confirm);
     assert!(config.trusted.trusts("10.1.2.3".parse().unwrap()));
+    assert_eq!(config.trusted.header(), ForwardedHeader::Forwarded);
 }
 
 #[test]
@@ -310,6 +347,7 @@ fn environment_errors_name_the_variable() {
         ("AUTHLINK_SINGLE_USE", "maybe"),
         ("AUTHLINK_CONFIRM", "2"),
         ("AUTHLINK_TRUSTED_PROXIES", "10.0.0.1/8"),
+        ("AUTHLINK_FORWARDED_HEADER", "x-real-ip"),
     ] {
         let err = demo_support::config(&[(var, value)]).unwrap_err();
         assert!(err.starts_with(var), "{var}={value}: {err}");

@@ -84,11 +84,11 @@ impl ActixTestApp {
         let adapter = Arc::new(TestAdapter::default());
         let secure = options.secure_cookie;
         let endpoints = configure_endpoints!(
-            ActixEndpoints::new(authlink.clone(), ActixTestLinkApp(adapter.clone())),
+            ActixEndpoints::new(authlink.clone(), ActixTestLinkApp(adapter.clone())).unwrap(),
             options,
             cache
         );
-        let routes = endpoints.routes().unwrap();
+        let routes = endpoints.routes();
         let key = Key::from(&[7u8; 64]);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();

@@ -122,6 +122,18 @@ impl LinkApp for TestLinkApp {
     }
 }
 
+/// What a trusted proxy forwards, in `Forwarded`, for an attacker at
+/// 203.0.113.9 (or 2001:db8::9) after each value the attacker wrote to be
+/// read as the victim at 198.51.100.77: none may be read as the victim.
+pub const FORWARDED_BY_THE_THIEF: [&str; 6] = [
+    "for=198.51.100.77, for=203.0.113.9",
+    "for=198.51.100.77;x=\", for=203.0.113.9",
+    "for=198.51.100.77;x=\"\\, for=203.0.113.9",
+    "for=198.51.100.77;x=\", for=\"[2001:db8::9]\"",
+    "for=198.51.100.77;x=\", for=\"[2001:db8::9]:4711\"",
+    "for=198.51.100.77 x, for=203.0.113.9",
+];
+
 pub type TestSessions = TowerSessions<String, MemoryStore>;
 pub type TestEndpoints = Endpoints<TestLinkApp, TestSessions>;
 
@@ -212,11 +224,11 @@ impl TestApp {
             sessions = sessions.insecure_cookie();
         }
         let endpoints = configure_endpoints!(
-            Endpoints::new(authlink.clone(), TestLinkApp(adapter.clone()), sessions),
+            Endpoints::new(authlink.clone(), TestLinkApp(adapter.clone()), sessions).unwrap(),
             options,
             cache
         );
-        let router = endpoints.router(pages()).unwrap();
+        let router = endpoints.router(pages());
         let (addr, server) = serve(router.clone()).await;
         Self {
             addr,

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
 use authlink::replay::{MemoryReplayCache, ReplayCache};
-use authlink::web::{ConfirmPage, ConsumeMode, TrustedProxies};
+use authlink::web::{ConfirmPage, ConsumeMode, ForwardedHeader, TrustedProxies};
 use authlink::{FailureReason, IpBinding, ManualClock, Whitelist};
 use http::{Method, StatusCode};
 
@@ -80,7 +80,7 @@ impl Server for TestApp {
 #[macro_export]
 macro_rules! scenarios {
     ($server:ty) => {
-        $crate::scenarios!(@tests $server; create_ok create_url_not_whitelisted create_not_authenticated create_refuses_open_redirect_targets create_malformed_json create_missing_field_and_wrong_type create_wrong_content_type create_wrong_method create_oversized_body create_oversized_body_is_refused_before_it_is_sent create_respects_a_configured_body_limit consume_ok_when_logged_out secure_cookie_is_the_default_whatever_the_host_says an_insecure_cookie_is_not_made_secure_by_the_host_either consume_issues_a_fresh_session_id consume_ok_when_logged_in_as_same_user consume_ok_when_logged_in_as_another_user consume_expired consume_one_second_before_expiry consume_already_used consume_ip_mismatch consume_with_prefix_binding_accepts_the_same_network consume_revoked_by_stamp stamp_lookup_failure_fails_closed replay_cache_unavailable_is_503_without_session head_does_not_consume consume_wrong_method consume_garbage_and_long_keys consume_from_another_users_link_session_is_not_blocked_by_the_guard prefetch_safe_get_shows_a_page_and_post_consumes confirm_page_script_matches_its_csp_hash button_only_confirm_page_has_no_script cross_site_confirm_post_is_refused_and_burns_nothing trusted_proxy_forwarded_for_is_honoured trusted_proxy_with_unparsable_address_fails_closed untrusted_forwarded_for_is_ignored inactive_for_password_sessions inactive_without_session active_with_whitelisted_url active_with_non_whitelisted_url guard_ends_with_the_link_session also_allowed_paths_open_to_link_sessions_only_as_configured a_link_session_reopening_a_used_link_lands_on_the_failure_page);
+        $crate::scenarios!(@tests $server; create_ok create_url_not_whitelisted create_not_authenticated create_refuses_open_redirect_targets create_malformed_json create_missing_field_and_wrong_type create_wrong_content_type create_wrong_method create_oversized_body create_oversized_body_is_refused_before_it_is_sent create_respects_a_configured_body_limit consume_ok_when_logged_out secure_cookie_is_the_default_whatever_the_host_says an_insecure_cookie_is_not_made_secure_by_the_host_either consume_issues_a_fresh_session_id consume_ok_when_logged_in_as_same_user consume_ok_when_logged_in_as_another_user consume_expired consume_one_second_before_expiry consume_already_used consume_ip_mismatch consume_with_prefix_binding_accepts_the_same_network consume_revoked_by_stamp stamp_lookup_failure_fails_closed replay_cache_unavailable_is_503_without_session head_does_not_consume consume_wrong_method consume_garbage_and_long_keys consume_from_another_users_link_session_is_not_blocked_by_the_guard prefetch_safe_get_shows_a_page_and_post_consumes confirm_page_script_matches_its_csp_hash button_only_confirm_page_has_no_script cross_site_confirm_post_is_refused_and_burns_nothing trusted_proxy_forwarded_for_is_honoured forwarded_values_a_client_writes_cannot_choose_its_address trusted_proxy_with_unparsable_address_fails_closed untrusted_forwarded_for_is_ignored inactive_for_password_sessions inactive_without_session active_with_whitelisted_url active_with_non_whitelisted_url guard_ends_with_the_link_session also_allowed_paths_open_to_link_sessions_only_as_configured a_link_session_reopening_a_used_link_lands_on_the_failure_page);
     };
     (@tests $server:ty; $($name:ident)*) => {
         $(
@@ -614,9 +614,28 @@ pub async fn prefetch_safe_get_shows_a_page_and_post_consumes<S: Server>() {
     .await;
     let client = app.client();
     let link = app.link_for(&client, "/account").await;
-    // A scanner fetching the link, as often as it likes.
-    for _ in 0..3 {
-        let page = app.client().get(&link).await;
+    // A scanner fetching the link, as often as it likes, and browsers
+    // brought by another site, or not saying: the page waits for a click.
+    let scanner: &[(&str, &str)] = &[];
+    let waits = [
+        scanner,
+        &[("sec-fetch-site", "cross-site")],
+        &[("sec-fetch-site", "same-site")],
+        &[("sec-fetch-site", "cross-site"), ("origin", "null")],
+    ];
+    // A webview, or a link typed or pasted, or a page of the app's own:
+    // the page submits itself.
+    let submits: [&[(&str, &str)]; 2] = [
+        &[("sec-fetch-site", "none")],
+        &[("sec-fetch-site", "same-origin")],
+    ];
+    for (headers, script) in waits
+        .iter()
+        .chain(&waits)
+        .map(|h| (*h, false))
+        .chain(submits.iter().map(|h| (*h, true)))
+    {
+        let page = app.client().get_with(&link, headers).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.set_cookies().is_empty());
         assert_eq!(page.header("cache-control"), Some("no-store"));
@@ -627,14 +646,21 @@ pub async fn prefetch_safe_get_shows_a_page_and_post_consumes<S: Server>() {
                 .starts_with("text/html")
         );
         let csp = page.header("content-security-policy").unwrap();
-        assert!(
-            csp.contains("script-src 'sha256-") && csp.contains("frame-ancestors 'none'"),
-            "{csp}"
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(
+            csp.contains("script-src 'sha256-"),
+            script,
+            "{headers:?}: {csp}"
         );
         let html = page.text();
         assert!(html.contains("<form method=\"post\">"), "{html}");
         assert!(html.contains("<button type=\"submit\">"), "{html}");
-        assert!(html.contains("document.forms[0].submit()"), "{html}");
+        assert_eq!(
+            html.contains("document.forms[0].submit()"),
+            script,
+            "{headers:?}: {html}"
+        );
+        assert_eq!(html.contains("<script"), script, "{headers:?}: {html}");
         assert!(
             !html.contains(link.rsplit('/').next().unwrap()),
             "the page repeats the key"
@@ -664,7 +690,7 @@ pub async fn confirm_page_script_matches_its_csp_hash<S: Server>() {
     .await;
     let client = app.client();
     let link = app.link_for(&client, "/account").await;
-    let page = client.get(&link).await;
+    let page = client.get_with(&link, &[("sec-fetch-site", "none")]).await;
     let html = page.text();
     let script = html
         .split("<script>")
@@ -688,7 +714,8 @@ pub async fn button_only_confirm_page_has_no_script<S: Server>() {
     .await;
     let client = app.client();
     let link = app.link_for(&client, "/account").await;
-    let page = client.get(&link).await;
+    // Configured button-only, it stays so even for a webview's own GET.
+    let page = client.get_with(&link, &[("sec-fetch-site", "none")]).await;
     let html = page.text();
     assert!(!html.contains("<script"), "{html}");
     assert!(
@@ -769,6 +796,52 @@ pub async fn trusted_proxy_forwarded_for_is_honoured<S: Server>() {
     // untrusted address counts.
     client
         .get_with(&link, &[("x-forwarded-for", "203.0.113.66, 198.51.100.7")])
+        .await
+        .assert_redirect("/account");
+}
+
+/// The audit's case: behind a trusted proxy that appends its own element
+/// to the `Forwarded` value the client sent, a link bound to the victim's
+/// address must not log in an attacker who writes the victim's address
+/// and a quote, a `\\` or anything else that is not RFC 7239 before it.
+pub async fn forwarded_values_a_client_writes_cannot_choose_its_address<S: Server>() {
+    let app = S::start(Options {
+        trusted: TrustedProxies::new(["127.0.0.1/32"])
+            .expect("a valid network")
+            .with_header(ForwardedHeader::Forwarded),
+        ..Options::default()
+    })
+    .await;
+    let client = app.client();
+    let victim = [("forwarded", "for=198.51.100.77")];
+    let link = client
+        .create_with("alice-api-token", ACCOUNT, &victim)
+        .await
+        .created_link();
+    for forwarded in crate::http_support::FORWARDED_BY_THE_THIEF {
+        let reply = client.get_with(&link, &[("forwarded", forwarded)]).await;
+        reply.assert_redirect("/?error=client_mismatch");
+        assert!(reply.set_cookies().is_empty(), "{forwarded}");
+        // The same, the proxy's element on a header line of its own.
+        let (sent, appended) = forwarded.rsplit_once(", ").unwrap();
+        client
+            .get_with(&link, &[("forwarded", sent), ("forwarded", appended)])
+            .await
+            .assert_redirect("/?error=client_mismatch");
+    }
+    // Issuing is refused alike: no link bound to an address of the
+    // client's choosing.
+    let reply = client
+        .create_with(
+            "alice-api-token",
+            ACCOUNT,
+            &[("forwarded", "for=198.51.100.77;x=\", for=203.0.113.9")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    // Nothing was burnt: the victim's own request logs in.
+    client
+        .get_with(&link, &victim)
         .await
         .assert_redirect("/account");
 }

@@ -39,6 +39,7 @@ async fn failure_reason_is_in_the_response_extensions() {
         TestLinkApp(app.adapter.clone()),
         sessions,
     )
+    .unwrap()
     .replay_cache(cache.clone())
     .consume_service();
     let link = app.link_for(&app.client(), "/account").await;
@@ -90,6 +91,7 @@ async fn an_app_handler_issues_and_consumes_with_one_call_each() {
         TestLinkApp(app.adapter.clone()),
         sessions,
     )
+    .unwrap()
     .failure_url("/?error={reason}")
     .unwrap();
     let consume = endpoints.consume_service();
@@ -149,12 +151,12 @@ async fn create_and_consume_limits_refuse_the_caller_past_its_rate() {
         TestLinkApp(app.adapter.clone()),
         sessions,
     )
+    .unwrap()
     .failure_url("/?error={reason}")
     .unwrap()
     .create_limits(CreateLimits::new(per_hour(2), NoLimit))
     .consume_limit(per_hour(1));
-    let (addr, server) =
-        http_support::serve(endpoints.router(http_support::pages()).unwrap()).await;
+    let (addr, server) = http_support::serve(endpoints.router(http_support::pages())).await;
     let client = http_support::Client::new(addr);
     // A refused target does not count against the caller.
     let refused = client

@@ -6,39 +6,71 @@ use crate::http_support;
 
 use http::StatusCode;
 
-#[tokio::test]
-async fn a_key_at_the_root_opens_no_path_to_link_sessions() {
-    use authlink::http::Endpoints;
-    use authlink::web::EndpointsError;
-    use http_support::{TestAdapter, TestLinkApp, TestSessions};
+fn engine_with_template(template: &str) -> authlink::Authlink {
     let mut policy = crate::fixtures::policy();
-    policy.url_template = "/{key}".parse().unwrap();
-    let authlink = authlink::Authlink::new(
+    policy.url_template = template.parse().unwrap();
+    authlink::Authlink::new(
         authlink::KeyRing::from(crate::fixtures::secret()),
         "t",
         policy,
     )
-    .unwrap();
+    .unwrap()
+}
+
+fn endpoints_for(
+    template: &str,
+) -> Result<http_support::TestEndpoints, authlink::web::EndpointsError> {
+    use authlink::http::Endpoints;
+    use http_support::{TestAdapter, TestLinkApp, TestSessions};
     let sessions = TestSessions::new(tower_sessions::MemoryStore::default())
         .cookie_name(http_support::COOKIE_NAME)
         .insecure_cookie();
-    let endpoints = Endpoints::new(
-        authlink,
+    Endpoints::new(
+        engine_with_template(template),
         TestLinkApp(std::sync::Arc::new(TestAdapter::default())),
         sessions,
-    );
-    // Its route would take every page's: refused at start-up.
-    assert_eq!(
-        endpoints.router(http_support::pages()).unwrap_err(),
-        EndpointsError::ConsumeRoute
-    );
-    // Mounted by hand, the guard still gives link sessions no page off the
-    // whitelist for the consume endpoint's sake.
-    let router = http_support::pages()
-        .layer(endpoints.guard_layer())
-        .route_service("/api/authlink", endpoints.create_service())
-        .route_service("/{key}", endpoints.consume_service());
-    let (addr, server) = http_support::serve(router).await;
+    )
+}
+
+/// A template whose key is not a path segment of its own would let the
+/// guard take app pages for consume paths (`/a{key}`: `/admin`), or give
+/// the consume route every page (`/{key}`): refused when the endpoints are
+/// built, before any guard or route exists.
+#[test]
+fn a_key_without_a_path_of_its_own_is_refused_at_start_up() {
+    use authlink::web::EndpointsError;
+    for template in [
+        "/{key}",
+        "/a{key}",
+        "/authlink/x{key}",
+        "/authlink/{key}x",
+        "/authlink/{key}/go",
+        "/authlink?key={key}",
+        "https://app.example.com/{key}",
+        "https://app.example.com/a{key}",
+    ] {
+        assert_eq!(
+            endpoints_for(template).err(),
+            Some(EndpointsError::ConsumeRoute),
+            "{template}"
+        );
+    }
+    for template in [
+        "/authlink/{key}",
+        "/a/{key}",
+        "/authlink/{key}?via=app",
+        "https://app.example.com/l/{key}",
+    ] {
+        assert!(endpoints_for(template).is_ok(), "{template}");
+    }
+}
+
+/// With a key under `/a/`, `/a/<anything>` is the consume endpoint's, but
+/// `/admin` and `/a` are not.
+#[tokio::test]
+async fn only_the_consume_path_passes_for_link_sessions() {
+    let endpoints = endpoints_for("/a/{key}").unwrap();
+    let (addr, server) = http_support::serve(endpoints.router(http_support::pages())).await;
     let client = http_support::Client::new(addr);
     let link = client
         .create("alice-api-token", r#"{"url": "/account"}"#)

@@ -80,6 +80,7 @@ async fn a_failing_session_store_burns_no_link() {
         TestLinkApp(Arc::new(TestAdapter::default())),
         sessions,
     )
+    .unwrap()
     .replay_cache(Arc::clone(&cache))
     .failure_url("/?error={reason}")
     .unwrap();
@@ -92,7 +93,7 @@ async fn a_failing_session_store_burns_no_link() {
             }
         }),
     );
-    let (addr, server) = serve(endpoints.router(pages).unwrap()).await;
+    let (addr, server) = serve(endpoints.router(pages)).await;
 
     let client = Client::new(addr);
     let link = client

@@ -26,12 +26,21 @@ fn consume_steps() {
     use ConsumeStep::{Confirm, Consume, MethodNotAllowed, Probe, Refuse};
     let cross = Refuse(FailureReason::CrossSite);
     let host = Some("app.example");
+    let submits = Confirm(ConfirmPage::AutoSubmit);
+    let waits = Confirm(ConfirmPage::ButtonOnly);
     #[rustfmt::skip]
-    let cases: [Case; 16] = [
+    let cases: [Case; 21] = [
         (Direct, "GET", None, None, Consume),
         // A GET is a navigation: cross-site by nature when it comes from a mail.
         (Direct, "GET", Some("cross-site"), None, Consume),
-        (PrefetchSafe, "GET", Some("cross-site"), None, Confirm),
+        // The confirmation page submits itself only for a navigation no
+        // other site brought: a webview, a typed link, the app's own page.
+        (PrefetchSafe, "GET", Some("none"), None, submits),
+        (PrefetchSafe, "GET", Some("same-origin"), None, submits),
+        (PrefetchSafe, "GET", Some("cross-site"), None, waits),
+        (PrefetchSafe, "GET", Some("same-site"), None, waits),
+        (PrefetchSafe, "GET", Some("bogus"), None, waits),
+        (PrefetchSafe, "GET", None, None, waits),
         (PrefetchSafe, "HEAD", None, None, Probe),
         (Direct, "HEAD", None, None, Probe),
         (PrefetchSafe, "PUT", None, None, MethodNotAllowed),
@@ -56,11 +65,21 @@ fn consume_steps() {
             host,
         };
         assert_eq!(
-            consume_step(mode, &request),
+            consume_step(mode, ConfirmPage::AutoSubmit, &request),
             expected,
             "{mode:?} {method} {site:?} {origin:?}"
         );
     }
+    // Configured button-only, the page never submits itself.
+    let webview = ConsumeRequest {
+        method: "GET",
+        sec_fetch_site: Some("none"),
+        ..ConsumeRequest::default()
+    };
+    assert_eq!(
+        consume_step(PrefetchSafe, ConfirmPage::ButtonOnly, &webview),
+        waits
+    );
 }
 
 #[test]
