@@ -34,6 +34,7 @@ use std::time::Duration;
 
 use authlink::http::{Endpoints, LinkApp, PeerAddr, ResponseBody, TowerSessions};
 use authlink::replay::MemoryReplayCache;
+use authlink::web::Settings;
 use authlink::{Authlink, KeyId, KeyRing, SecretKey};
 use http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY, SET_COOKIE};
 use http::{HeaderValue, Request, Response, StatusCode, request};
@@ -130,12 +131,11 @@ fn serve_authlink() -> Result<(), String> {
     let sessions = TowerSessions::new(MemoryStore::default())
         .cookie_name(COOKIE)
         .insecure_cookie();
-    let consume = Endpoints::new(authlink()?, Bench, sessions)
+    let settings = Settings::new(authlink()?)
+        .and_then(|settings| settings.failure_url("/failed?error={reason}"))
         .map_err(|err| err.to_string())?
-        .replay_cache(MemoryReplayCache::with_capacity(REPLAY_CAPACITY))
-        .failure_url("/failed?error={reason}")
-        .map_err(|err| err.to_string())?
-        .consume_service();
+        .replay_cache(MemoryReplayCache::with_capacity(REPLAY_CAPACITY));
+    let consume = Endpoints::new(settings, Bench, sessions).consume_service();
     serve(move |mut request, peer: SocketAddr| {
         request.extensions_mut().insert(PeerAddr(peer.ip()));
         let mut consume = consume.clone();

@@ -19,6 +19,7 @@ use actix_web::web::{self, ServiceConfig};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use authlink::FailureReason;
 use authlink::actix::{ActixApp, ActixEndpoints, CurrentUser};
+use authlink::web::Settings;
 use authlink::{Authlink, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 
 /// The app's own user lookup: who holds this API token.
@@ -50,7 +51,8 @@ pub(crate) fn endpoints(
     policy.whitelist = Whitelist::new(["^/account$"])?;
     let keys = KeyRing::new(KeyId::new(1), secret);
     let authlink = Authlink::new(keys, "actix example login", policy)?;
-    Ok(ActixEndpoints::new(authlink, LinkApp)?.failure_url("/?error={reason}")?)
+    let settings = Settings::new(authlink)?.failure_url("/?error={reason}")?;
+    Ok(ActixEndpoints::new(settings, LinkApp))
 }
 
 /// The session layer: `SameSite=Lax`, so the redirect after a link opened

@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 
 use authlink::FailureReason;
 use authlink::http::{Endpoints, LinkApp, SessionUser, TowerSessions, bearer_token};
+use authlink::web::Settings;
 use authlink::{Authlink, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 use axum::Router;
 use axum::extract::Query;
@@ -44,7 +45,8 @@ pub(crate) fn router(secret: SecretKey) -> Result<Router, Box<dyn std::error::Er
     let authlink = Authlink::new(keys, "axum example login", policy)?;
     // Plain HTTP on loopback while trying it out: say so, by name.
     let sessions = TowerSessions::new(MemoryStore::default()).insecure_cookie();
-    let endpoints = Endpoints::new(authlink, App, sessions)?.failure_url("/?error={reason}")?;
+    let settings = Settings::new(authlink)?.failure_url("/?error={reason}")?;
+    let endpoints = Endpoints::new(settings, App, sessions);
     let pages = Router::new()
         .route("/", get(home))
         .route("/account", get(account))

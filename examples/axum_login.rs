@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use authlink::http::{AxumLogin, Endpoints, LinkApp, bearer_token};
-use authlink::web::AppError;
+use authlink::web::{AppError, Settings};
 use authlink::{Authlink, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 use axum::Router;
 use axum::extract::Form;
@@ -132,10 +132,11 @@ pub(crate) fn router(
 ) -> Result<Router, Box<dyn std::error::Error>> {
     // Plain HTTP on loopback while trying it out: say so, by name.
     let sessions = AxumLogin::new(users.clone(), MemoryStore::default()).insecure_cookie();
-    let endpoints = Endpoints::new(authlink, users, sessions)?
+    let settings = Settings::new(authlink)?
         .failure_url("/?error={reason}")?
         // A link session may sign in with a password, for the other pages.
         .also_allow(Whitelist::new(["^/login$"])?);
+    let endpoints = Endpoints::new(settings, users, sessions);
     let pages = Router::new()
         .route("/account", get(account))
         .route("/admin", get(admin))

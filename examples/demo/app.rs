@@ -13,7 +13,7 @@ use authlink::http::{
 };
 use authlink::limit::{BoxRateLimiter, CreateLimits, NoLimit};
 use authlink::replay::{MemoryReplayCache, ReplayCache, ReusableLinks};
-use authlink::web::{ConsumeMode, ForwardedHeader, TrustedProxies};
+use authlink::web::{ConsumeMode, ForwardedHeader, Settings, TrustedProxies};
 use authlink::{Authlink, FailureReason, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 use axum::Router;
 use axum::extract::rejection::FormRejection;
@@ -220,15 +220,15 @@ where
     } else {
         ConsumeMode::Direct
     };
-    let endpoints = Endpoints::new(authlink, Demo, sessions)
+    let endpoint_settings = Settings::new(authlink)
+        .and_then(|settings| settings.failure_url("/?error={reason}"))
         .map_err(|err| err.to_string())?
         .replay_cache(cache)
         .create_limits(limits.create)
         .consume_limit(limits.consume)
         .trusted_proxies(config.trusted.clone())
-        .failure_url("/?error={reason}")
-        .map_err(|err| err.to_string())?
         .mode(mode);
+    let endpoints = Endpoints::new(endpoint_settings, Demo, sessions);
     let pages = Router::new()
         .route("/", get(home))
         .route("/login", get(login_page).post(password_login))

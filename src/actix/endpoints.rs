@@ -14,16 +14,14 @@ use serde::de::DeserializeOwned;
 
 use super::guard::ActixGuard;
 use super::session::ActixLogin;
-use crate::authlink::Authlink;
 use crate::error::FailureReason;
 use crate::issue::Link;
 use crate::user::UserId;
 use crate::web::flow::{self, Consumed};
 use crate::web::routes::GuardPaths;
 use crate::web::{
-    AppError, CONSUME_ALLOW, ConsumeRequest, ConsumeStep, CreateRefusal, EndpointConfig,
-    EndpointsError, RETRY_AFTER_SECONDS, consume_step, created_body, declared_too_large,
-    endpoint_setters, is_json, target_from_body,
+    AppError, CONSUME_ALLOW, ConsumeRequest, ConsumeStep, CreateRefusal, RETRY_AFTER_SECONDS,
+    Settings, consume_step, created_body, declared_too_large, is_json, target_from_body,
 };
 
 /// The app's side of the actix endpoints: who the API caller is, and
@@ -69,17 +67,11 @@ pub trait ActixApp: Send + Sync + 'static {
 }
 
 /// The create endpoint, the consume endpoint and the session guard on
-/// actix-web, configured once: the same settings, defaults, answers,
-/// texts, log events and metrics as [`Endpoints`](crate::http::Endpoints).
-///
-/// Defaults: single use in a [`MemoryReplayCache`](crate::replay::MemoryReplayCache),
-/// no trusted proxy, failure URL `/`,
-/// [`ConsumeMode::Direct`](crate::web::ConsumeMode::Direct),
-/// [`ConfirmPage::AutoSubmit`](crate::web::ConfirmPage::AutoSubmit), bodies
-/// up to 8 KiB, create path `/api/authlink`,
-/// [`Messages::default`](crate::web::Messages::default).
+/// actix-web, on one [`Settings`] value: the same settings, defaults,
+/// answers, texts, log events and metrics as
+/// [`Endpoints`](crate::http::Endpoints).
 pub struct ActixEndpoints<A> {
-    config: Arc<EndpointConfig>,
+    config: Arc<Settings>,
     app: Arc<A>,
 }
 
@@ -97,38 +89,26 @@ impl<A> fmt::Debug for ActixEndpoints<A> {
         f.debug_struct("ActixEndpoints")
             .field("authlink", &self.config.authlink)
             .field("trusted", &self.config.trusted)
-            .field("failure_url", &self.config.failure_url())
+            .field("failure_url", &self.config.failure_url_template())
             .field("mode", &self.config.mode)
             .finish_non_exhaustive()
     }
 }
 
 impl<A: ActixApp> ActixEndpoints<A> {
-    /// Endpoints issuing and verifying links with `authlink`, asking `app`
-    /// who API callers are.
-    ///
-    /// # Errors
-    /// [`EndpointsError::ConsumeRoute`] when `{key}` is not the last path
-    /// segment of the policy's URL template under a path of its own
-    /// (`/authlink/{key}`): the consume endpoint needs that path for its
-    /// route, and the guard to tell it from the app's pages.
-    pub fn new(authlink: impl Into<Arc<Authlink>>, app: A) -> Result<Self, EndpointsError> {
-        Ok(Self {
-            config: Arc::new(EndpointConfig::new(authlink.into())?),
+    /// The endpoints of `settings`, asking `app` who API callers are.
+    pub fn new(settings: Settings, app: A) -> Self {
+        Self {
+            config: Arc::new(settings),
             app: Arc::new(app),
-        })
+        }
     }
 
-    fn config(&self) -> &EndpointConfig {
+    /// The settings in force.
+    #[must_use]
+    pub fn settings(&self) -> &Settings {
         &self.config
     }
-
-    fn config_mut(&mut self) -> &mut EndpointConfig {
-        // A clone taken earlier keeps its own settings.
-        Arc::make_mut(&mut self.config)
-    }
-
-    endpoint_setters!();
 
     /// Mounts the create endpoint at its path and the consume endpoint at
     /// the URL template's path, every method (others get 405):
@@ -253,7 +233,7 @@ impl<A: ActixApp> ActixEndpoints<A> {
     ///
     /// # Errors
     /// [`CreateRefusal::NoClientAddress`], [`CreateRefusal::RateLimited`]
-    /// (see [`create_limits`](Self::create_limits)),
+    /// (see [`Settings::create_limits`]),
     /// [`CreateRefusal::Unavailable`] (the stamp could not be read), or the
     /// target's refusal.
     pub async fn issue(

@@ -18,7 +18,7 @@ use super::session::is_link_session;
 /// for any path off the whitelist; every other request passes untouched.
 ///
 /// Link sessions may see the policy's whitelist, the paths of
-/// [`ActixEndpoints::also_allow`], the failure URL's path and the
+/// [`Settings::also_allow`](crate::web::Settings::also_allow), the failure URL's path and the
 /// endpoints' own paths, matched as received, without decoding. Wrap it
 /// inside the app's `SessionMiddleware`.
 pub struct ActixGuard<A> {

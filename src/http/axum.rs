@@ -18,7 +18,7 @@ where
     /// (or put a [`PeerAddr`](super::PeerAddr) in each request), so that the
     /// endpoints know the client's address.
     pub fn router(&self, pages: axum::Router) -> axum::Router {
-        let config = self.config();
+        let config = self.settings();
         let prefix = config.consume_prefix();
         pages
             .layer(self.guard_layer())

@@ -186,7 +186,7 @@ impl<A, S> std::fmt::Debug for ConsumeService<A, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConsumeService")
             .field("trusted", &self.shared.config.trusted)
-            .field("failure_url", &self.shared.config.failure_url())
+            .field("failure_url", &self.shared.config.failure_url_template())
             .field("mode", &self.shared.config.mode)
             .finish_non_exhaustive()
     }

@@ -39,7 +39,7 @@ use crate::web::{CreateRefusal, declared_too_large, is_json, target_from_body};
 /// | malformed JSON, not an object | 400 `{"detail": …}` |
 /// | `url` missing, not a string, invalid or not whitelisted | 400 `{"url": [reason]}` |
 /// | client address unknown | 400 `{"detail": …}` |
-/// | the caller or its network past its rate ([`Endpoints::create_limits`](super::Endpoints::create_limits)) | 429 with `Retry-After` |
+/// | the caller or its network past its rate ([`Settings::create_limits`](crate::web::Settings::create_limits)) | 429 with `Retry-After` |
 /// | user stamp lookup failed | 503 with `Retry-After` |
 ///
 /// Each answer comes from [`Responses`](super::Responses), its text from

@@ -13,16 +13,15 @@ use super::guard::GuardLayer;
 use super::peer::request_client_ip;
 use super::response::{DefaultResponses, Responses};
 use super::sessions::LinkSessions;
-use crate::authlink::Authlink;
 use crate::issue::Link;
 use crate::web::flow;
-use crate::web::{CreateRefusal, EndpointConfig, EndpointsError, Messages, endpoint_setters};
+use crate::web::{CreateRefusal, Settings};
 
 /// Everything the create endpoint, the consume endpoint and the guard share:
 /// the framework-neutral settings, and the app's, the sessions' and the
 /// answers' own types.
 pub(crate) struct Shared<A, S> {
-    pub(crate) config: Arc<EndpointConfig>,
+    pub(crate) config: Arc<Settings>,
     pub(crate) app: Arc<A>,
     pub(crate) sessions: S,
     pub(crate) responses: Arc<dyn Responses>,
@@ -39,14 +38,14 @@ impl<A, S: Clone> Clone for Shared<A, S> {
     }
 }
 
-/// The create endpoint, the consume endpoint and the session guard,
-/// configured once.
+/// The create endpoint, the consume endpoint and the session guard, on one
+/// [`Settings`] value.
 ///
-/// Trusted proxies, the failure URL, the mode and the replay cache are set
-/// here, once, for all three, so the create and consume endpoints cannot
-/// disagree on a client's address. The guard's whitelist is the policy's;
-/// [`also_allow`](Self::also_allow) adds to it, and the failure URL's path is
-/// always open to link sessions, so that a link session whose next link
+/// Trusted proxies, the failure URL, the mode and the replay cache are in
+/// the settings, once, for all three, so the create and consume endpoints
+/// cannot disagree on a client's address. The guard's whitelist is the
+/// policy's; [`Settings::also_allow`] adds to it, and the failure URL's path
+/// is always open to link sessions, so that a link session whose next link
 /// fails is told why.
 ///
 /// Sessions come from `sessions` ([`TowerSessions`](super::TowerSessions),
@@ -54,15 +53,8 @@ impl<A, S: Clone> Clone for Shared<A, S> {
 /// consume endpoint and the guard put the session layer around themselves
 /// when the app has not, so a missing session layer cannot happen; and the
 /// guard always lets the consume endpoint's and the create endpoint's paths
-/// through, so mounting them inside it does no harm.
-///
-/// Defaults: single use in a [`MemoryReplayCache`](crate::replay::MemoryReplayCache)
-/// (one process; share a [`RedisReplayCache`](crate::replay) across nodes),
-/// no trusted proxy, failure URL `/`,
-/// [`ConsumeMode::Direct`](crate::web::ConsumeMode::Direct),
-/// [`ConfirmPage::AutoSubmit`](crate::web::ConfirmPage::AutoSubmit), bodies
-/// up to 8 KiB, create path `/api/authlink`, [`DefaultResponses`],
-/// [`Messages::default`].
+/// through, so mounting them inside it does no harm. Answers come from
+/// [`DefaultResponses`] unless [`responses`](Self::responses) replaces them.
 pub struct Endpoints<A, S> {
     shared: Shared<A, S>,
 }
@@ -84,7 +76,7 @@ impl<A, S> fmt::Debug for Endpoints<A, S> {
         f.debug_struct("Endpoints")
             .field("authlink", &config.authlink)
             .field("trusted", &config.trusted)
-            .field("failure_url", &config.failure_url())
+            .field("failure_url", &config.failure_url_template())
             .field("mode", &config.mode)
             .field("confirm", &config.confirm)
             .field("body_limit", &config.body_limit)
@@ -97,39 +89,24 @@ where
     A: LinkApp,
     S: LinkSessions<User = A::User>,
 {
-    /// Endpoints issuing and verifying links with `authlink`, asking `app`
-    /// who API callers are, and logging browsers in through `sessions`.
-    ///
-    /// # Errors
-    /// [`EndpointsError::ConsumeRoute`] when `{key}` is not the last path
-    /// segment of the policy's URL template under a path of its own
-    /// (`/authlink/{key}`): the consume endpoint needs that path for its
-    /// route, and the guard to tell it from the app's pages.
-    pub fn new(
-        authlink: impl Into<Arc<Authlink>>,
-        app: A,
-        sessions: S,
-    ) -> Result<Self, EndpointsError> {
-        Ok(Self {
+    /// The endpoints of `settings`, asking `app` who API callers are, and
+    /// logging browsers in through `sessions`.
+    pub fn new(settings: Settings, app: A, sessions: S) -> Self {
+        Self {
             shared: Shared {
-                config: Arc::new(EndpointConfig::new(authlink.into())?),
+                config: Arc::new(settings),
                 app: Arc::new(app),
                 sessions,
                 responses: Arc::new(DefaultResponses),
             },
-        })
+        }
     }
 
-    pub(super) fn config(&self) -> &EndpointConfig {
+    /// The settings in force.
+    #[must_use]
+    pub fn settings(&self) -> &Settings {
         &self.shared.config
     }
-
-    fn config_mut(&mut self) -> &mut EndpointConfig {
-        // A clone taken earlier keeps its own settings.
-        Arc::make_mut(&mut self.shared.config)
-    }
-
-    endpoint_setters!();
 
     /// Replaces the endpoints' and the guard's answers.
     #[must_use]
@@ -157,12 +134,6 @@ where
         GuardLayer::new(self.shared.clone())
     }
 
-    /// The texts in force.
-    #[must_use]
-    pub fn texts(&self) -> &Messages {
-        &self.config().messages
-    }
-
     /// Issues a link for `user` to `target`, bound to the client address of
     /// `request` (through the trusted proxies) and the user's stamp: the
     /// create endpoint's work, for an app's own handler with its own error
@@ -170,7 +141,7 @@ where
     ///
     /// # Errors
     /// [`CreateRefusal::NoClientAddress`], [`CreateRefusal::RateLimited`]
-    /// (see [`create_limits`](Self::create_limits)),
+    /// (see [`Settings::create_limits`]),
     /// [`CreateRefusal::Unavailable`] (the stamp could not be read), or the
     /// target's refusal.
     pub fn issue<'a>(

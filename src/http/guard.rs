@@ -69,7 +69,7 @@ impl<A, S: Clone, Inner> Layer<Inner> for GuardLayer<A, S> {
 /// another kind of session, to the inner service untouched.
 ///
 /// Link sessions may see the policy's whitelist, the paths of
-/// [`Endpoints::also_allow`](super::Endpoints::also_allow), the failure
+/// [`Settings::also_allow`](crate::web::Settings::also_allow), the failure
 /// URL's path, and the consume and create endpoints' paths (so that a link
 /// session can open another link, even where the endpoints were mounted
 /// inside the guard). The whitelist is matched against the request's path as

@@ -58,7 +58,7 @@
 //! let user = "alice".to_owned(); // who the app's own extractor says is calling
 //! match endpoints.issue(&request, &user, "/account").await {
 //!     Ok(link) => println!("{}", link.url),
-//!     Err(refusal) => println!("{}: {:?}", refusal.status(), refusal.body(endpoints.texts())),
+//!     Err(refusal) => println!("{}: {:?}", refusal.status(), refusal.body(endpoints.settings().texts())),
 //! }
 //! let consume = endpoints.consume_service();
 //! let response = consume.consume(http::Request::new(axum::body::Body::empty())).await;
@@ -69,7 +69,7 @@
 //! Single use goes through the core's [`ReplayCache`](crate::replay::ReplayCache)
 //! trait: [`MemoryReplayCache`](crate::replay::MemoryReplayCache) (the
 //! default) for one process, a shared backend for several
-//! ([`Endpoints::replay_cache`]), or
+//! ([`Settings::replay_cache`]), or
 //! [`ReusableLinks`](crate::replay::ReusableLinks) to opt out.
 //!
 //! # The create endpoint
@@ -87,7 +87,7 @@
 //! limit ([`DEFAULT_BODY_LIMIT`], 8 KiB, by default; refused from
 //! `Content-Length` or as soon as the limit is passed, never read whole);
 //! 405 with `Allow: POST` for other methods; 429 with `Retry-After` for a
-//! caller or network past its rate, when [`Endpoints::create_limits`] sets
+//! caller or network past its rate, when [`Settings::create_limits`] sets
 //! one (a refused target does not count).
 //!
 //! # The consume endpoint
@@ -175,7 +175,7 @@
 //! whitelisted path are refused, not let through. The failure URL's path and
 //! the endpoints' paths are always open to link sessions (so a link session
 //! whose next link fails is told why, and can open its next link even if
-//! the endpoints sit inside the guard); [`Endpoints::also_allow`] adds more
+//! the endpoints sit inside the guard); [`Settings::also_allow`] adds more
 //! paths.
 //!
 //! # Client address
@@ -185,7 +185,7 @@
 //! extensions as [`PeerAddr`] (or axum's `ConnectInfo` with the `axum`
 //! feature). `X-Forwarded-For` (or RFC 7239 `Forwarded`, when configured
 //! with [`TrustedProxies::with_header`]) is read only when the peer is in
-//! [`TrustedProxies`] ([`Endpoints::trusted_proxies`]), and then the
+//! [`TrustedProxies`] ([`Settings::trusted_proxies`]), and then the
 //! right-most address that is not a trusted proxy is the client. An address
 //! that cannot be told (no peer, a trusted proxy that sent no header,
 //! `unknown`, garbage, a `Forwarded` value outside RFC 7239's grammar) fails
@@ -212,10 +212,16 @@
 //! is not a 500 per request; the guard lets the endpoints' paths through, so
 //! mounting them inside it does not lock link sessions out of their next
 //! link; [`Endpoints::router`] mounts everything in the right order; and
-//! [`Endpoints::failure_url`] refuses a URL that would be an open redirect,
+//! [`Settings::failure_url`] refuses a URL that would be an open redirect,
 //! at start-up.
 //!
 //! [`Messages`]: crate::web::Messages
+//! [`Settings`]: crate::web::Settings
+//! [`Settings::replay_cache`]: crate::web::Settings::replay_cache
+//! [`Settings::create_limits`]: crate::web::Settings::create_limits
+//! [`Settings::also_allow`]: crate::web::Settings::also_allow
+//! [`Settings::trusted_proxies`]: crate::web::Settings::trusted_proxies
+//! [`Settings::failure_url`]: crate::web::Settings::failure_url
 //! [`DEFAULT_BODY_LIMIT`]: crate::web::DEFAULT_BODY_LIMIT
 //! [`DEFAULT_FAILURE_URL`]: crate::web::DEFAULT_FAILURE_URL
 //! [`Messages::with_failure`]: crate::web::Messages::with_failure

@@ -29,8 +29,8 @@ const DEFAULT_CAPACITY: usize = 1_000_000;
 /// than forget one (fail closed). Each entry costs about 25 to 45 bytes (a
 /// 10-byte key in a hash set at 7/16 to 7/8 load, and 10 bytes in the list
 /// of keys expiring in the same second, in growable buffers): one million
-/// live entries measure 34 MB resident (BENCHMARKS.md), so the default
-/// capacity needs well under 64 MB.
+/// live entries take 25 to 45 MB (`cargo bench --bench replay` measures
+/// them), so the default capacity needs well under 64 MB.
 #[derive(Debug)]
 pub struct MemoryReplayCache {
     shards: Box<[Mutex<Shard>]>,

@@ -11,8 +11,8 @@ use std::time::Instant;
 use serde::de::DeserializeOwned;
 
 use super::app_error::AppError;
-use super::config::EndpointConfig;
 use super::create::CreateRefusal;
+use super::settings::Settings;
 use crate::error::{FailureReason, VerifyError};
 use crate::issue::Link;
 use crate::user::UserId;
@@ -47,7 +47,7 @@ pub(crate) enum Consumed {
 /// use (so a failing session store leaves the link unused), undoing the login
 /// when the link turns out used.
 pub(crate) async fn consume_link<U, L, F, E>(
-    config: &EndpointConfig,
+    config: &Settings,
     key: &str,
     ip: Option<IpAddr>,
     session: Option<&mut L>,
@@ -172,7 +172,7 @@ fn count_refusal(_reason: FailureReason) {}
 /// within `config`'s create limits: the target is checked before the
 /// caller's rate is counted, and the stamp read last.
 pub(crate) async fn issue_link<U, F>(
-    config: &EndpointConfig,
+    config: &Settings,
     ip: Option<IpAddr>,
     user: &U,
     target: &str,

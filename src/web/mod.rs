@@ -21,7 +21,6 @@
 
 mod app_error;
 mod client_ip;
-mod config;
 mod confirm;
 mod consume;
 mod create;
@@ -30,13 +29,12 @@ mod forwarded;
 mod keys;
 mod messages;
 pub(crate) mod routes;
+mod settings;
 
 pub use app_error::AppError;
 pub use client_ip::{
     Cidr, CidrError, ForwardedHeader, MAX_FORWARDED_HOPS, TrustedProxies, client_ip,
 };
-pub use config::{DEFAULT_CREATE_PATH, DEFAULT_FAILURE_URL, EndpointsError};
-pub(crate) use config::{EndpointConfig, endpoint_setters};
 pub use confirm::ConfirmPage;
 pub use consume::{CONSUME_ALLOW, ConsumeMode, ConsumeRequest, ConsumeStep, consume_step};
 pub use create::{
@@ -45,3 +43,4 @@ pub use create::{
 };
 pub use keys::{USER_KEY, VIA_LINK_KEY};
 pub use messages::Messages;
+pub use settings::{DEFAULT_CREATE_PATH, DEFAULT_FAILURE_URL, EndpointsError, Settings};

@@ -55,13 +55,14 @@ async fn an_app_handler_issues_with_one_call() {
     use authlink::actix::ActixEndpoints;
 
     let clock = crate::fixtures::clock();
+    let settings = authlink::web::Settings::new(crate::fixtures::engine(&clock))
+        .unwrap()
+        .failure_url("/?error={reason}")
+        .unwrap();
     let endpoints = ActixEndpoints::new(
-        crate::fixtures::engine(&clock),
+        settings,
         crate::actix_support::ActixTestLinkApp(std::sync::Arc::default()),
-    )
-    .unwrap()
-    .failure_url("/?error={reason}")
-    .unwrap();
+    );
     let routes = endpoints.routes();
     let issuer = endpoints.clone();
     let service = test::init_service(
@@ -132,38 +133,4 @@ async fn an_app_handler_issues_with_one_call() {
     assert!(opened.headers().contains_key("set-cookie"));
     let again = test::call_service(&service, open([127, 0, 0, 1])).await;
     assert_eq!(location(&again), "/?error=used");
-}
-
-/// As on tower: a template whose key is not a path segment of its own
-/// (`/a{key}` would let `/admin` pass the guard as a consume path) is
-/// refused when the endpoints are built.
-#[test]
-fn a_key_without_a_path_of_its_own_is_refused_at_start_up() {
-    use authlink::actix::ActixEndpoints;
-    use authlink::web::EndpointsError;
-    for (template, refused) in [
-        ("/{key}", true),
-        ("/a{key}", true),
-        ("/authlink/{key}/go", true),
-        ("/authlink/{key}", false),
-        ("/authlink/{key}?via=app", false),
-    ] {
-        let mut policy = crate::fixtures::policy();
-        policy.url_template = template.parse().unwrap();
-        let authlink = authlink::Authlink::new(
-            authlink::KeyRing::from(crate::fixtures::secret()),
-            "t",
-            policy,
-        )
-        .unwrap();
-        let endpoints = ActixEndpoints::new(
-            authlink,
-            crate::actix_support::ActixTestLinkApp(std::sync::Arc::default()),
-        );
-        assert_eq!(
-            endpoints.err(),
-            refused.then_some(EndpointsError::ConsumeRoute),
-            "{template}"
-        );
-    }
 }

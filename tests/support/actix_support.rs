@@ -28,7 +28,7 @@ use http_body_util::BodyExt as _;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::fixtures::clock;
-use crate::http_support::{COOKIE_NAME, Client, Options, Reply, TestAdapter, configure_endpoints};
+use crate::http_support::{COOKIE_NAME, Client, Options, Reply, TestAdapter, settings};
 
 /// The app side: the same bearer tokens and stamps as the tower app's.
 #[derive(Clone)]
@@ -80,14 +80,11 @@ impl ActixTestApp {
         cache: C,
     ) -> Self {
         let clock = clock();
-        let authlink = Arc::new(crate::fixtures::engine_with(options.policy, &clock));
+        let authlink = Arc::new(crate::fixtures::engine_with(options.policy.clone(), &clock));
         let adapter = Arc::new(TestAdapter::default());
         let secure = options.secure_cookie;
-        let endpoints = configure_endpoints!(
-            ActixEndpoints::new(authlink.clone(), ActixTestLinkApp(adapter.clone())).unwrap(),
-            options,
-            cache
-        );
+        let settings = settings(authlink.clone(), &options, cache);
+        let endpoints = ActixEndpoints::new(settings, ActixTestLinkApp(adapter.clone()));
         let routes = endpoints.routes();
         let key = Key::from(&[7u8; 64]);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

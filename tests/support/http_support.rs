@@ -16,7 +16,7 @@ use std::time::Duration;
 use authlink::http::{Endpoints, LinkApp, PeerAddr, SessionUser, TowerSessions, bearer_token};
 use authlink::replay::MemoryReplayCache;
 use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
-use authlink::web::{AppError, ConfirmPage, ConsumeMode, Messages, TrustedProxies};
+use authlink::web::{AppError, ConfirmPage, ConsumeMode, Messages, Settings, TrustedProxies};
 use authlink::{Authlink, ManualClock, Policy, Whitelist};
 use axum::Router;
 use axum::extract::Query;
@@ -72,33 +72,32 @@ impl TestAdapter {
     }
 }
 
-/// Configures either adapter's endpoints builder (tower's `Endpoints`,
-/// actix's `ActixEndpoints`: the same setters) from a test's [`Options`]
-/// and replay cache.
-macro_rules! configure_endpoints {
-    ($endpoints:expr, $options:ident, $cache:expr) => {{
-        let mut endpoints = $endpoints
-            .replay_cache($cache)
-            .trusted_proxies($options.trusted)
-            .failure_url("/?error={reason}")
-            .unwrap()
-            .mode($options.mode)
-            .confirm_page($options.confirm);
-        if let Some(limit) = $options.body_limit {
-            endpoints = endpoints.body_limit(limit);
-        }
-        if let Some(paths) = $options.also_allow {
-            endpoints = endpoints.also_allow(paths);
-        }
-        if let Some(messages) = $options.messages {
-            endpoints = endpoints.messages(messages);
-        }
-        endpoints
-    }};
+/// The settings both test apps run on, from a test's [`Options`] and
+/// replay cache.
+pub fn settings<C: ReplayCache + 'static>(
+    authlink: Arc<Authlink>,
+    options: &Options,
+    cache: C,
+) -> Settings {
+    let mut settings = Settings::new(authlink)
+        .unwrap()
+        .replay_cache(cache)
+        .trusted_proxies(options.trusted.clone())
+        .failure_url("/?error={reason}")
+        .unwrap()
+        .mode(options.mode)
+        .confirm_page(options.confirm);
+    if let Some(limit) = options.body_limit {
+        settings = settings.body_limit(limit);
+    }
+    if let Some(paths) = options.also_allow.clone() {
+        settings = settings.also_allow(paths);
+    }
+    if let Some(messages) = options.messages.clone() {
+        settings = settings.messages(messages);
+    }
+    settings
 }
-// The demo's tests use the client alone.
-#[allow(unused_imports)]
-pub(crate) use configure_endpoints;
 
 /// The app side the endpoints ask.
 #[derive(Clone)]
@@ -216,18 +215,15 @@ impl TestApp {
         cache: C,
     ) -> Self {
         let clock = clock();
-        let authlink = Arc::new(crate::fixtures::engine_with(options.policy, &clock));
+        let authlink = Arc::new(crate::fixtures::engine_with(options.policy.clone(), &clock));
         let adapter = Arc::new(TestAdapter::default());
         let store = MemoryStore::default();
         let mut sessions = TestSessions::new(store.clone()).cookie_name(COOKIE_NAME);
         if !options.secure_cookie {
             sessions = sessions.insecure_cookie();
         }
-        let endpoints = configure_endpoints!(
-            Endpoints::new(authlink.clone(), TestLinkApp(adapter.clone()), sessions).unwrap(),
-            options,
-            cache
-        );
+        let settings = settings(authlink.clone(), &options, cache);
+        let endpoints = Endpoints::new(settings, TestLinkApp(adapter.clone()), sessions);
         let router = endpoints.router(pages());
         let (addr, server) = serve(router.clone()).await;
         Self {

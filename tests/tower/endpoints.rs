@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use authlink::FailureReason;
 use authlink::http::{Endpoints, PeerAddr};
+use authlink::web::Settings;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::Full;
@@ -34,14 +35,11 @@ async fn failure_reason_is_in_the_response_extensions() {
     let cache = Arc::new(authlink::replay::MemoryReplayCache::new());
     // No session layer anywhere: the consume service brings its own.
     let sessions = TestSessions::new(tower_sessions::MemoryStore::default()).insecure_cookie();
-    let consume = Endpoints::new(
-        app.authlink.clone(),
-        TestLinkApp(app.adapter.clone()),
-        sessions,
-    )
-    .unwrap()
-    .replay_cache(cache.clone())
-    .consume_service();
+    let settings = Settings::new(app.authlink.clone())
+        .unwrap()
+        .replay_cache(cache.clone());
+    let consume =
+        Endpoints::new(settings, TestLinkApp(app.adapter.clone()), sessions).consume_service();
     let link = app.link_for(&app.client(), "/account").await;
     let request = |uri: &str| {
         let mut request = Request::get(path_of(uri))
@@ -86,14 +84,11 @@ async fn an_app_handler_issues_and_consumes_with_one_call_each() {
     use axum::response::IntoResponse as _;
     let app = app().await;
     let sessions = TestSessions::new(tower_sessions::MemoryStore::default()).insecure_cookie();
-    let endpoints = Endpoints::new(
-        app.authlink.clone(),
-        TestLinkApp(app.adapter.clone()),
-        sessions,
-    )
-    .unwrap()
-    .failure_url("/?error={reason}")
-    .unwrap();
+    let settings = Settings::new(app.authlink.clone())
+        .unwrap()
+        .failure_url("/?error={reason}")
+        .unwrap();
+    let endpoints = Endpoints::new(settings, TestLinkApp(app.adapter.clone()), sessions);
     let consume = endpoints.consume_service();
     let router = axum::Router::new()
         .route(
@@ -146,16 +141,13 @@ async fn create_and_consume_limits_refuse_the_caller_past_its_rate() {
     let app = app().await;
     let per_hour = |n| MemoryRateLimiter::new(Quota::per_hour(NonZeroU32::new(n).unwrap()));
     let sessions = TestSessions::new(tower_sessions::MemoryStore::default()).insecure_cookie();
-    let endpoints = Endpoints::new(
-        app.authlink.clone(),
-        TestLinkApp(app.adapter.clone()),
-        sessions,
-    )
-    .unwrap()
-    .failure_url("/?error={reason}")
-    .unwrap()
-    .create_limits(CreateLimits::new(per_hour(2), NoLimit))
-    .consume_limit(per_hour(1));
+    let settings = Settings::new(app.authlink.clone())
+        .unwrap()
+        .failure_url("/?error={reason}")
+        .unwrap()
+        .create_limits(CreateLimits::new(per_hour(2), NoLimit))
+        .consume_limit(per_hour(1));
+    let endpoints = Endpoints::new(settings, TestLinkApp(app.adapter.clone()), sessions);
     let (addr, server) = http_support::serve(endpoints.router(http_support::pages())).await;
     let client = http_support::Client::new(addr);
     // A refused target does not count against the caller.

@@ -25,17 +25,18 @@ fn endpoints_for(
     let sessions = TestSessions::new(tower_sessions::MemoryStore::default())
         .cookie_name(http_support::COOKIE_NAME)
         .insecure_cookie();
-    Endpoints::new(
-        engine_with_template(template),
+    let settings = authlink::web::Settings::new(engine_with_template(template))?;
+    Ok(Endpoints::new(
+        settings,
         TestLinkApp(std::sync::Arc::new(TestAdapter::default())),
         sessions,
-    )
+    ))
 }
 
 /// A template whose key is not a path segment of its own would let the
 /// guard take app pages for consume paths (`/a{key}`: `/admin`), or give
-/// the consume route every page (`/{key}`): refused when the endpoints are
-/// built, before any guard or route exists.
+/// the consume route every page (`/{key}`): refused when the settings both
+/// stacks take are built, before any guard or route exists.
 #[test]
 fn a_key_without_a_path_of_its_own_is_refused_at_start_up() {
     use authlink::web::EndpointsError;

@@ -75,15 +75,16 @@ async fn a_failing_session_store_burns_no_link() {
     let sessions = TowerSessions::new(store.clone())
         .cookie_name("sid")
         .insecure_cookie();
+    let settings = authlink::web::Settings::new(authlink)
+        .unwrap()
+        .replay_cache(Arc::clone(&cache))
+        .failure_url("/?error={reason}")
+        .unwrap();
     let endpoints = Endpoints::new(
-        authlink,
+        settings,
         TestLinkApp(Arc::new(TestAdapter::default())),
         sessions,
-    )
-    .unwrap()
-    .replay_cache(Arc::clone(&cache))
-    .failure_url("/?error={reason}")
-    .unwrap();
+    );
     let pages = Router::new().route(
         "/account",
         get(|session: Session| async move {

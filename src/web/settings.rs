@@ -1,0 +1,261 @@
+//! [`Settings`]: what the endpoints and the guard do, whatever the
+//! framework, as one plain value checked when it is built.
+
+use std::sync::Arc;
+
+use super::client_ip::TrustedProxies;
+use super::confirm::ConfirmPage;
+use super::consume::ConsumeMode;
+use super::create::DEFAULT_BODY_LIMIT;
+use super::messages::Messages;
+use super::routes::{self, GuardPaths};
+use crate::authlink::Authlink;
+use crate::error::FailureReason;
+use crate::limit::{BoxRateLimiter, CreateLimits, NoLimit, RateLimiter};
+use crate::replay::{BoxReplayCache, MemoryReplayCache, ReplayCache};
+use crate::whitelist::Whitelist;
+
+/// The endpoints' configuration cannot work; the message says what to
+/// change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EndpointsError {
+    /// The failure URL is not a same-site path: it would be an open
+    /// redirect.
+    #[error("the failure URL must be a same-site path such as /?error={{reason}}")]
+    FailureUrl,
+    /// `{key}` is not the last path segment of the policy's URL template
+    /// under a path of its own, so neither a route nor the guard can tell
+    /// the consume endpoint's paths from the app's pages.
+    #[error(
+        "make {{key}} the last path segment of the url template, under a path of its own \
+         (/authlink/{{key}})"
+    )]
+    ConsumeRoute,
+}
+
+/// The default failure URL.
+pub const DEFAULT_FAILURE_URL: &str = "/";
+
+/// The default path of the create endpoint.
+pub const DEFAULT_CREATE_PATH: &str = "/api/authlink";
+
+/// The settings of the create endpoint, the consume endpoint and the guard,
+/// on any framework: give one value to
+/// [`Endpoints::new`](crate::http::Endpoints::new) or `ActixEndpoints::new`
+/// (feature `actix`), and a setting means the same on every stack.
+///
+/// ```
+/// # use authlink::*;
+/// use authlink::web::{ConsumeMode, Settings};
+///
+/// # let mut policy = Policy::default();
+/// # policy.whitelist = Whitelist::new(["^/account$"])?;
+/// # let authlink = Authlink::new(KeyRing::from(SecretKey::generate()), "app", policy)?;
+/// let settings = Settings::new(authlink)?
+///     .failure_url("/?error={reason}")?
+///     .trusted_proxies("10.0.0.0/8".parse()?)
+///     .mode(ConsumeMode::PrefetchSafe);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Defaults: single use in a [`MemoryReplayCache`] (one process; share a
+/// Redis cache across nodes), no limits, no trusted proxy, failure URL `/`,
+/// [`ConsumeMode::Direct`], [`ConfirmPage::AutoSubmit`], bodies up to 8
+/// KiB, nothing more for the guard to let through, [`Messages::default`],
+/// create path `/api/authlink`.
+#[derive(Clone)]
+pub struct Settings {
+    pub(crate) authlink: Arc<Authlink>,
+    pub(crate) replay: BoxReplayCache,
+    pub(crate) create_limits: CreateLimits,
+    pub(crate) consume_limit: BoxRateLimiter,
+    pub(crate) trusted: TrustedProxies,
+    failure_url: String,
+    pub(crate) mode: ConsumeMode,
+    pub(crate) confirm: ConfirmPage,
+    pub(crate) body_limit: usize,
+    pub(crate) also_allow: Whitelist,
+    pub(crate) messages: Messages,
+    pub(crate) create_path: String,
+    /// The consume endpoint's path before the key.
+    consume_prefix: String,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("authlink", &self.authlink)
+            .field("trusted", &self.trusted)
+            .field("failure_url", &self.failure_url)
+            .field("mode", &self.mode)
+            .field("confirm", &self.confirm)
+            .field("body_limit", &self.body_limit)
+            .field("create_path", &self.create_path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Settings {
+    /// The defaults, for links of `authlink`.
+    ///
+    /// # Errors
+    /// [`EndpointsError::ConsumeRoute`] when `{key}` is not the last path
+    /// segment of the policy's URL template under a path of its own
+    /// (`/authlink/{key}`): the consume endpoint needs that path for its
+    /// route, and the guard to tell it from the app's pages.
+    pub fn new(authlink: impl Into<Arc<Authlink>>) -> Result<Self, EndpointsError> {
+        let authlink = authlink.into();
+        Ok(Self {
+            consume_prefix: routes::consume_prefix(&authlink)
+                .ok_or(EndpointsError::ConsumeRoute)?,
+            authlink,
+            replay: BoxReplayCache::new(MemoryReplayCache::new()),
+            create_limits: CreateLimits::off(),
+            consume_limit: BoxRateLimiter::new(NoLimit),
+            trusted: TrustedProxies::none(),
+            failure_url: DEFAULT_FAILURE_URL.to_owned(),
+            mode: ConsumeMode::Direct,
+            confirm: ConfirmPage::AutoSubmit,
+            body_limit: DEFAULT_BODY_LIMIT,
+            also_allow: Whitelist::deny_all(),
+            messages: Messages::default(),
+            create_path: DEFAULT_CREATE_PATH.to_owned(),
+        })
+    }
+
+    /// Makes links single-use through `cache` (a shared one across nodes),
+    /// or [`ReusableLinks`](crate::replay::ReusableLinks) to let a link work
+    /// until it expires.
+    #[must_use]
+    pub fn replay_cache<C: ReplayCache + 'static>(mut self, cache: C) -> Self {
+        self.replay = BoxReplayCache::new(cache);
+        self
+    }
+
+    /// Limits how fast each API user and each client network may create
+    /// links (`429` with `Retry-After` past the rate). Default: no limit.
+    #[must_use]
+    pub fn create_limits(mut self, limits: CreateLimits) -> Self {
+        self.create_limits = limits;
+        self
+    }
+
+    /// Limits how fast each user's links may be consumed, checked after
+    /// verification and before the stamp lookup and single use, so one
+    /// user cannot fill the replay cache; past the rate the link is not
+    /// used and the answer is the failure with
+    /// [`FailureReason::RateLimited`]. Default: no limit.
+    #[must_use]
+    pub fn consume_limit(mut self, limiter: impl RateLimiter + 'static) -> Self {
+        self.consume_limit = BoxRateLimiter::new(limiter);
+        self
+    }
+
+    /// Reads client addresses through these proxies, at create and at
+    /// consume alike.
+    #[must_use]
+    pub fn trusted_proxies(mut self, trusted: TrustedProxies) -> Self {
+        self.trusted = trusted;
+        self
+    }
+
+    /// Where failures lead; `{reason}` is replaced by the
+    /// [`FailureReason::code`] (`"/?error={reason}"`).
+    ///
+    /// # Errors
+    /// [`EndpointsError::FailureUrl`] when the URL is not a same-site path
+    /// (an open redirect).
+    pub fn failure_url(mut self, url: impl Into<String>) -> Result<Self, EndpointsError> {
+        let url = url.into();
+        if !routes::is_safe_failure_url(&url) {
+            return Err(EndpointsError::FailureUrl);
+        }
+        self.failure_url = url;
+        Ok(self)
+    }
+
+    /// Answers `GET` on the consume endpoint as `mode` says.
+    #[must_use]
+    pub fn mode(mut self, mode: ConsumeMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The confirmation page of [`ConsumeMode::PrefetchSafe`].
+    #[must_use]
+    pub fn confirm_page(mut self, page: ConfirmPage) -> Self {
+        self.confirm = page;
+        self
+    }
+
+    /// Refuses create bodies longer than `limit` bytes with 413.
+    #[must_use]
+    pub fn body_limit(mut self, limit: usize) -> Self {
+        self.body_limit = limit;
+        self
+    }
+
+    /// Also lets link sessions through to `paths`, which no link may lead
+    /// to: a logout page, static assets.
+    #[must_use]
+    pub fn also_allow(mut self, paths: Whitelist) -> Self {
+        self.also_allow = paths;
+        self
+    }
+
+    /// Replaces the texts users and API callers see.
+    #[must_use]
+    pub fn messages(mut self, messages: Messages) -> Self {
+        self.messages = messages;
+        self
+    }
+
+    /// The create endpoint's path, where the adapter's router mounts it and
+    /// which the guard also lets through. Default [`DEFAULT_CREATE_PATH`].
+    #[must_use]
+    pub fn create_path(mut self, path: impl Into<String>) -> Self {
+        self.create_path = path.into();
+        self
+    }
+
+    /// The engine.
+    #[must_use]
+    pub fn authlink(&self) -> &Authlink {
+        &self.authlink
+    }
+
+    /// The texts in force.
+    #[must_use]
+    pub fn texts(&self) -> &Messages {
+        &self.messages
+    }
+
+    /// The failure URL as configured, `{reason}` unreplaced.
+    pub(crate) fn failure_url_template(&self) -> &str {
+        &self.failure_url
+    }
+
+    /// Where a failure for `reason` leads.
+    pub(crate) fn failure_location(&self, reason: FailureReason) -> String {
+        routes::failure_location(&self.failure_url, reason)
+    }
+
+    /// The path a router mounts the consume endpoint under, the key being
+    /// the next segment.
+    #[cfg(any(feature = "axum", feature = "actix"))]
+    pub(crate) fn consume_prefix(&self) -> &str {
+        &self.consume_prefix
+    }
+
+    /// What the guard lets link sessions see.
+    pub(crate) fn guard_paths(&self) -> GuardPaths<'_> {
+        GuardPaths {
+            whitelist: &self.authlink.policy().whitelist,
+            also_allow: &self.also_allow,
+            failure_url: &self.failure_url,
+            create_path: &self.create_path,
+            consume_prefix: &self.consume_prefix,
+        }
+    }
+}
