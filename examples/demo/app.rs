@@ -8,8 +8,7 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use authlink::http::{
-    Endpoints, LinkApp, PeerAddr, ResponseBody, SessionUser, TowerSessions, bearer_token, html,
-    see_other,
+    Endpoints, LinkApp, PeerAddr, ResponseBody, SessionUser, TowerSessions, bearer_token,
 };
 use authlink::limit::{BoxRateLimiter, CreateLimits, NoLimit};
 use authlink::replay::{MemoryReplayCache, ReplayCache, ReusableLinks};
@@ -619,6 +618,27 @@ fn page(status: StatusCode, title: &str, content: &str) -> Response<ResponseBody
          <body><h1>{title}</h1>\n{content}\n</body></html>\n"
         ),
     )
+}
+
+fn html(status: StatusCode, body: String) -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// `303 See Other` to one of the demo's own pages.
+fn see_other(location: &'static str) -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::default());
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    response.headers_mut().insert(
+        http::header::LOCATION,
+        http::HeaderValue::from_static(location),
+    );
+    response
 }
 
 fn escape(text: &str) -> String {

@@ -3,17 +3,20 @@
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use actix_session::SessionExt as _;
 use actix_web::Error;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 
-use super::endpoints::{ActixApp, ActixEndpoints};
-use super::session::is_link_session;
+use super::response::into_response;
+use super::session::via_link;
+use crate::web::Settings;
+use crate::web::pipeline;
 
 /// The session guard (django-authlink's `AuthLinkWhitelistMiddleware`) as
-/// actix-web middleware, from [`ActixEndpoints::guard`]: a session
+/// actix-web middleware, from [`ActixEndpoints::guard`](super::ActixEndpoints::guard): a session
 /// established through a link gets 403 ([`Messages::forbidden`](crate::web::Messages::forbidden))
 /// for any path off the whitelist; every other request passes untouched.
 ///
@@ -21,67 +24,58 @@ use super::session::is_link_session;
 /// [`Settings::also_allow`](crate::web::Settings::also_allow), the failure URL's path and the
 /// endpoints' own paths, matched as received, without decoding. Wrap it
 /// inside the app's `SessionMiddleware`.
-pub struct ActixGuard<A> {
-    endpoints: ActixEndpoints<A>,
+#[derive(Clone)]
+pub struct ActixGuard {
+    settings: Arc<Settings>,
 }
 
-impl<A> ActixGuard<A> {
-    pub(super) fn new(endpoints: ActixEndpoints<A>) -> Self {
-        Self { endpoints }
+impl ActixGuard {
+    pub(super) fn new(settings: Arc<Settings>) -> Self {
+        Self { settings }
     }
 }
 
-impl<A> Clone for ActixGuard<A> {
-    fn clone(&self) -> Self {
-        Self {
-            endpoints: self.endpoints.clone(),
-        }
-    }
-}
-
-impl<A> std::fmt::Debug for ActixGuard<A> {
+impl std::fmt::Debug for ActixGuard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ActixGuard").finish_non_exhaustive()
     }
 }
 
-impl<S, B, A> Transform<S, ServiceRequest> for ActixGuard<A>
+impl<S, B> Transform<S, ServiceRequest> for ActixGuard
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
-    A: ActixApp,
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    type Transform = ActixGuardService<S, A>;
+    type Transform = ActixGuardService<S>;
     type InitError = ();
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(ActixGuardService {
             service: Rc::new(service),
-            endpoints: self.endpoints.clone(),
+            settings: Arc::clone(&self.settings),
         }))
     }
 }
 
 /// The service [`ActixGuard`] wraps around the app's.
-pub struct ActixGuardService<S, A> {
+pub struct ActixGuardService<S> {
     service: Rc<S>,
-    endpoints: ActixEndpoints<A>,
+    settings: Arc<Settings>,
 }
 
-impl<S, A> std::fmt::Debug for ActixGuardService<S, A> {
+impl<S> std::fmt::Debug for ActixGuardService<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ActixGuardService").finish_non_exhaustive()
     }
 }
 
-impl<S, B, A> Service<ServiceRequest> for ActixGuardService<S, A>
+impl<S, B> Service<ServiceRequest> for ActixGuardService<S>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
-    A: ActixApp,
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
@@ -90,19 +84,16 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        if !self.endpoints.guard_paths().allows(request.path())
-            && is_link_session(&request.get_session())
-        {
-            tracing::info!(
-                target: "authlink",
-                outcome = "forbidden",
-                "link session kept to the whitelist",
-            );
-            let response = self.endpoints.forbidden().map_into_right_body();
-            return Box::pin(ready(Ok(request.into_response(response))));
-        }
         let service = Rc::clone(&self.service);
+        let settings = Arc::clone(&self.settings);
         Box::pin(async move {
+            let session = request.get_session();
+            let is_link_session = async || via_link(&session);
+            if let Some(answer) = pipeline::guard(&settings, request.path(), is_link_session).await
+            {
+                let response = into_response(answer).map_into_right_body();
+                return Ok(request.into_response(response));
+            }
             service
                 .call(request)
                 .await

@@ -44,6 +44,8 @@
 
 mod endpoints;
 mod guard;
+mod request;
+mod response;
 mod session;
 
 use std::net::IpAddr;
@@ -51,6 +53,7 @@ use std::net::IpAddr;
 use actix_web::HttpRequest;
 
 use crate::web::TrustedProxies;
+use crate::web::pipeline::WebRequest as _;
 
 pub use endpoints::{ActixApp, ActixEndpoints};
 pub use guard::{ActixGuard, ActixGuardService};
@@ -61,10 +64,5 @@ pub use session::CurrentUser;
 /// [`crate::web::client_ip`]). `None` when it cannot be told.
 #[must_use]
 pub fn client_ip(request: &HttpRequest, trusted: &TrustedProxies) -> Option<IpAddr> {
-    let values: Vec<&[u8]> = request
-        .headers()
-        .get_all(trusted.header_name())
-        .map(actix_web::http::header::HeaderValue::as_bytes)
-        .collect();
-    crate::web::client_ip(request.peer_addr().map(|addr| addr.ip()), values, trusted)
+    request.client_ip(trusted)
 }

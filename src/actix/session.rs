@@ -48,7 +48,7 @@ impl<U: Serialize + DeserializeOwned> CurrentUser<U> {
     }
 }
 
-fn via_link(session: &Session) -> Result<bool, AppError> {
+pub(super) fn via_link(session: &Session) -> Result<bool, AppError> {
     Ok(session
         .get::<bool>(VIA_LINK_KEY)
         .map_err(AppError::new)?
@@ -82,13 +82,4 @@ impl<U: Serialize> LoginSession<U> for ActixLogin {
     async fn discard(&mut self) {
         self.0.purge();
     }
-}
-
-/// Whether the request's session was established through a link; a
-/// session that cannot be read counts as one (fail closed).
-pub(super) fn is_link_session(session: &Session) -> bool {
-    via_link(session).unwrap_or_else(|err| {
-        tracing::error!(target: "authlink", error = %err, "session unreadable");
-        true
-    })
 }

@@ -40,7 +40,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 ///
 /// Sessions come from the session integration (`TowerSessions`,
 /// `AxumLogin`, or another [`LinkSessions`](super::LinkSessions)) and
-/// answers from [`Responses`](super::Responses), so an app writes one
+/// answers from [`Responses`](crate::web::Responses), so an app writes one
 /// required method:
 ///
 /// ```

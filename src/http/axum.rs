@@ -10,7 +10,7 @@ where
     S: LinkSessions<User = A::User>,
 {
     /// `pages` behind the guard, with the create endpoint at
-    /// [`create_path`](Self::create_path) and the consume endpoint at the URL
+    /// [`Settings::create_path`](crate::web::Settings::create_path) and the consume endpoint at the URL
     /// template's path, both outside the guard, and the session layer around
     /// whatever needs it. The order is the crate's, so it cannot be wrong.
     ///

@@ -4,23 +4,18 @@
 use std::convert::Infallible;
 use std::task::{Context, Poll};
 
-use http::header::{ALLOW, CONTENT_SECURITY_POLICY, HOST, ORIGIN};
-use http::{HeaderName, HeaderValue, Request, Response, StatusCode, request};
+use http::{Request, Response};
 use tower::ServiceExt as _;
 use tower_service::Service;
 
 use super::BoxFuture;
 use super::app::LinkApp;
-use super::endpoints::Shared;
-use super::peer::request_client_ip;
-use super::response::{ResponseBody, html, private, set_header, text};
+use super::response::{ResponseBody, into_response};
 use super::sessions::LinkSessions;
-use crate::error::FailureReason;
+use super::shared::Shared;
 use crate::web::AppError;
-use crate::web::flow::{self, Consumed, LoginSession};
-use crate::web::{CONSUME_ALLOW, ConfirmPage, ConsumeRequest, ConsumeStep, consume_step};
-
-const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
+use crate::web::flow::LoginSession;
+use crate::web::pipeline;
 
 /// The consume endpoint as a tower service, from
 /// [`Endpoints::consume_service`](super::Endpoints::consume_service). Mount
@@ -29,11 +24,11 @@ const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 ///
 /// On success the browser's previous session, if any, is ended, the link's
 /// user is logged in with a fresh session id, and the answer is
-/// [`Responses::success`](super::Responses::success) (default
+/// [`Responses::success`](crate::web::Responses::success) (default
 /// `303 See Other` to the link's target). The session is stored before the
 /// link is marked used, so a failing session store does not burn the link;
 /// a link found used then has its session discarded. On any failure nothing
-/// is established and the answer is [`Responses::failure`](super::Responses::failure)
+/// is established and the answer is [`Responses::failure`](crate::web::Responses::failure)
 /// (default `303` to the failure URL, or `503` with `Retry-After` when the
 /// session store, the replay cache or the stamp lookup is unavailable), carrying the
 /// [`FailureReason`](crate::FailureReason) in its extensions. Every answer has
@@ -43,7 +38,7 @@ const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 /// and shows the confirmation page in
 /// [`ConsumeMode::PrefetchSafe`](crate::web::ConsumeMode::PrefetchSafe);
 /// `POST` consumes in both unless it is cross-site
-/// ([`FailureReason::CrossSite`](crate::FailureReason::CrossSite), see [`consume_step`]); `HEAD` never
+/// ([`FailureReason::CrossSite`](crate::FailureReason::CrossSite), see [`consume_step`](crate::web::consume_step)); `HEAD` never
 /// consumes; other methods get 405.
 pub struct ConsumeService<A, S> {
     shared: Shared<A, S>,
@@ -80,39 +75,7 @@ where
 
     async fn handle<B>(&self, request: Request<B>) -> Response<ResponseBody> {
         let (parts, _body) = request.into_parts();
-        let header = |name: &HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        let facts = ConsumeRequest {
-            method: parts.method.as_str(),
-            sec_fetch_site: header(&SEC_FETCH_SITE),
-            origin: header(&ORIGIN),
-            host: header(&HOST).or_else(|| parts.uri.authority().map(|a| a.as_str())),
-        };
-        let config = &self.shared.config;
-        let mut response = match consume_step(config.mode, config.confirm, &facts) {
-            ConsumeStep::Consume => self.consume_link(&parts).await,
-            ConsumeStep::Confirm(page) => self.confirm_page(page),
-            ConsumeStep::Probe => html(StatusCode::OK, ""),
-            ConsumeStep::Refuse(reason) => {
-                flow::refuse_request(reason);
-                self.failure(reason)
-            }
-            _ => {
-                let mut response = text(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    self.shared.config.messages.method_not_allowed.to_string(),
-                );
-                set_header(&mut response, ALLOW, CONSUME_ALLOW);
-                response
-            }
-        };
-        private(&mut response);
-        response
-    }
-
-    async fn consume_link(&self, parts: &request::Parts) -> Response<ResponseBody> {
         let shared = &self.shared;
-        let key = parts.uri.path().rsplit('/').next().unwrap_or_default();
-        let ip = request_client_ip(parts, &shared.config.trusted);
         let mut session = shared
             .sessions
             .handle(&parts.extensions)
@@ -122,34 +85,8 @@ where
             });
         let app = &*shared.app;
         let stamp_of = async |user: &A::User| app.user_stamp(user).await;
-        match flow::consume_link(&shared.config, key, ip, session.as_mut(), stamp_of).await {
-            Consumed::LoggedIn(target) => shared.responses.success(&target),
-            Consumed::Refused(reason) => self.failure(reason),
-            Consumed::SignInFailed => text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                shared.config.messages.sign_in_failed.to_string(),
-            ),
-        }
-    }
-
-    fn confirm_page(&self, page: ConfirmPage) -> Response<ResponseBody> {
-        let mut response = html(StatusCode::OK, page.html(&self.shared.config.messages));
-        response.headers_mut().insert(
-            CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(page.content_security_policy()),
-        );
-        response
-    }
-
-    fn failure(&self, reason: FailureReason) -> Response<ResponseBody> {
-        let config = &self.shared.config;
-        let url = config.failure_location(reason);
-        let mut response = self
-            .shared
-            .responses
-            .failure(reason, &url, &config.messages);
-        response.extensions_mut().insert(reason);
-        response
+        let answer = pipeline::consume(&shared.config, &parts, session.as_mut(), stamp_of).await;
+        into_response(answer)
     }
 }
 

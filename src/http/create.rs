@@ -4,19 +4,18 @@
 use std::convert::Infallible;
 use std::task::{Context, Poll};
 
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
-use http::{HeaderMap, HeaderValue, Method, Request, Response};
+use http::{Request, Response, request};
 use http_body::Body;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tower_service::Service;
 
 use super::app::LinkApp;
-use super::endpoints::{Shared, issue};
-use super::response::{ResponseBody, no_store};
+use super::response::{ResponseBody, into_response};
 use super::sessions::LinkSessions;
+use super::shared::Shared;
 use super::{BoxError, BoxFuture};
-use crate::web::flow;
-use crate::web::{CreateRefusal, declared_too_large, is_json, target_from_body};
+use crate::web::CreateRefusal;
+use crate::web::pipeline;
 
 /// The create endpoint as a tower service, from
 /// [`Endpoints::create_service`](super::Endpoints::create_service). Mount it
@@ -42,7 +41,7 @@ use crate::web::{CreateRefusal, declared_too_large, is_json, target_from_body};
 /// | the caller or its network past its rate ([`Settings::create_limits`](crate::web::Settings::create_limits)) | 429 with `Retry-After` |
 /// | user stamp lookup failed | 503 with `Retry-After` |
 ///
-/// Each answer comes from [`Responses`](super::Responses), its text from
+/// Each answer comes from [`Responses`](crate::web::Responses), its text from
 /// [`Messages`](crate::web::Messages).
 pub struct CreateService<A, S> {
     shared: Shared<A, S>,
@@ -62,70 +61,33 @@ where
         B: Body + Send,
         B::Error: Into<BoxError>,
     {
-        let result = flow::observe_create(self.respond(request)).await;
-        let mut response = match result {
-            Ok(response) => response,
-            Err(refusal) => self
-                .shared
-                .responses
-                .create_refused(&refusal, &self.shared.config.messages),
-        };
-        no_store(&mut response);
-        response
-    }
-
-    async fn respond<B>(&self, request: Request<B>) -> Result<Response<ResponseBody>, CreateRefusal>
-    where
-        B: Body + Send,
-        B::Error: Into<BoxError>,
-    {
-        if request.method() != Method::POST {
-            return Err(CreateRefusal::MethodNotAllowed);
-        }
         let (mut parts, body) = request.into_parts();
-        let Some(user) = self.shared.app.api_user(&mut parts).await else {
-            return Err(flow::create_refused::<A::User>(
-                None,
-                CreateRefusal::Unauthenticated,
-            ));
-        };
-        let refused = |refusal| flow::create_refused(Some(&user), refusal);
-        if !is_json(parts.headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes)) {
-            return Err(refused(CreateRefusal::UnsupportedMediaType));
-        }
-        let target = self
-            .read_target(&parts.headers, body)
-            .await
-            .map_err(refused)?;
-        let link = issue(&self.shared, &parts, &user, &target)
-            .await
-            .map_err(refused)?;
-        flow::issued(&user, &link);
-        let location = HeaderValue::from_str(&link.url).map_err(|_| CreateRefusal::Internal)?;
-        let mut response = self.shared.responses.created(&target, &link.url);
-        response.headers_mut().insert(LOCATION, location);
-        Ok(response)
+        let app = &*self.shared.app;
+        let api_user = async |parts: &mut request::Parts| app.api_user(parts).await;
+        let read_body = async |limit| read_body(body, limit).await;
+        let stamp_of = async |user: &A::User| app.user_stamp(user).await;
+        let answer = pipeline::create(
+            &self.shared.config,
+            &mut parts,
+            api_user,
+            read_body,
+            stamp_of,
+        )
+        .await;
+        into_response(answer)
     }
+}
 
-    /// The target in a JSON body, read up to the limit.
-    async fn read_target<B>(&self, headers: &HeaderMap, body: B) -> Result<String, CreateRefusal>
-    where
-        B: Body + Send,
-        B::Error: Into<BoxError>,
-    {
-        let limit = self.shared.config.body_limit;
-        if declared_too_large(
-            headers.get(CONTENT_LENGTH).map(HeaderValue::as_bytes),
-            limit,
-        ) {
-            return Err(CreateRefusal::TooLarge);
-        }
-        let bytes = match Limited::new(body, limit).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(err) if err.is::<LengthLimitError>() => return Err(CreateRefusal::TooLarge),
-            Err(_) => return Err(CreateRefusal::UnreadableBody),
-        };
-        target_from_body(&bytes)
+/// `body`, read up to `limit` bytes and no further.
+async fn read_body<B>(body: B, limit: usize) -> Result<Vec<u8>, CreateRefusal>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes().into()),
+        Err(err) if err.is::<LengthLimitError>() => Err(CreateRefusal::TooLarge),
+        Err(_) => Err(CreateRefusal::UnreadableBody),
     }
 }
 

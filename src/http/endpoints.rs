@@ -10,33 +10,11 @@ use super::app::LinkApp;
 use super::consume::ConsumeService;
 use super::create::CreateService;
 use super::guard::GuardLayer;
-use super::peer::request_client_ip;
-use super::response::{DefaultResponses, Responses};
 use super::sessions::LinkSessions;
+use super::shared::Shared;
 use crate::issue::Link;
-use crate::web::flow;
+use crate::web::pipeline;
 use crate::web::{CreateRefusal, Settings};
-
-/// Everything the create endpoint, the consume endpoint and the guard share:
-/// the framework-neutral settings, and the app's, the sessions' and the
-/// answers' own types.
-pub(crate) struct Shared<A, S> {
-    pub(crate) config: Arc<Settings>,
-    pub(crate) app: Arc<A>,
-    pub(crate) sessions: S,
-    pub(crate) responses: Arc<dyn Responses>,
-}
-
-impl<A, S: Clone> Clone for Shared<A, S> {
-    fn clone(&self) -> Self {
-        Self {
-            config: Arc::clone(&self.config),
-            app: Arc::clone(&self.app),
-            sessions: self.sessions.clone(),
-            responses: Arc::clone(&self.responses),
-        }
-    }
-}
 
 /// The create endpoint, the consume endpoint and the session guard, on one
 /// [`Settings`] value.
@@ -53,8 +31,7 @@ impl<A, S: Clone> Clone for Shared<A, S> {
 /// consume endpoint and the guard put the session layer around themselves
 /// when the app has not, so a missing session layer cannot happen; and the
 /// guard always lets the consume endpoint's and the create endpoint's paths
-/// through, so mounting them inside it does no harm. Answers come from
-/// [`DefaultResponses`] unless [`responses`](Self::responses) replaces them.
+/// through, so mounting them inside it does no harm.
 pub struct Endpoints<A, S> {
     shared: Shared<A, S>,
 }
@@ -97,7 +74,6 @@ where
                 config: Arc::new(settings),
                 app: Arc::new(app),
                 sessions,
-                responses: Arc::new(DefaultResponses),
             },
         }
     }
@@ -106,13 +82,6 @@ where
     #[must_use]
     pub fn settings(&self) -> &Settings {
         &self.shared.config
-    }
-
-    /// Replaces the endpoints' and the guard's answers.
-    #[must_use]
-    pub fn responses(mut self, responses: impl Responses) -> Self {
-        self.shared.responses = Arc::new(responses);
-        self
     }
 
     /// The create endpoint as a tower service.
@@ -130,8 +99,11 @@ where
 
     /// The session guard, to wrap the app's pages.
     #[must_use]
-    pub fn guard_layer(&self) -> GuardLayer<A, S> {
-        GuardLayer::new(self.shared.clone())
+    pub fn guard_layer(&self) -> GuardLayer<S> {
+        GuardLayer::new(
+            Arc::clone(&self.shared.config),
+            self.shared.sessions.clone(),
+        )
     }
 
     /// Issues a link for `user` to `target`, bound to the client address of
@@ -150,23 +122,8 @@ where
         user: &'a A::User,
         target: &'a str,
     ) -> impl Future<Output = Result<Link, CreateRefusal>> + Send + 'a {
-        issue(&self.shared, request, user, target)
+        let app = &*self.shared.app;
+        let stamp_of = async |user: &A::User| app.user_stamp(user).await;
+        pipeline::issue(&self.shared.config, request, user, target, stamp_of)
     }
-}
-
-pub(crate) async fn issue<A, S>(
-    shared: &Shared<A, S>,
-    request: &request::Parts,
-    user: &A::User,
-    target: &str,
-) -> Result<Link, CreateRefusal>
-where
-    A: LinkApp,
-{
-    let ip = request_client_ip(request, &shared.config.trusted);
-    let app = &*shared.app;
-    flow::issue_link(&shared.config, ip, user, target, async |user: &A::User| {
-        app.user_stamp(user).await
-    })
-    .await
 }

@@ -13,56 +13,62 @@ use tower::ServiceExt as _;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::app::LinkApp;
-use super::endpoints::Shared;
+use std::sync::Arc;
+
+use super::response::into_response;
 use super::sessions::LinkSessions;
 use super::{BoxError, BoxFuture};
+use crate::web::Settings;
+use crate::web::pipeline;
 
 /// The body of the guard's responses: the inner service's, or its own.
 pub type GuardBody = UnsyncBoxBody<Bytes, BoxError>;
 
 /// Wraps services in a [`Guard`]; from
 /// [`Endpoints::guard_layer`](super::Endpoints::guard_layer).
-pub struct GuardLayer<A, S> {
-    shared: Shared<A, S>,
+pub struct GuardLayer<S> {
+    settings: Arc<Settings>,
+    sessions: S,
 }
 
-impl<A, S> GuardLayer<A, S> {
-    pub(crate) fn new(shared: Shared<A, S>) -> Self {
-        Self { shared }
+impl<S> GuardLayer<S> {
+    pub(crate) fn new(settings: Arc<Settings>, sessions: S) -> Self {
+        Self { settings, sessions }
     }
 }
 
-impl<A, S: Clone> Clone for GuardLayer<A, S> {
+impl<S: Clone> Clone for GuardLayer<S> {
     fn clone(&self) -> Self {
         Self {
-            shared: self.shared.clone(),
+            settings: Arc::clone(&self.settings),
+            sessions: self.sessions.clone(),
         }
     }
 }
 
-impl<A, S> std::fmt::Debug for GuardLayer<A, S> {
+impl<S> std::fmt::Debug for GuardLayer<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GuardLayer")
-            .field("whitelist", &self.shared.config.authlink.policy().whitelist)
-            .field("also", &self.shared.config.also_allow)
+            .field("whitelist", &self.settings.authlink.policy().whitelist)
+            .field("also", &self.settings.also_allow)
             .finish_non_exhaustive()
     }
 }
 
-impl<A, S: Clone, Inner> Layer<Inner> for GuardLayer<A, S> {
-    type Service = Guard<Inner, A, S>;
+impl<S: Clone, Inner> Layer<Inner> for GuardLayer<S> {
+    type Service = Guard<Inner, S>;
 
     fn layer(&self, inner: Inner) -> Self::Service {
         Guard {
             inner,
-            shared: self.shared.clone(),
+            settings: Arc::clone(&self.settings),
+            sessions: self.sessions.clone(),
             provided: false,
         }
     }
 }
 
-/// Answers [`Responses::forbidden`](super::Responses::forbidden) (default
+/// Answers [`Responses::forbidden`](crate::web::Responses::forbidden) (default
 /// 403, "That URL is not whitelisted for your authentication method.") to a
 /// session established through a link that asks for a path off the
 /// whitelist; passes everything else, including requests with no session or
@@ -75,29 +81,25 @@ impl<A, S: Clone, Inner> Layer<Inner> for GuardLayer<A, S> {
 /// inside the guard). The whitelist is matched against the request's path as
 /// received, without percent-decoding or normalization, so an encoded or
 /// dotted variant of a whitelisted path is refused rather than let through.
-pub struct Guard<Inner, A, S> {
+pub struct Guard<Inner, S> {
     inner: Inner,
-    shared: Shared<A, S>,
+    settings: Arc<Settings>,
+    sessions: S,
     provided: bool,
 }
 
-impl<Inner, A, S> Guard<Inner, A, S> {
-    fn allows(&self, path: &str) -> bool {
-        self.shared.config.guard_paths().allows(path)
-    }
-}
-
-impl<Inner: Clone, A, S: Clone> Clone for Guard<Inner, A, S> {
+impl<Inner: Clone, S: Clone> Clone for Guard<Inner, S> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
-            shared: self.shared.clone(),
+            settings: Arc::clone(&self.settings),
+            sessions: self.sessions.clone(),
             provided: self.provided,
         }
     }
 }
 
-impl<Inner: std::fmt::Debug, A, S> std::fmt::Debug for Guard<Inner, A, S> {
+impl<Inner: std::fmt::Debug, S> std::fmt::Debug for Guard<Inner, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Guard")
             .field("inner", &self.inner)
@@ -105,7 +107,7 @@ impl<Inner: std::fmt::Debug, A, S> std::fmt::Debug for Guard<Inner, A, S> {
     }
 }
 
-impl<Inner, A, S, B, R> Service<Request<B>> for Guard<Inner, A, S>
+impl<Inner, S, B, R> Service<Request<B>> for Guard<Inner, S>
 where
     Inner: Service<Request<B>, Response = Response<R>, Error = Infallible>
         + Clone
@@ -113,8 +115,7 @@ where
         + Sync
         + 'static,
     Inner::Future: Send,
-    A: LinkApp,
-    S: LinkSessions<User = A::User>,
+    S: LinkSessions,
     B: Send + 'static,
     R: Body<Data = Bytes> + Send + 'static,
     R::Error: Into<BoxError>,
@@ -133,11 +134,12 @@ where
         let inner = std::mem::replace(&mut self.inner, clone);
         let this = Self {
             inner,
-            shared: self.shared.clone(),
+            settings: Arc::clone(&self.settings),
+            sessions: self.sessions.clone(),
             provided: self.provided,
         };
         Box::pin(async move {
-            let Some(session) = this.shared.sessions.handle(request.extensions()) else {
+            let Some(session) = this.sessions.handle(request.extensions()) else {
                 if this.provided {
                     tracing::error!(
                         target: "authlink",
@@ -151,41 +153,22 @@ where
                     provided: true,
                     ..this
                 };
-                let sessions = provided.shared.sessions.clone();
+                let sessions = provided.sessions.clone();
                 return sessions.provide(provided).oneshot(request).await;
             };
-            if !this.allows(request.uri().path()) {
-                match this.shared.sessions.is_link_session(&session).await {
-                    Ok(false) => {}
-                    Ok(true) => {
-                        tracing::info!(
-                            target: "authlink",
-                            outcome = "forbidden",
-                            "link session kept to the whitelist",
-                        );
-                        let response = this
-                            .shared
-                            .responses
-                            .forbidden(&this.shared.config.messages);
-                        return Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()));
-                    }
-                    Err(err) => {
-                        // Fail closed: a session that cannot be read sees no page.
-                        tracing::error!(target: "authlink", error = %err, "session unreadable");
-                        let response = this
-                            .shared
-                            .responses
-                            .forbidden(&this.shared.config.messages);
-                        return Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()));
-                    }
-                }
+            let sessions = &this.sessions;
+            let is_link_session = async move || sessions.is_link_session(&session).await;
+            let path = request.uri().path();
+            if let Some(answer) = pipeline::guard(&this.settings, path, is_link_session).await {
+                let response = into_response(answer);
+                return Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()));
             }
             this.pass(request).await
         })
     }
 }
 
-impl<Inner, A, S> Guard<Inner, A, S> {
+impl<Inner, S> Guard<Inner, S> {
     async fn pass<B, R>(mut self, request: Request<B>) -> Result<Response<GuardBody>, Infallible>
     where
         Inner: Service<Request<B>, Response = Response<R>, Error = Infallible>,

@@ -168,7 +168,7 @@
 //! [`GuardLayer`] ([`Endpoints::guard_layer`], django-authlink's
 //! `AuthLinkWhitelistMiddleware`) wraps the app's pages. A session that was
 //! established through a link may reach only the whitelisted paths, and gets
-//! `403` with [`NOT_WHITELISTED_MESSAGE`] (`That URL is not whitelisted for
+//! `403` with [`Messages::forbidden`] (`That URL is not whitelisted for
 //! your authentication method.`) elsewhere; sessions established otherwise
 //! (a password, single sign-on) and anonymous requests pass untouched. The
 //! path is matched as received, so encoded or dotted variants of a
@@ -216,7 +216,10 @@
 //! at start-up.
 //!
 //! [`Messages`]: crate::web::Messages
+//! [`Messages::forbidden`]: crate::web::Messages::forbidden
 //! [`Settings`]: crate::web::Settings
+//! [`Responses`]: crate::web::Responses
+//! [`Responses::failure`]: crate::web::Responses::failure
 //! [`Settings::replay_cache`]: crate::web::Settings::replay_cache
 //! [`Settings::create_limits`]: crate::web::Settings::create_limits
 //! [`Settings::also_allow`]: crate::web::Settings::also_allow
@@ -247,6 +250,7 @@ mod guard;
 mod peer;
 mod response;
 mod sessions;
+mod shared;
 #[cfg(feature = "tower-sessions")]
 mod tower_sessions;
 
@@ -259,9 +263,7 @@ pub use create::CreateService;
 pub use endpoints::Endpoints;
 pub use guard::{Guard, GuardBody, GuardLayer};
 pub use peer::{PeerAddr, client_ip};
-pub use response::{
-    DefaultResponses, NOT_WHITELISTED_MESSAGE, ResponseBody, Responses, html, json, see_other, text,
-};
+pub use response::ResponseBody;
 pub use sessions::{LinkSessions, SessionService};
 #[cfg(feature = "tower-sessions")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower-sessions")))]

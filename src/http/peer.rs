@@ -5,9 +5,10 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use http::{HeaderMap, request};
+use http::{HeaderMap, HeaderValue, request};
 
 use crate::web::TrustedProxies;
+use crate::web::pipeline::WebRequest;
 
 /// The address of the connection a request arrived on.
 ///
@@ -33,20 +34,31 @@ pub fn client_ip(
     headers: &HeaderMap,
     trusted: &TrustedProxies,
 ) -> Option<IpAddr> {
-    let values: Vec<&[u8]> = headers
-        .get_all(trusted.header_name())
-        .iter()
-        .map(http::HeaderValue::as_bytes)
-        .collect();
-    crate::web::client_ip(peer, values, trusted)
+    let values = headers.get_all(trusted.header_name()).iter();
+    crate::web::client_ip(peer, values.map(HeaderValue::as_bytes), trusted)
 }
 
-/// The client address of `request`, from its recorded peer address.
-pub(crate) fn request_client_ip(
-    request: &request::Parts,
-    trusted: &TrustedProxies,
-) -> Option<IpAddr> {
-    client_ip(peer_of(&request.extensions), &request.headers, trusted)
+/// An `http` request as the endpoints read it.
+impl WebRequest for request::Parts {
+    fn method(&self) -> &str {
+        self.method.as_str()
+    }
+
+    fn path(&self) -> &str {
+        self.uri.path()
+    }
+
+    fn authority(&self) -> Option<&str> {
+        self.uri.authority().map(http::uri::Authority::as_str)
+    }
+
+    fn headers<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
+        self.headers.get_all(name).iter().map(HeaderValue::as_bytes)
+    }
+
+    fn peer(&self) -> Option<IpAddr> {
+        peer_of(&self.extensions)
+    }
 }
 
 /// The peer address the server recorded in the request's extensions.

@@ -19,6 +19,7 @@
 //! steps and the same guard rule, crate-internal here, so that the order of
 //! the checks, the log events and the metrics cannot differ between them.
 
+mod answer;
 mod app_error;
 mod client_ip;
 mod confirm;
@@ -28,9 +29,11 @@ pub(crate) mod flow;
 mod forwarded;
 mod keys;
 mod messages;
+pub(crate) mod pipeline;
 pub(crate) mod routes;
 mod settings;
 
+pub use answer::{Answer, DefaultResponses, Responses};
 pub use app_error::AppError;
 pub use client_ip::{
     Cidr, CidrError, ForwardedHeader, MAX_FORWARDED_HOPS, TrustedProxies, client_ip,

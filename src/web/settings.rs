@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::answer::{DefaultResponses, Responses};
 use super::client_ip::TrustedProxies;
 use super::confirm::ConfirmPage;
 use super::consume::ConsumeMode;
@@ -63,7 +64,7 @@ pub const DEFAULT_CREATE_PATH: &str = "/api/authlink";
 /// Redis cache across nodes), no limits, no trusted proxy, failure URL `/`,
 /// [`ConsumeMode::Direct`], [`ConfirmPage::AutoSubmit`], bodies up to 8
 /// KiB, nothing more for the guard to let through, [`Messages::default`],
-/// create path `/api/authlink`.
+/// create path `/api/authlink`, [`DefaultResponses`].
 #[derive(Clone)]
 pub struct Settings {
     pub(crate) authlink: Arc<Authlink>,
@@ -78,6 +79,7 @@ pub struct Settings {
     pub(crate) also_allow: Whitelist,
     pub(crate) messages: Messages,
     pub(crate) create_path: String,
+    pub(crate) responses: Arc<dyn Responses>,
     /// The consume endpoint's path before the key.
     consume_prefix: String,
 }
@@ -121,6 +123,7 @@ impl Settings {
             also_allow: Whitelist::deny_all(),
             messages: Messages::default(),
             create_path: DEFAULT_CREATE_PATH.to_owned(),
+            responses: Arc::new(DefaultResponses),
         })
     }
 
@@ -216,6 +219,13 @@ impl Settings {
     #[must_use]
     pub fn create_path(mut self, path: impl Into<String>) -> Self {
         self.create_path = path.into();
+        self
+    }
+
+    /// Replaces the endpoints' and the guard's answers, on every stack.
+    #[must_use]
+    pub fn responses(mut self, responses: impl Responses) -> Self {
+        self.responses = Arc::new(responses);
         self
     }
 

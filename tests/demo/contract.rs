@@ -6,10 +6,9 @@ use crate::http_support;
 
 use std::time::Duration as StdDuration;
 
-use authlink::http::NOT_WHITELISTED_MESSAGE;
 use authlink::web::ForwardedHeader;
 use http::{Method, StatusCode};
-use http_support::{Client, Reply};
+use http_support::{Client, NOT_WHITELISTED_MESSAGE, Reply};
 
 const ACCOUNT: &str = r#"{"url": "/account"}"#;
 

@@ -13,10 +13,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use authlink::FailureReason;
 use authlink::http::{Endpoints, LinkApp, PeerAddr, SessionUser, TowerSessions, bearer_token};
 use authlink::replay::MemoryReplayCache;
 use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
-use authlink::web::{AppError, ConfirmPage, ConsumeMode, Messages, Settings, TrustedProxies};
+use authlink::web::{
+    Answer, AppError, ConfirmPage, ConsumeMode, CreateRefusal, Messages, Responses, Settings,
+    TrustedProxies,
+};
 use authlink::{Authlink, ManualClock, Policy, Whitelist};
 use axum::Router;
 use axum::extract::Query;
@@ -96,6 +100,9 @@ pub fn settings<C: ReplayCache + 'static>(
     if let Some(messages) = options.messages.clone() {
         settings = settings.messages(messages);
     }
+    if options.json_answers {
+        settings = settings.responses(JsonAnswers);
+    }
     settings
 }
 
@@ -120,6 +127,30 @@ impl LinkApp for TestLinkApp {
         ready(self.0.stamp(user))
     }
 }
+
+/// An API app's answers: failures, refusals and the guard's as JSON.
+pub struct JsonAnswers;
+
+impl Responses for JsonAnswers {
+    fn failure(&self, reason: FailureReason, _url: &str, messages: &Messages) -> Answer {
+        let body =
+            serde_json::json!({ "error": reason.code(), "message": messages.failure(reason) });
+        Answer::json(401, &body)
+    }
+
+    fn forbidden(&self, _messages: &Messages) -> Answer {
+        Answer::json(403, &serde_json::json!({ "error": "link_session" }))
+    }
+
+    fn create_refused(&self, refusal: &CreateRefusal, _messages: &Messages) -> Answer {
+        Answer::json(422, &serde_json::json!({ "error": refusal.code() }))
+    }
+}
+
+/// The guard's 403 text, as django-authlink words it and the demo's
+/// contract promises.
+pub const NOT_WHITELISTED_MESSAGE: &str =
+    "That URL is not whitelisted for your authentication method.";
 
 /// What a trusted proxy forwards, in `Forwarded`, for an attacker at
 /// 203.0.113.9 (or 2001:db8::9) after each value the attacker wrote to be
@@ -165,6 +196,8 @@ pub struct Options {
     pub also_allow: Option<Whitelist>,
     /// Texts in place of the defaults.
     pub messages: Option<Messages>,
+    /// Answers from [`JsonAnswers`] in place of the defaults.
+    pub json_answers: bool,
 }
 
 impl Default for Options {
@@ -178,6 +211,7 @@ impl Default for Options {
             body_limit: None,
             also_allow: None,
             messages: None,
+            json_answers: false,
         }
     }
 }

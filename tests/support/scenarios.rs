@@ -19,7 +19,7 @@ use crate::http_support::{
 };
 
 const ACCOUNT: &str = r#"{"url": "/account"}"#;
-const NOT_WHITELISTED_MESSAGE: &str = "That URL is not whitelisted for your authentication method.";
+use crate::http_support::NOT_WHITELISTED_MESSAGE;
 
 /// A running test app, whichever framework serves it.
 pub trait Server: Sized {
@@ -80,7 +80,7 @@ impl Server for TestApp {
 #[macro_export]
 macro_rules! scenarios {
     ($server:ty) => {
-        $crate::scenarios!(@tests $server; create_ok create_url_not_whitelisted create_not_authenticated create_refuses_open_redirect_targets create_malformed_json create_missing_field_and_wrong_type create_wrong_content_type create_wrong_method create_oversized_body create_oversized_body_is_refused_before_it_is_sent create_respects_a_configured_body_limit consume_ok_when_logged_out secure_cookie_is_the_default_whatever_the_host_says an_insecure_cookie_is_not_made_secure_by_the_host_either consume_issues_a_fresh_session_id consume_ok_when_logged_in_as_same_user consume_ok_when_logged_in_as_another_user consume_expired consume_one_second_before_expiry consume_already_used consume_ip_mismatch consume_with_prefix_binding_accepts_the_same_network consume_revoked_by_stamp stamp_lookup_failure_fails_closed replay_cache_unavailable_is_503_without_session head_does_not_consume consume_wrong_method consume_garbage_and_long_keys consume_from_another_users_link_session_is_not_blocked_by_the_guard prefetch_safe_get_shows_a_page_and_post_consumes confirm_page_script_matches_its_csp_hash button_only_confirm_page_has_no_script cross_site_confirm_post_is_refused_and_burns_nothing trusted_proxy_forwarded_for_is_honoured forwarded_values_a_client_writes_cannot_choose_its_address trusted_proxy_with_unparsable_address_fails_closed untrusted_forwarded_for_is_ignored inactive_for_password_sessions inactive_without_session active_with_whitelisted_url active_with_non_whitelisted_url guard_ends_with_the_link_session also_allowed_paths_open_to_link_sessions_only_as_configured a_link_session_reopening_a_used_link_lands_on_the_failure_page);
+        $crate::scenarios!(@tests $server; create_ok create_url_not_whitelisted create_not_authenticated create_refuses_open_redirect_targets create_malformed_json create_missing_field_and_wrong_type create_wrong_content_type create_wrong_method create_oversized_body create_oversized_body_is_refused_before_it_is_sent create_respects_a_configured_body_limit consume_ok_when_logged_out secure_cookie_is_the_default_whatever_the_host_says an_insecure_cookie_is_not_made_secure_by_the_host_either consume_issues_a_fresh_session_id consume_ok_when_logged_in_as_same_user consume_ok_when_logged_in_as_another_user consume_expired consume_one_second_before_expiry consume_already_used consume_ip_mismatch consume_with_prefix_binding_accepts_the_same_network consume_revoked_by_stamp stamp_lookup_failure_fails_closed replay_cache_unavailable_is_503_without_session head_does_not_consume consume_wrong_method consume_garbage_and_long_keys consume_from_another_users_link_session_is_not_blocked_by_the_guard prefetch_safe_get_shows_a_page_and_post_consumes confirm_page_script_matches_its_csp_hash button_only_confirm_page_has_no_script cross_site_confirm_post_is_refused_and_burns_nothing trusted_proxy_forwarded_for_is_honoured forwarded_values_a_client_writes_cannot_choose_its_address answers_are_replaced_alike trusted_proxy_with_unparsable_address_fails_closed untrusted_forwarded_for_is_ignored inactive_for_password_sessions inactive_without_session active_with_whitelisted_url active_with_non_whitelisted_url guard_ends_with_the_link_session also_allowed_paths_open_to_link_sessions_only_as_configured a_link_session_reopening_a_used_link_lands_on_the_failure_page);
     };
     (@tests $server:ty; $($name:ident)*) => {
         $(
@@ -844,6 +844,36 @@ pub async fn forwarded_values_a_client_writes_cannot_choose_its_address<S: Serve
         .get_with(&link, &victim)
         .await
         .assert_redirect("/account");
+}
+
+/// An app's `Responses` replace the answers on every stack, and the
+/// endpoints still add what they always add.
+pub async fn answers_are_replaced_alike<S: Server>() {
+    let app = S::start(Options {
+        json_answers: true,
+        ..Options::default()
+    })
+    .await;
+    let client = app.client();
+    let refused = client
+        .create("alice-api-token", r#"{"url": "/admin"}"#)
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.json()["error"], "not_whitelisted");
+    assert_eq!(refused.header("cache-control"), Some("no-store"));
+    let link = app.link_for(&client, "/account").await;
+    // Success keeps its default.
+    client.get(&link).await.assert_redirect("/account");
+    let again = app.client().get(&link).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(again.json()["error"], "used");
+    assert_eq!(again.json()["message"], "Link has already been used.");
+    assert_eq!(again.header("cache-control"), Some("no-store"));
+    assert_eq!(again.header("referrer-policy"), Some("no-referrer"));
+    assert!(again.set_cookies().is_empty());
+    let admin = client.get("/admin").await;
+    assert_eq!(admin.status, StatusCode::FORBIDDEN);
+    assert_eq!(admin.json()["error"], "link_session");
 }
 
 pub async fn trusted_proxy_with_unparsable_address_fails_closed<S: Server>() {

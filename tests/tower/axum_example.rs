@@ -40,7 +40,7 @@ async fn axum_router_runs_the_whole_flow() {
     assert_eq!(client.get("/account").await.text(), "Hello, alice");
     let admin = client.get("/admin").await;
     assert_eq!(admin.status, StatusCode::FORBIDDEN);
-    assert_eq!(admin.text(), authlink::http::NOT_WHITELISTED_MESSAGE);
+    assert_eq!(admin.text(), crate::http_support::NOT_WHITELISTED_MESSAGE);
     client.get(&link).await.assert_redirect("/?error=used");
     assert_eq!(
         client.get("/?error=used").await.text(),

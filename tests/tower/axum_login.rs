@@ -11,7 +11,7 @@ use crate::http_support;
 use std::net::SocketAddr;
 
 use crate::fixtures::{clock, secret};
-use authlink::http::NOT_WHITELISTED_MESSAGE;
+use crate::http_support::NOT_WHITELISTED_MESSAGE;
 use authlink::{Authlink, KeyId, KeyRing, ManualClock, Policy, Whitelist};
 use http::{Method, StatusCode};
 use http_support::{Client, Reply};
