@@ -30,8 +30,8 @@ mod stamp;
 mod target;
 mod user;
 mod verify;
-#[cfg(feature = "http")]
-#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+#[cfg(feature = "web")]
+#[cfg_attr(docsrs, doc(cfg(feature = "web")))]
 pub mod web;
 mod whitelist;
 

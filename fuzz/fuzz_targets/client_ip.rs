@@ -14,7 +14,6 @@ use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::LazyLock;
 
-use authlink::http::client_ip;
 use authlink_fuzz::fixtures::forwarded_entry;
 use authlink::web::{ForwardedHeader, MAX_FORWARDED_HOPS, TrustedProxies};
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -52,6 +51,12 @@ struct Appended {
     /// Each hop: the proxy 10.0.0.n, whether it writes a header line of its
     /// own, and the port it writes, if any.
     hops: Vec<(u8, bool, Option<u16>)>,
+}
+
+/// The client address of a request from `peer` with `headers`.
+fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &TrustedProxies) -> Option<IpAddr> {
+    let values = headers.get_all(trusted.header_name()).iter();
+    authlink::web::client_ip(peer, values.map(HeaderValue::as_bytes), trusted)
 }
 
 fn peer_ip(peer: Peer) -> IpAddr {

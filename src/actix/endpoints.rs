@@ -8,13 +8,12 @@ use std::sync::Arc;
 use actix_session::SessionExt as _;
 use actix_web::web::{Payload, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::de::DeserializeOwned;
 
 use super::guard::ActixGuard;
 use super::response::into_response;
 use super::session::ActixLogin;
 use crate::issue::Link;
-use crate::user::UserId;
+use crate::web::LinkUser;
 use crate::web::pipeline;
 use crate::web::{AppError, CreateRefusal, Settings};
 
@@ -39,7 +38,7 @@ use crate::web::{AppError, CreateRefusal, Settings};
 pub trait ActixApp: Send + Sync + 'static {
     /// The user id links carry (`u64`, `String`, `Uuid`…). Its `Debug` form
     /// appears in log events.
-    type User: UserId + DeserializeOwned + fmt::Debug + 'static;
+    type User: LinkUser;
 
     /// The authenticated caller of the create endpoint, or `None` for a 401.
     fn api_user(&self, request: &HttpRequest) -> impl Future<Output = Option<Self::User>>;
@@ -62,8 +61,8 @@ pub trait ActixApp: Send + Sync + 'static {
 
 /// The create endpoint, the consume endpoint and the session guard on
 /// actix-web, on one [`Settings`] value: the same settings, defaults,
-/// answers, texts, log events and metrics as
-/// [`Endpoints`](crate::http::Endpoints).
+/// answers, texts, log events and metrics as the tower adapter's
+/// `http::Endpoints`.
 pub struct ActixEndpoints<A> {
     config: Arc<Settings>,
     app: Arc<A>,
@@ -81,10 +80,7 @@ impl<A> Clone for ActixEndpoints<A> {
 impl<A> fmt::Debug for ActixEndpoints<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActixEndpoints")
-            .field("authlink", &self.config.authlink)
-            .field("trusted", &self.config.trusted)
-            .field("failure_url", &self.config.failure_url_template())
-            .field("mode", &self.config.mode)
+            .field("settings", &self.config)
             .finish_non_exhaustive()
     }
 }
@@ -146,8 +142,8 @@ impl<A: ActixApp> ActixEndpoints<A> {
         ActixGuard::new(Arc::clone(&self.config))
     }
 
-    /// The create endpoint: see [`CreateService`](crate::http::CreateService)
-    /// for its answers, which are the same.
+    /// The create endpoint: the answers of the tower adapter's
+    /// `http::CreateService`, whose docs list them.
     pub async fn create(&self, request: HttpRequest, body: Payload) -> HttpResponse {
         let app = &*self.app;
         let api_user = async |request: &mut HttpRequest| app.api_user(request).await;
@@ -184,8 +180,8 @@ impl<A: ActixApp> ActixEndpoints<A> {
         pipeline::issue(&self.config, request, user, target, stamp_of).await
     }
 
-    /// The consume endpoint: see [`ConsumeService`](crate::http::ConsumeService)
-    /// for its answers, which are the same.
+    /// The consume endpoint: the answers of the tower adapter's
+    /// `http::ConsumeService`, whose docs list them.
     pub async fn consume(&self, request: HttpRequest) -> HttpResponse {
         let mut session = ActixLogin(request.get_session());
         let app = &*self.app;

@@ -5,7 +5,7 @@
 //! A thin adapter: which failure, which status, the confirmation page, the
 //! create body's rules, client-address resolution and the issue and consume
 //! steps are [`crate::web`]'s, shared with the tower adapter
-//! ([`crate::http`]), so both stacks answer, log and count alike.
+//! (`authlink::http`), so both stacks answer, log and count alike.
 //!
 //! - [`ActixApp`]: the app's side, only who the API caller is (and,
 //!   optionally, the user's stamp).
@@ -31,16 +31,14 @@
 //! and the user would land logged out.
 //!
 //! A login through a link renews the session id, clears the session and
-//! stores the user under [`USER_KEY`] and the marker under
-//! [`VIA_LINK_KEY`]. It never calls `purge()` first: actix-session ignores
+//! stores the user under `authlink.user` and the marker under
+//! `authlink.via_link`. It never calls `purge()` first: actix-session ignores
 //! every `insert` after a purge, so "log out, then log in" would silently
 //! log no one in. actix-session stores the session when the response
 //! passes its middleware, after the link was used: a session store that
 //! fails then leaves the user logged out with the link spent (the tower
 //! adapter stores first; here that order is actix-session's).
 //!
-//! [`USER_KEY`]: crate::web::USER_KEY
-//! [`VIA_LINK_KEY`]: crate::web::VIA_LINK_KEY
 
 mod endpoints;
 mod guard;

@@ -1,16 +1,14 @@
 //! What only the app knows: who the API caller is and, optionally, the
 //! user's stamp.
 
-use std::fmt;
 use std::future::{Future, ready};
 
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
 use http::request;
-use serde::de::DeserializeOwned;
 
-use crate::user::UserId;
 use crate::web::AppError;
+use crate::web::LinkUser;
 
 /// The token of an `Authorization: Bearer <token>` header, for
 /// [`LinkApp::api_user`]. The scheme is matched without regard to case
@@ -61,7 +59,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 pub trait LinkApp: Send + Sync + 'static {
     /// The user id links carry (`u64`, `String`, `Uuid`…). Its `Debug` form
     /// appears in log events.
-    type User: UserId + DeserializeOwned + fmt::Debug + Send + Sync + 'static;
+    type User: LinkUser;
 
     /// The authenticated caller of the create endpoint (from a bearer token,
     /// the app's own extractor, mutual TLS…), or `None` for a 401. `request`

@@ -19,7 +19,7 @@ use crate::web::VIA_LINK_KEY;
 /// Link sessions in axum-login: a link logs its user in through
 /// [`AuthSession::login`] (which cycles the session id) after
 /// [`AuthSession::logout`], and marks the session under
-/// [`VIA_LINK_KEY`](crate::web::VIA_LINK_KEY) so the guard keeps it to the
+/// `authlink.via_link` so the guard keeps it to the
 /// whitelist. Links carry the user's [`AuthUser::Id`]; the user is loaded
 /// with the backend's `get_user`.
 ///

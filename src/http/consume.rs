@@ -38,7 +38,7 @@ use crate::web::pipeline;
 /// and shows the confirmation page in
 /// [`ConsumeMode::PrefetchSafe`](crate::web::ConsumeMode::PrefetchSafe);
 /// `POST` consumes in both unless it is cross-site
-/// ([`FailureReason::CrossSite`](crate::FailureReason::CrossSite), see [`consume_step`](crate::web::consume_step)); `HEAD` never
+/// ([`FailureReason::CrossSite`](crate::FailureReason::CrossSite): the browser says it came from another site); `HEAD` never
 /// consumes; other methods get 405.
 pub struct ConsumeService<A, S> {
     shared: Shared<A, S>,
@@ -122,9 +122,7 @@ impl<A, S: Clone> Clone for ConsumeService<A, S> {
 impl<A, S> std::fmt::Debug for ConsumeService<A, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConsumeService")
-            .field("trusted", &self.shared.config.trusted)
-            .field("failure_url", &self.shared.config.failure_url_template())
-            .field("mode", &self.shared.config.mode)
+            .field("settings", &self.shared.config)
             .finish_non_exhaustive()
     }
 }

@@ -102,8 +102,7 @@ impl<A, S: Clone> Clone for CreateService<A, S> {
 impl<A, S> std::fmt::Debug for CreateService<A, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreateService")
-            .field("trusted", &self.shared.config.trusted)
-            .field("body_limit", &self.shared.config.body_limit)
+            .field("settings", &self.shared.config)
             .finish_non_exhaustive()
     }
 }

@@ -27,7 +27,7 @@ use crate::web::{CreateRefusal, Settings};
 /// fails is told why.
 ///
 /// Sessions come from `sessions` ([`TowerSessions`](super::TowerSessions),
-/// [`AxumLogin`](super::AxumLogin) or another [`LinkSessions`]). The
+/// `AxumLogin` (feature `axum-login`) or another [`LinkSessions`]). The
 /// consume endpoint and the guard put the session layer around themselves
 /// when the app has not, so a missing session layer cannot happen; and the
 /// guard always lets the consume endpoint's and the create endpoint's paths
@@ -49,14 +49,8 @@ where
 
 impl<A, S> fmt::Debug for Endpoints<A, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let config = &self.shared.config;
         f.debug_struct("Endpoints")
-            .field("authlink", &config.authlink)
-            .field("trusted", &config.trusted)
-            .field("failure_url", &config.failure_url_template())
-            .field("mode", &config.mode)
-            .field("confirm", &config.confirm)
-            .field("body_limit", &config.body_limit)
+            .field("settings", &self.shared.config)
             .finish_non_exhaustive()
     }
 }

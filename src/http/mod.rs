@@ -6,7 +6,7 @@
 //!   optionally, the user's stamp).
 //! - [`LinkSessions`]: the session side, ready-made on tower-sessions
 //!   ([`TowerSessions`], feature `tower-sessions`) and axum-login
-//!   ([`AxumLogin`], feature `axum-login`).
+//!   (`AxumLogin`, feature `axum-login`).
 //! - [`Endpoints`]: one builder for trusted proxies, the failure URL, the
 //!   mode and the replay cache, giving [`CreateService`], [`ConsumeService`]
 //!   and [`GuardLayer`], or with the `axum` feature a whole router
@@ -14,7 +14,7 @@
 //!   ([`Endpoints::issue`]) and consume one ([`ConsumeService::consume`]).
 //! - [`Responses`] and [`Messages`]: every answer and
 //!   every sentence, replaceable.
-//! - [`client_ip`]: the client address, from the connection's peer
+//! - [`client_ip`](crate::web::client_ip): the client address, from the connection's peer
 //!   ([`PeerAddr`] in the request extensions) or trusted proxies' headers.
 //!
 //! The decisions behind them (which failure, the confirmation page, the
@@ -84,7 +84,7 @@
 //! specified is not whitelisted"]}` (or `… is invalid: <why>`, `This field
 //! is required.`, `Not a valid string.`) for the field, 400 `{"detail": …}`
 //! for malformed JSON; 415 for another content type; 413 for a body over the
-//! limit ([`DEFAULT_BODY_LIMIT`], 8 KiB, by default; refused from
+//! limit (8 KiB by default; refused from
 //! `Content-Length` or as soon as the limit is passed, never read whole);
 //! 405 with `Allow: POST` for other methods; 429 with `Retry-After` for a
 //! caller or network past its rate, when [`Settings::create_limits`] sets
@@ -103,7 +103,7 @@
 //! session discarded, and the browser is left logged out. Never `301`: a
 //! permanent redirect may be cached, and a one-time link must not be. On any
 //! failure nothing is established and the answer is `303` to the failure
-//! URL (default [`DEFAULT_FAILURE_URL`]; `{reason}` in it is replaced by the
+//! URL (default `/`; `{reason}` in it is replaced by the
 //! reason code). A malformed or absurdly long key is a failure like any
 //! other, never a 500. `HEAD` answers without consuming. Every answer
 //! carries `Cache-Control: no-store` and `Referrer-Policy: no-referrer`, so
@@ -121,7 +121,7 @@
 //!
 //! # Cookies: `Secure` and `SameSite=Lax`
 //!
-//! [`TowerSessions`] and [`AxumLogin`] own the session layer, so they set
+//! [`TowerSessions`] and `AxumLogin` own the session layer, so they set
 //! the cookie's attributes once: `Secure` unless the app turns it off by
 //! name (`insecure_cookie()`, for plain HTTP on loopback during
 //! development), never inferred from `Host` or the URI, and `SameSite=Lax`.
@@ -190,7 +190,7 @@
 //! that cannot be told (no peer, a trusted proxy that sent no header,
 //! `unknown`, garbage, a `Forwarded` value outside RFC 7239's grammar) fails
 //! closed: no link is issued, no one is logged in.
-//! [`client_ip`] is a pure function of the peer, the headers and the trusted
+//! [`client_ip`](crate::web::client_ip) is a pure function of the peer, the headers and the trusted
 //! networks.
 //!
 //! ## Deployment caveat
@@ -225,8 +225,6 @@
 //! [`Settings::also_allow`]: crate::web::Settings::also_allow
 //! [`Settings::trusted_proxies`]: crate::web::Settings::trusted_proxies
 //! [`Settings::failure_url`]: crate::web::Settings::failure_url
-//! [`DEFAULT_BODY_LIMIT`]: crate::web::DEFAULT_BODY_LIMIT
-//! [`DEFAULT_FAILURE_URL`]: crate::web::DEFAULT_FAILURE_URL
 //! [`Messages::with_failure`]: crate::web::Messages::with_failure
 //! [`ConsumeMode::Direct`]: crate::web::ConsumeMode::Direct
 //! [`ConsumeMode::PrefetchSafe`]: crate::web::ConsumeMode::PrefetchSafe
@@ -262,7 +260,7 @@ pub use consume::ConsumeService;
 pub use create::CreateService;
 pub use endpoints::Endpoints;
 pub use guard::{Guard, GuardBody, GuardLayer};
-pub use peer::{PeerAddr, client_ip};
+pub use peer::PeerAddr;
 pub use response::ResponseBody;
 pub use sessions::{LinkSessions, SessionService};
 #[cfg(feature = "tower-sessions")]

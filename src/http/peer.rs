@@ -1,13 +1,11 @@
-//! The client address of an `http` request: the peer address the server
-//! recorded, and the forwarding header's values, handed to
-//! [`crate::web::client_ip`].
+//! An `http` request as the endpoints read it: its peer address, as the
+//! server recorded it, and its headers.
 
 use std::fmt;
 use std::net::IpAddr;
 
-use http::{HeaderMap, HeaderValue, request};
+use http::{HeaderValue, request};
 
-use crate::web::TrustedProxies;
 use crate::web::pipeline::WebRequest;
 
 /// The address of the connection a request arrived on.
@@ -23,19 +21,6 @@ impl fmt::Debug for PeerAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("PeerAddr(<redacted>)")
     }
-}
-
-/// The client address of a request from `peer` with `headers`: see
-/// [`crate::web::client_ip`], which this calls with the values of the
-/// header `trusted` names.
-#[must_use]
-pub fn client_ip(
-    peer: Option<IpAddr>,
-    headers: &HeaderMap,
-    trusted: &TrustedProxies,
-) -> Option<IpAddr> {
-    let values = headers.get_all(trusted.header_name()).iter();
-    crate::web::client_ip(peer, values.map(HeaderValue::as_bytes), trusted)
 }
 
 /// An `http` request as the endpoints read it.

@@ -2,16 +2,14 @@
 //! framework the app runs.
 
 use std::convert::Infallible;
-use std::fmt;
 use std::future::Future;
 
 use http::{Extensions, Request, Response};
-use serde::de::DeserializeOwned;
 use tower::util::BoxCloneSyncService;
 use tower_service::Service;
 
-use crate::user::UserId;
 use crate::web::AppError;
+use crate::web::LinkUser;
 
 /// The boxed service [`LinkSessions::provide`] returns.
 pub type SessionService<B, R> = BoxCloneSyncService<Request<B>, Response<R>, Infallible>;
@@ -21,7 +19,7 @@ pub type SessionService<B, R> = BoxCloneSyncService<Request<B>, Response<R>, Inf
 /// user in, and undo that.
 ///
 /// Implemented by [`TowerSessions`](super::TowerSessions) (feature
-/// `tower-sessions`) and [`AxumLogin`](super::AxumLogin) (feature
+/// `tower-sessions`) and `AxumLogin` (feature
 /// `axum-login`); implement it for another session framework.
 ///
 /// Implementations must log in with a fresh session id (never the one the
@@ -31,7 +29,7 @@ pub type SessionService<B, R> = BoxCloneSyncService<Request<B>, Response<R>, Inf
 /// fails does not burn the link.
 pub trait LinkSessions: Clone + Send + Sync + 'static {
     /// The user id links carry.
-    type User: UserId + DeserializeOwned + fmt::Debug + Send + Sync + 'static;
+    type User: LinkUser;
     /// The request's session, as the session layer put it in the request's
     /// extensions.
     type Handle: Send + 'static;

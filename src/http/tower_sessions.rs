@@ -15,6 +15,7 @@ use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 
 use super::sessions::{Ensure, LinkSessions, SessionService};
 use crate::web::AppError;
+use crate::web::LinkUser;
 
 use crate::web::{USER_KEY, VIA_LINK_KEY};
 
@@ -42,8 +43,8 @@ pub struct SessionUser<U> {
     pub via_link: bool,
 }
 
-/// Link sessions in tower-sessions: the user under [`USER_KEY`], the link
-/// marker under [`VIA_LINK_KEY`], the session id cycled on every login.
+/// Link sessions in tower-sessions: the user under `authlink.user`, the link
+/// marker under `authlink.via_link`, the session id cycled on every login.
 ///
 /// It owns the session cookie's layer, so the cookie's attributes are set
 /// once here and never derived from a request: `HttpOnly`, `Path=/`,
@@ -187,7 +188,7 @@ async fn start<U: Serialize + Send + Sync>(
 
 impl<U, Store> LinkSessions for TowerSessions<U, Store>
 where
-    U: crate::UserId + DeserializeOwned + fmt::Debug + Send + Sync + 'static,
+    U: LinkUser,
     Store: SessionStore + Clone,
 {
     type User = U;

@@ -10,7 +10,7 @@
 //! [`ReusableLinks`] records nothing, the named opt-out of single use. To
 //! choose among them at start-up, wrap the one chosen in a
 //! [`BoxReplayCache`]. A new backend proves itself by passing the
-//! conformance suite in [`conformance`] (feature `test-util`).
+//! conformance suite in `replay::conformance` (feature `test-util`).
 //!
 //! # A custom backend
 //!

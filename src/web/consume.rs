@@ -40,7 +40,7 @@ pub enum ConsumeMode {
 /// What a request to the consume endpoint gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ConsumeStep {
+pub(crate) enum ConsumeStep {
     /// Verify the link and log its user in.
     Consume,
     /// Answer this confirmation page; use nothing.
@@ -55,7 +55,7 @@ pub enum ConsumeStep {
 
 /// The request facts [`consume_step`] needs, as text from any framework.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ConsumeRequest<'a> {
+pub(crate) struct ConsumeRequest<'a> {
     /// The method, upper case (`GET`, `POST`…).
     pub method: &'a str,
     /// The `Sec-Fetch-Site` header.
@@ -67,7 +67,7 @@ pub struct ConsumeRequest<'a> {
 }
 
 /// The value of the `Allow` header of a 405 from the consume endpoint.
-pub const CONSUME_ALLOW: &str = "GET, HEAD, POST";
+pub(crate) const CONSUME_ALLOW: &str = "GET, HEAD, POST";
 
 /// Decides what the consume endpoint does with `request` in `mode`, with
 /// `confirm` the confirmation page configured for prefetch-safe links.
@@ -84,7 +84,7 @@ pub const CONSUME_ALLOW: &str = "GET, HEAD, POST";
 /// that is not a browser) is let through: browsers send one of them on every
 /// cross-site `POST`.
 #[must_use]
-pub fn consume_step(
+pub(crate) fn consume_step(
     mode: ConsumeMode,
     confirm: ConfirmPage,
     request: &ConsumeRequest<'_>,
@@ -125,5 +125,81 @@ fn is_cross_site(request: &ConsumeRequest<'_>) -> bool {
                 _ => true,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Mode, method, `Sec-Fetch-Site`, `Origin`, and the step expected.
+    type Case = (
+        ConsumeMode,
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        ConsumeStep,
+    );
+
+    #[test]
+    fn consume_steps() {
+        use ConsumeMode::{Direct, PrefetchSafe};
+        use ConsumeStep::{Confirm, Consume, MethodNotAllowed, Probe, Refuse};
+        let cross = Refuse(FailureReason::CrossSite);
+        let host = Some("app.example");
+        let submits = Confirm(ConfirmPage::AutoSubmit);
+        let waits = Confirm(ConfirmPage::ButtonOnly);
+        #[rustfmt::skip]
+        let cases: [Case; 21] = [
+            (Direct, "GET", None, None, Consume),
+            // A GET is a navigation: cross-site by nature when it comes from a mail.
+            (Direct, "GET", Some("cross-site"), None, Consume),
+            // The confirmation page submits itself only for a navigation no
+            // other site brought: a webview, a typed link, the app's own page.
+            (PrefetchSafe, "GET", Some("none"), None, submits),
+            (PrefetchSafe, "GET", Some("same-origin"), None, submits),
+            (PrefetchSafe, "GET", Some("cross-site"), None, waits),
+            (PrefetchSafe, "GET", Some("same-site"), None, waits),
+            (PrefetchSafe, "GET", Some("bogus"), None, waits),
+            (PrefetchSafe, "GET", None, None, waits),
+            (PrefetchSafe, "HEAD", None, None, Probe),
+            (Direct, "HEAD", None, None, Probe),
+            (PrefetchSafe, "PUT", None, None, MethodNotAllowed),
+            (PrefetchSafe, "POST", Some("same-origin"), Some("https://app.example"), Consume),
+            (PrefetchSafe, "POST", Some("none"), None, Consume),
+            (PrefetchSafe, "POST", Some("cross-site"), None, cross),
+            (PrefetchSafe, "POST", Some("same-site"), None, cross),
+            (Direct, "POST", Some("cross-site"), None, cross),
+            // Without Sec-Fetch-Site, Origin decides.
+            (PrefetchSafe, "POST", None, Some("https://app.example"), Consume),
+            (PrefetchSafe, "POST", None, Some("https://evil.example"), cross),
+            (PrefetchSafe, "POST", None, Some("null"), cross),
+            (PrefetchSafe, "POST", None, Some("garbage"), cross),
+            // Neither header: not a browser, nothing to forge a login with.
+            (PrefetchSafe, "POST", None, None, Consume),
+        ];
+        for (mode, method, site, origin, expected) in cases {
+            let request = ConsumeRequest {
+                method,
+                sec_fetch_site: site,
+                origin,
+                host,
+            };
+            assert_eq!(
+                consume_step(mode, ConfirmPage::AutoSubmit, &request),
+                expected,
+                "{mode:?} {method} {site:?} {origin:?}"
+            );
+        }
+        // Configured button-only, the page never submits itself.
+        let webview = ConsumeRequest {
+            method: "GET",
+            sec_fetch_site: Some("none"),
+            ..ConsumeRequest::default()
+        };
+        assert_eq!(
+            consume_step(PrefetchSafe, ConfirmPage::ButtonOnly, &webview),
+            waits
+        );
     }
 }

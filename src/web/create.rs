@@ -9,10 +9,10 @@ use crate::error::IssueError;
 use crate::error::TargetError;
 
 /// Seconds a client is asked to wait after a 503 before it retries.
-pub const RETRY_AFTER_SECONDS: &str = "5";
+pub(crate) const RETRY_AFTER_SECONDS: &str = "5";
 
 /// The default limit on a create request's body: 8 KiB.
-pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024;
+pub(crate) const DEFAULT_BODY_LIMIT: usize = 8 * 1024;
 
 /// Why the create endpoint issued no link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,7 +153,7 @@ impl From<IssueError> for CreateRefusal {
 /// Whether a `Content-Type` value is `application/json`, with or without
 /// parameters.
 #[must_use]
-pub fn is_json(content_type: Option<&[u8]>) -> bool {
+pub(crate) fn is_json(content_type: Option<&[u8]>) -> bool {
     content_type
         .and_then(|value| std::str::from_utf8(value).ok())
         .and_then(|value| value.split(';').next())
@@ -163,7 +163,7 @@ pub fn is_json(content_type: Option<&[u8]>) -> bool {
 /// Whether a `Content-Length` value announces more than `limit` bytes, so
 /// the body need not be read at all.
 #[must_use]
-pub fn declared_too_large(content_length: Option<&[u8]>, limit: usize) -> bool {
+pub(crate) fn declared_too_large(content_length: Option<&[u8]>, limit: usize) -> bool {
     content_length
         .and_then(|value| std::str::from_utf8(value).ok())
         .and_then(|value| value.trim().parse::<u64>().ok())
@@ -175,7 +175,7 @@ pub fn declared_too_large(content_length: Option<&[u8]>, limit: usize) -> bool {
 /// # Errors
 /// The [`CreateRefusal`] for malformed JSON, a body that is not an object, or
 /// a `url` that is missing or not a string.
-pub fn target_from_body(body: &[u8]) -> Result<String, CreateRefusal> {
+pub(crate) fn target_from_body(body: &[u8]) -> Result<String, CreateRefusal> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|err| CreateRefusal::MalformedJson(err.to_string()))?;
     let Value::Object(mut object) = value else {
@@ -192,6 +192,31 @@ pub fn target_from_body(body: &[u8]) -> Result<String, CreateRefusal> {
 /// data, as django-authlink answers), and the link under `link`. The link
 /// also travels in `Location`.
 #[must_use]
-pub fn created_body(target: &str, link: &str) -> Value {
+pub(crate) fn created_body(target: &str, link: &str) -> Value {
     json!({ "url": target, "link": link })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_bodies() {
+        assert_eq!(target_from_body(br#"{"url": "/a"}"#), Ok("/a".to_owned()));
+        assert_eq!(target_from_body(b"{}"), Err(CreateRefusal::UrlRequired));
+        assert_eq!(
+            target_from_body(br#"{"url": 1}"#),
+            Err(CreateRefusal::UrlNotAString)
+        );
+        assert_eq!(target_from_body(b"[]"), Err(CreateRefusal::NotAnObject));
+        assert!(matches!(
+            target_from_body(b"{"),
+            Err(CreateRefusal::MalformedJson(_))
+        ));
+        assert_eq!(CreateRefusal::TooLarge.status(), 413);
+        assert_eq!(
+            CreateRefusal::NotWhitelisted.body(&Messages::default()),
+            serde_json::json!({ "url": ["URL specified is not whitelisted"] })
+        );
+    }
 }

@@ -8,14 +8,12 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::time::Instant;
 
-use serde::de::DeserializeOwned;
-
 use super::app_error::AppError;
 use super::create::CreateRefusal;
 use super::settings::Settings;
+use super::user::LinkUser;
 use crate::error::{FailureReason, VerifyError};
 use crate::issue::Link;
-use crate::user::UserId;
 
 /// The session of the browser opening a link, as an adapter provides it.
 ///
@@ -54,7 +52,7 @@ pub(crate) async fn consume_link<U, L, F, E>(
     stamp_of: F,
 ) -> Consumed
 where
-    U: UserId + DeserializeOwned + fmt::Debug,
+    U: LinkUser,
     L: LoginSession<U>,
     F: AsyncFnOnce(&U) -> Result<Option<Vec<u8>>, E>,
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -179,7 +177,7 @@ pub(crate) async fn issue_link<U, F>(
     stamp_of: F,
 ) -> Result<Link, CreateRefusal>
 where
-    U: UserId + fmt::Debug,
+    U: LinkUser,
     F: AsyncFnOnce(&U) -> Result<Option<Vec<u8>>, AppError>,
 {
     let ip = ip.ok_or(CreateRefusal::NoClientAddress)?;

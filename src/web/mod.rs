@@ -1,23 +1,23 @@
-//! The framework-neutral half of the web face: decisions every framework's
-//! endpoints share, over plain text rather than any framework's types.
+//! The framework-neutral half of the web face: the settings, the answers
+//! and the request handling every framework's endpoints share.
 //!
+//! - [`Settings`]: what the endpoints and the guard do, one value for every
+//!   stack, checked when built ([`EndpointsError`]): replay cache, limits,
+//!   [`TrustedProxies`], failure URL, [`ConsumeMode`], [`ConfirmPage`],
+//!   body limit, extra paths for link sessions, [`Messages`], paths and
+//!   [`Responses`].
+//! - [`Answer`] and [`Responses`]: every answer, replaceable alike on every
+//!   stack; [`CreateRefusal`]: why the create endpoint issued no link.
 //! - [`client_ip`]: the client address from the peer address and the
-//!   forwarding header's values, with [`TrustedProxies`].
-//! - [`consume_step`]: what the consume endpoint does with a request
-//!   (consume, confirm, refuse a cross-site `POST`…).
-//! - [`ConfirmPage`]: the prefetch-safe confirmation page and its CSP.
-//! - [`target_from_body`] and [`CreateRefusal`]: the create endpoint's body
-//!   rules and its refusals' statuses and bodies.
+//!   forwarding header's values.
 //! - [`AppError`]: the app's own failure (a database, a session store).
-//! - [`EndpointsError`]: a configuration the endpoints refuse at start-up,
-//!   on every framework, which hold their settings the same way.
-//! - [`FailureReason`](crate::FailureReason) and [`Messages`]: why a link failed, and every
-//!   sentence users see, replaceable.
 //!
-//! [`crate::http`] is the tower adapter over these; `crate::actix` (feature
-//! `actix`) the actix-web one. Both also run the same issue and consume
-//! steps and the same guard rule, crate-internal here, so that the order of
-//! the checks, the log events and the metrics cannot differ between them.
+//! `authlink::http` (feature `http`) is the tower adapter; `authlink::actix` (feature `actix`)
+//! the actix-web one. Each reads its framework's request into a neutral
+//! view, runs the create, consume and guard steps written once here, and
+//! turns the [`Answer`] into its framework's response, so that the checks,
+//! their order, the answers, the log events and the metrics cannot differ
+//! between them.
 
 mod answer;
 mod app_error;
@@ -27,11 +27,15 @@ mod consume;
 mod create;
 pub(crate) mod flow;
 mod forwarded;
+#[cfg(any(feature = "tower-sessions", feature = "actix"))]
 mod keys;
 mod messages;
+// Unused until an adapter (`http`, `actix`) is built on it.
+#[cfg_attr(not(any(feature = "http", feature = "actix")), allow(dead_code))]
 pub(crate) mod pipeline;
 pub(crate) mod routes;
 mod settings;
+mod user;
 
 pub use answer::{Answer, DefaultResponses, Responses};
 pub use app_error::AppError;
@@ -39,11 +43,10 @@ pub use client_ip::{
     Cidr, CidrError, ForwardedHeader, MAX_FORWARDED_HOPS, TrustedProxies, client_ip,
 };
 pub use confirm::ConfirmPage;
-pub use consume::{CONSUME_ALLOW, ConsumeMode, ConsumeRequest, ConsumeStep, consume_step};
-pub use create::{
-    CreateRefusal, DEFAULT_BODY_LIMIT, RETRY_AFTER_SECONDS, created_body, declared_too_large,
-    is_json, target_from_body,
-};
-pub use keys::{USER_KEY, VIA_LINK_KEY};
+pub use consume::ConsumeMode;
+pub use create::CreateRefusal;
+#[cfg(any(feature = "tower-sessions", feature = "actix"))]
+pub(crate) use keys::{USER_KEY, VIA_LINK_KEY};
 pub use messages::Messages;
-pub use settings::{DEFAULT_CREATE_PATH, DEFAULT_FAILURE_URL, EndpointsError, Settings};
+pub use settings::{EndpointsError, Settings};
+pub use user::LinkUser;

@@ -4,10 +4,7 @@
 //! framework's response. So the checks, their order, the answers, the log
 //! events and the metrics are the same on every stack.
 
-use std::fmt;
 use std::net::IpAddr;
-
-use serde::de::DeserializeOwned;
 
 use super::answer::Answer;
 use super::app_error::AppError;
@@ -16,9 +13,9 @@ use super::consume::{CONSUME_ALLOW, ConsumeRequest, ConsumeStep, consume_step};
 use super::create::{CreateRefusal, declared_too_large, is_json, target_from_body};
 use super::flow::{self, Consumed, LoginSession};
 use super::settings::Settings;
+use super::user::LinkUser;
 use crate::error::FailureReason;
 use crate::issue::Link;
-use crate::user::UserId;
 
 /// What the endpoints read of a request, from any framework.
 pub(crate) trait WebRequest {
@@ -56,7 +53,7 @@ pub(crate) async fn issue<U, F>(
     stamp_of: F,
 ) -> Result<Link, CreateRefusal>
 where
-    U: UserId + fmt::Debug,
+    U: LinkUser,
     F: AsyncFnOnce(&U) -> Result<Option<Vec<u8>>, AppError>,
 {
     let ip = request.client_ip(&settings.trusted);
@@ -73,7 +70,7 @@ pub(crate) async fn create<U, R, Q, B, F>(
     stamp_of: F,
 ) -> Answer
 where
-    U: UserId + fmt::Debug,
+    U: LinkUser,
     R: WebRequest,
     Q: AsyncFnOnce(&mut R) -> Option<U>,
     B: AsyncFnOnce(usize) -> Result<Vec<u8>, CreateRefusal>,
@@ -126,7 +123,7 @@ pub(crate) async fn consume<U, L, F, E>(
     stamp_of: F,
 ) -> Answer
 where
-    U: UserId + DeserializeOwned + fmt::Debug,
+    U: LinkUser,
     L: LoginSession<U>,
     F: AsyncFnOnce(&U) -> Result<Option<Vec<u8>>, E>,
     E: Into<Box<dyn std::error::Error + Send + Sync>>,

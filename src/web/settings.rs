@@ -36,14 +36,14 @@ pub enum EndpointsError {
 }
 
 /// The default failure URL.
-pub const DEFAULT_FAILURE_URL: &str = "/";
+pub(crate) const DEFAULT_FAILURE_URL: &str = "/";
 
 /// The default path of the create endpoint.
-pub const DEFAULT_CREATE_PATH: &str = "/api/authlink";
+pub(crate) const DEFAULT_CREATE_PATH: &str = "/api/authlink";
 
 /// The settings of the create endpoint, the consume endpoint and the guard,
 /// on any framework: give one value to
-/// [`Endpoints::new`](crate::http::Endpoints::new) or `ActixEndpoints::new`
+/// `http::Endpoints::new` (feature `http`) or `actix::ActixEndpoints::new`
 /// (feature `actix`), and a setting means the same on every stack.
 ///
 /// ```
@@ -215,7 +215,7 @@ impl Settings {
     }
 
     /// The create endpoint's path, where the adapter's router mounts it and
-    /// which the guard also lets through. Default [`DEFAULT_CREATE_PATH`].
+    /// which the guard also lets through. Default `/api/authlink`.
     #[must_use]
     pub fn create_path(mut self, path: impl Into<String>) -> Self {
         self.create_path = path.into();
@@ -239,11 +239,6 @@ impl Settings {
     #[must_use]
     pub fn texts(&self) -> &Messages {
         &self.messages
-    }
-
-    /// The failure URL as configured, `{reason}` unreplaced.
-    pub(crate) fn failure_url_template(&self) -> &str {
-        &self.failure_url
     }
 
     /// Where a failure for `reason` leads.

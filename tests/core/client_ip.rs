@@ -4,9 +4,19 @@
 
 use std::net::IpAddr;
 
-use authlink::http::{PeerAddr, client_ip};
+use authlink::http::PeerAddr;
 use authlink::web::{Cidr, CidrError, ForwardedHeader, MAX_FORWARDED_HOPS, TrustedProxies};
 use http::HeaderMap;
+
+/// The client address of a request from `peer` with `headers`.
+fn client_ip(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &TrustedProxies,
+) -> Option<IpAddr> {
+    let values = headers.get_all(trusted.header_name()).iter();
+    authlink::web::client_ip(peer, values.map(http::HeaderValue::as_bytes), trusted)
+}
 
 fn ip(text: &str) -> IpAddr {
     text.parse().unwrap()
@@ -375,7 +385,7 @@ mod property {
 
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-    use authlink::http::client_ip;
+    use super::client_ip;
     use authlink::web::{ForwardedHeader, TrustedProxies};
     use http::{HeaderMap, HeaderValue};
     use proptest::prelude::*;
