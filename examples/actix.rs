@@ -18,8 +18,8 @@ use actix_web::cookie::{Key, SameSite};
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use authlink::FailureReason;
-use authlink::actix::{ActixApp, ActixEndpoints, CurrentUser};
-use authlink::web::Settings;
+use authlink::actix::{ActixApp, ActixEndpoints};
+use authlink::web::{CurrentUser, Settings};
 use authlink::{Authlink, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 
 /// The app's own user lookup: who holds this API token.
@@ -90,7 +90,7 @@ async fn home(query: web::Query<HashMap<String, String>>) -> String {
 async fn log_in(session: Session, form: web::Form<HashMap<String, String>>) -> HttpResponse {
     let user = form.get("user").zip(form.get("password"));
     match user.and_then(|(user, password)| user_for_password(user, password)) {
-        Some(user) => match CurrentUser::log_in_other(&session, &user) {
+        Some(user) => match CurrentUser::log_in_unrestricted(&session, &user).await {
             Ok(()) => redirect("/account"),
             Err(_) => HttpResponse::InternalServerError().finish(),
         },
@@ -99,19 +99,20 @@ async fn log_in(session: Session, form: web::Form<HashMap<String, String>>) -> H
 }
 
 async fn log_out(session: Session) -> HttpResponse {
-    CurrentUser::<String>::log_out(&session);
+    // A cookie session cannot fail to end.
+    let _ = CurrentUser::<String>::log_out(&session).await;
     redirect("/")
 }
 
 async fn account(session: Session) -> HttpResponse {
-    match CurrentUser::<String>::current(&session).ok().flatten() {
+    match CurrentUser::<String>::of(&session).await.ok().flatten() {
         Some(current) => HttpResponse::Ok().body(format!("Hello, {}", current.user)),
         None => redirect("/"),
     }
 }
 
 async fn admin(session: Session) -> HttpResponse {
-    match CurrentUser::<String>::current(&session).ok().flatten() {
+    match CurrentUser::<String>::of(&session).await.ok().flatten() {
         Some(current) => HttpResponse::Ok().body(format!("Admin page for {}", current.user)),
         None => redirect("/"),
     }

@@ -12,8 +12,8 @@
 use std::net::SocketAddr;
 
 use authlink::FailureReason;
-use authlink::http::{Endpoints, LinkApp, SessionUser, TowerSessions, bearer_token};
-use authlink::web::Settings;
+use authlink::http::{Endpoints, LinkApp, TowerSessions, bearer_token};
+use authlink::web::{CurrentUser, Settings};
 use authlink::{Authlink, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 use axum::Router;
 use axum::extract::Query;
@@ -67,22 +67,14 @@ async fn home(Query(query): Query<Vec<(String, String)>>) -> String {
 }
 
 async fn account(session: Session) -> Response {
-    match SessionUser::<String>::current(&session)
-        .await
-        .ok()
-        .flatten()
-    {
+    match CurrentUser::<String>::of(&session).await.ok().flatten() {
         Some(current) => format!("Hello, {}", current.user).into_response(),
         None => Redirect::to("/").into_response(),
     }
 }
 
 async fn admin(session: Session) -> Response {
-    match SessionUser::<String>::current(&session)
-        .await
-        .ok()
-        .flatten()
-    {
+    match CurrentUser::<String>::of(&session).await.ok().flatten() {
         Some(current) => format!("Admin page for {}", current.user).into_response(),
         None => Redirect::to("/").into_response(),
     }

@@ -7,12 +7,10 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use authlink::http::{
-    Endpoints, LinkApp, PeerAddr, ResponseBody, SessionUser, TowerSessions, bearer_token,
-};
+use authlink::http::{Endpoints, LinkApp, PeerAddr, ResponseBody, TowerSessions, bearer_token};
 use authlink::limit::{BoxRateLimiter, CreateLimits, NoLimit};
 use authlink::replay::{MemoryReplayCache, ReplayCache, ReusableLinks};
-use authlink::web::{ConsumeMode, ForwardedHeader, Settings, TrustedProxies};
+use authlink::web::{ConsumeMode, CurrentUser, ForwardedHeader, Settings, TrustedProxies};
 use authlink::{Authlink, FailureReason, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 use axum::Router;
 use axum::extract::rejection::FormRejection;
@@ -498,7 +496,7 @@ async fn metrics_text(
 
 /// Who is logged in, and whether through a link.
 async fn current(session: &Session) -> Option<(String, bool)> {
-    let current = SessionUser::<String>::current(session).await.ok()??;
+    let current = CurrentUser::<String>::of(session).await.ok()??;
     Some((current.user, current.via_link))
 }
 
@@ -551,7 +549,7 @@ async fn password_login(
     else {
         return page(StatusCode::BAD_REQUEST, "Log in", "<p>Unknown user.</p>");
     };
-    match SessionUser::log_in_other(&session, &(*user).to_owned()).await {
+    match CurrentUser::log_in_unrestricted(&session, &(*user).to_owned()).await {
         Ok(()) => see_other("/account"),
         Err(_) => page(
             StatusCode::SERVICE_UNAVAILABLE,

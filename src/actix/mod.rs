@@ -13,8 +13,8 @@
 //!   replay cache and the limits, set once; [`routes`](ActixEndpoints::routes)
 //!   mounts both endpoints and [`guard`](ActixEndpoints::guard) is the
 //!   middleware for the app's pages.
-//! - [`CurrentUser`]: who an actix-session belongs to; the app's password
-//!   login and logout on the same keys.
+//! - [`CurrentUser`](crate::web::CurrentUser): who an actix-session belongs
+//!   to; the app's password login and logout on the same keys.
 //! - [`client_ip`]: the client address from the peer address and trusted
 //!   proxies' headers, never from `realip_remote_addr()`, which believes
 //!   forwarding headers from anyone.
@@ -55,7 +55,6 @@ use crate::web::pipeline::WebRequest as _;
 
 pub use endpoints::{ActixApp, ActixEndpoints};
 pub use guard::{ActixGuard, ActixGuardService};
-pub use session::CurrentUser;
 
 /// The client address of `request`: its peer address, or behind the
 /// `trusted` proxies the address their header reports (see

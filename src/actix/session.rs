@@ -5,48 +5,30 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::web::flow::LoginSession;
-use crate::web::{AppError, USER_KEY, VIA_LINK_KEY};
+use crate::web::session::sealed::Sealed;
+use crate::web::{AppError, AppSession, USER_KEY, VIA_LINK_KEY};
 
-/// Who an actix-session belongs to, and the app's side of the crate's
-/// session keys: read who is logged in, log in by other means, log out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct CurrentUser<U> {
-    /// Who is logged in.
-    pub user: U,
-    /// Whether the session was established by consuming a link.
-    pub via_link: bool,
-}
-
-impl<U: Serialize + DeserializeOwned> CurrentUser<U> {
-    /// Who `session` belongs to, if anyone, and whether through a link.
-    ///
-    /// # Errors
-    /// An [`AppError`] when the session's values do not deserialize.
-    pub fn current(session: &Session) -> Result<Option<Self>, AppError> {
-        let Some(user) = session.get::<U>(USER_KEY).map_err(AppError::new)? else {
+/// actix-session's `Session` as [`CurrentUser`](crate::web::CurrentUser)
+/// reads and writes it.
+impl AppSession for Session {
+    async fn read<U: DeserializeOwned>(&self) -> Result<Option<(U, bool)>, AppError> {
+        let Some(user) = self.get::<U>(USER_KEY).map_err(AppError::new)? else {
             return Ok(None);
         };
-        Ok(Some(Self {
-            user,
-            via_link: via_link(session)?,
-        }))
+        Ok(Some((user, via_link(self)?)))
     }
 
-    /// Logs `user` in by other means than a link (a password, single
-    /// sign-on): whatever the session held is dropped and its id renewed.
-    ///
-    /// # Errors
-    /// An [`AppError`] when `user` does not serialize.
-    pub fn log_in_other(session: &Session, user: &U) -> Result<(), AppError> {
-        start(session, user, false)
+    async fn start<U: Serialize + Sync>(&self, user: &U, via_link: bool) -> Result<(), AppError> {
+        start(self, user, via_link)
     }
 
-    /// Logs the session out: its data is dropped and its cookie removed.
-    pub fn log_out(session: &Session) {
-        session.purge();
+    async fn end(&self) -> Result<(), AppError> {
+        self.purge();
+        Ok(())
     }
 }
+
+impl Sealed for Session {}
 
 pub(super) fn via_link(session: &Session) -> Result<bool, AppError> {
     Ok(session

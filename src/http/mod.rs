@@ -35,8 +35,8 @@
 //! - **axum**: [`Endpoints::router`] mounts everything in the right order.
 //!   Serve the router with `into_make_service_with_connect_info::<SocketAddr>()`,
 //!   so the endpoints know the client's address. With tower-sessions, pages
-//!   read who is logged in with `SessionUser::<U>::current(&session)`, and a
-//!   password login calls `SessionUser::log_in_other(&session, &user)`; wrap
+//!   read who is logged in with `CurrentUser::<U>::of(&session)`, and a
+//!   password login calls `CurrentUser::log_in_unrestricted(&session, &user)`; wrap
 //!   the app's other routes in `sessions.layer()` to read the same session
 //!   there.
 //! - **Without axum**, under hyper: serve [`Endpoints::create_service`] and
@@ -74,40 +74,16 @@
 //!
 //! # The create endpoint
 //!
-//! [`CreateService`] (django-authlink's `AuthLinkCreateView`): `POST` with
-//! `Content-Type: application/json` and `{"url": "/some/whitelisted/path"}`
-//! by a caller [`LinkApp::api_user`] authenticates gives `201 Created`, the
-//! link in `Location`, the body `{"url": "/some/whitelisted/path", "link":
-//! <the link>}` (the target as sent, as django-authlink's serializer
-//! answers; the link also under its own field), `Cache-Control: no-store`.
-//! Otherwise: 401 without an authenticated caller; 400 `{"url": ["URL
-//! specified is not whitelisted"]}` (or `… is invalid: <why>`, `This field
-//! is required.`, `Not a valid string.`) for the field, 400 `{"detail": …}`
-//! for malformed JSON; 415 for another content type; 413 for a body over the
-//! limit (8 KiB by default; refused from
-//! `Content-Length` or as soon as the limit is passed, never read whole);
-//! 405 with `Allow: POST` for other methods; 429 with `Retry-After` for a
-//! caller or network past its rate, when [`Settings::create_limits`] sets
-//! one (a refused target does not count).
+//! [`CreateService`] (django-authlink's `AuthLinkCreateView`) issues a link
+//! to an authenticated API caller; its docs list every answer.
 //!
 //! # The consume endpoint
 //!
-//! [`ConsumeService`] (django-authlink's `AuthLinkView`): `GET
-//! /authlink/{key}` verifies the key against the request's client address.
-//! On success it logs out whoever the browser was logged in as, logs the
-//! link's user in with a fresh session id (never the browser's, never
-//! derived from the key), and answers `303 See Other` to the target. The
-//! session is stored before the link is marked used, so a session store
-//! that fails burns no link (the answer is `503` with `Retry-After`, as when
-//! the replay cache is down); a link found used at that point has the new
-//! session discarded, and the browser is left logged out. Never `301`: a
-//! permanent redirect may be cached, and a one-time link must not be. On any
-//! failure nothing is established and the answer is `303` to the failure
-//! URL (default `/`; `{reason}` in it is replaced by the
-//! reason code). A malformed or absurdly long key is a failure like any
-//! other, never a 500. `HEAD` answers without consuming. Every answer
-//! carries `Cache-Control: no-store` and `Referrer-Policy: no-referrer`, so
-//! the key neither stays in a cache nor leaks to the next page in `Referer`.
+//! [`ConsumeService`] (django-authlink's `AuthLinkView`) logs the link's
+//! user in with a fresh session id and redirects to the target; its docs
+//! list every answer. Never `301`: a permanent redirect may be cached, and
+//! a one-time link must not be. A malformed or absurdly long key is a
+//! failure like any other, never a 500.
 //!
 //! The app learns why a link failed as a [`FailureReason`](crate::FailureReason), in the failure
 //! response's extensions, passed to [`Responses::failure`], and as the code
@@ -265,7 +241,7 @@ pub use response::ResponseBody;
 pub use sessions::{LinkSessions, SessionService};
 #[cfg(feature = "tower-sessions")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower-sessions")))]
-pub use tower_sessions::{SessionUser, TowerSessions};
+pub use tower_sessions::TowerSessions;
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;

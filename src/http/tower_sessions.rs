@@ -14,43 +14,16 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 
 use super::sessions::{Ensure, LinkSessions, SessionService};
-use crate::web::AppError;
-use crate::web::LinkUser;
-
-use crate::web::{USER_KEY, VIA_LINK_KEY};
-
-/// Who a tower-sessions session belongs to, and the app's side of the
-/// crate's session keys: read who is logged in, log in by other means,
-/// log out.
-///
-/// ```
-/// # async fn page(session: tower_sessions::Session) -> Result<String, authlink::web::AppError> {
-/// use authlink::http::SessionUser;
-///
-/// Ok(match SessionUser::<String>::current(&session).await? {
-///     Some(current) if current.via_link => format!("Hello, {} (through a link)", current.user),
-///     Some(current) => format!("Hello, {}", current.user),
-///     None => "Hello, stranger".to_owned(),
-/// })
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct SessionUser<U> {
-    /// Who is logged in.
-    pub user: U,
-    /// Whether the session was established by consuming a link.
-    pub via_link: bool,
-}
+use crate::web::session::sealed::Sealed;
+use crate::web::{AppError, AppSession, LinkUser, USER_KEY, VIA_LINK_KEY};
 
 /// Link sessions in tower-sessions: the user under `authlink.user`, the link
 /// marker under `authlink.via_link`, the session id cycled on every login.
 ///
 /// It owns the session cookie's layer, so the cookie's attributes are set
 /// once here and never derived from a request: `HttpOnly`, `Path=/`,
-/// `SameSite=Lax` (a link opened from another site, an e-mail or a chat,
-/// ends in a redirect that must carry the cookie; tower-sessions' default
-/// `Strict` would drop it), and `Secure` unless turned off with
+/// `SameSite=Lax` (the [module docs](super#cookies-secure-and-samesitelax)
+/// say why) and `Secure` unless turned off with
 /// [`insecure_cookie`](Self::insecure_cookie).
 ///
 /// ```
@@ -115,43 +88,33 @@ impl<U, Store: SessionStore + Clone> TowerSessions<U, Store> {
     }
 }
 
-impl<U> SessionUser<U>
-where
-    U: Serialize + DeserializeOwned + Send + Sync,
-{
-    /// Who `session` belongs to, if anyone, and whether through a link.
-    ///
-    /// # Errors
-    /// The session store's error.
-    pub async fn current(session: &Session) -> Result<Option<Self>, AppError> {
-        let Some(user) = session.get::<U>(USER_KEY).await.map_err(AppError::new)? else {
+/// tower-sessions' `Session` as [`CurrentUser`](crate::web::CurrentUser)
+/// reads and writes it.
+impl AppSession for Session {
+    async fn read<U: DeserializeOwned>(&self) -> Result<Option<(U, bool)>, AppError> {
+        let Some(user) = self.get::<U>(USER_KEY).await.map_err(AppError::new)? else {
             return Ok(None);
         };
-        let via_link = session
-            .get::<bool>(VIA_LINK_KEY)
-            .await
-            .map_err(AppError::new)?
-            .unwrap_or(false);
-        Ok(Some(Self { user, via_link }))
+        Ok(Some((user, via_link(self).await?)))
     }
 
-    /// Logs `user` in by other means than a link (a password, single
-    /// sign-on): whatever the session held is dropped and its id cycled.
-    ///
-    /// # Errors
-    /// The session store's error.
-    pub async fn log_in_other(session: &Session, user: &U) -> Result<(), AppError> {
-        start(session, user, false).await
+    async fn start<U: Serialize + Sync>(&self, user: &U, via_link: bool) -> Result<(), AppError> {
+        start(self, user, via_link).await
     }
 
-    /// Logs the session out: its data is dropped and it is deleted from the
-    /// store.
-    ///
-    /// # Errors
-    /// The session store's error.
-    pub async fn log_out(session: &Session) -> Result<(), AppError> {
-        end(session).await
+    async fn end(&self) -> Result<(), AppError> {
+        end(self).await
     }
+}
+
+impl Sealed for Session {}
+
+async fn via_link(session: &Session) -> Result<bool, AppError> {
+    Ok(session
+        .get::<bool>(VIA_LINK_KEY)
+        .await
+        .map_err(AppError::new)?
+        .unwrap_or(false))
 }
 
 /// Drops the session's data, and the stored session if there is one.
@@ -164,7 +127,7 @@ async fn end(session: &Session) -> Result<(), AppError> {
     }
 }
 
-async fn start<U: Serialize + Send + Sync>(
+async fn start<U: Serialize + Sync>(
     session: &Session,
     user: &U,
     via_link: bool,
@@ -199,11 +162,7 @@ where
     }
 
     async fn is_link_session(&self, session: &Session) -> Result<bool, AppError> {
-        Ok(session
-            .get::<bool>(VIA_LINK_KEY)
-            .await
-            .map_err(AppError::new)?
-            .unwrap_or(false))
+        via_link(session).await
     }
 
     async fn log_in(&self, session: &mut Session, user: &U) -> Result<(), AppError> {

@@ -18,9 +18,10 @@ use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{ServerHandle, Service as _};
 use actix_web::http::header::{HeaderName as ActixHeaderName, HeaderValue as ActixHeaderValue};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use authlink::actix::{ActixApp, ActixEndpoints, CurrentUser};
+use authlink::actix::{ActixApp, ActixEndpoints};
 use authlink::replay::ReplayCache;
 use authlink::web::AppError;
+use authlink::web::CurrentUser;
 use authlink::{Authlink, ManualClock};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
@@ -229,14 +230,16 @@ async fn password_login(
     session: Session,
     query: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
-    CurrentUser::log_in_other(&session, &query["user"]).unwrap();
+    CurrentUser::log_in_unrestricted(&session, &query["user"])
+        .await
+        .unwrap();
     HttpResponse::SeeOther()
         .insert_header(("location", "/account"))
         .finish()
 }
 
 async fn page(session: Session, what: &str) -> HttpResponse {
-    match CurrentUser::<String>::current(&session).unwrap() {
+    match CurrentUser::<String>::of(&session).await.unwrap() {
         Some(current) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .body(format!("{what}{}", current.user)),

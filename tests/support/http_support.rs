@@ -14,12 +14,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use authlink::FailureReason;
-use authlink::http::{Endpoints, LinkApp, PeerAddr, SessionUser, TowerSessions, bearer_token};
+use authlink::http::{Endpoints, LinkApp, PeerAddr, TowerSessions, bearer_token};
 use authlink::replay::MemoryReplayCache;
 use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
 use authlink::web::{
-    Answer, AppError, ConfirmPage, ConsumeMode, CreateRefusal, Messages, Responses, Settings,
-    TrustedProxies,
+    Answer, AppError, ConfirmPage, ConsumeMode, CreateRefusal, CurrentUser, Messages, Responses,
+    Settings, TrustedProxies,
 };
 use authlink::{Authlink, ManualClock, Policy, Whitelist};
 use axum::Router;
@@ -344,14 +344,14 @@ async fn home(uri: http::Uri) -> Html<String> {
 }
 
 async fn password_login(session: Session, Query(q): Query<HashMap<String, String>>) -> Redirect {
-    SessionUser::log_in_other(&session, &q["user"])
+    CurrentUser::log_in_unrestricted(&session, &q["user"])
         .await
         .unwrap();
     Redirect::to("/account")
 }
 
 async fn page(session: Session, what: &str) -> AxumResponse {
-    match SessionUser::<String>::current(&session).await.unwrap() {
+    match CurrentUser::<String>::of(&session).await.unwrap() {
         Some(current) => Html(format!("{what}{}", current.user)).into_response(),
         None => (StatusCode::SEE_OTHER, [("location", "/login")]).into_response(),
     }

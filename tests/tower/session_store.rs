@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::fixtures::{policy, secret};
 use async_trait::async_trait;
-use authlink::http::{Endpoints, SessionUser, TowerSessions};
+use authlink::http::{Endpoints, TowerSessions};
 use authlink::replay::MemoryReplayCache;
+use authlink::web::CurrentUser;
 use authlink::{Authlink, KeyId, KeyRing};
 use axum::Router;
 use axum::routing::get;
@@ -88,7 +89,7 @@ async fn a_failing_session_store_burns_no_link() {
     let pages = Router::new().route(
         "/account",
         get(|session: Session| async move {
-            match SessionUser::<String>::current(&session).await.unwrap() {
+            match CurrentUser::<String>::of(&session).await.unwrap() {
                 Some(current) => format!("Hello, {}", current.user),
                 None => "nobody".to_owned(),
             }
