@@ -8,11 +8,10 @@ use http::{Request, Response};
 use tower::ServiceExt as _;
 use tower_service::Service;
 
-use super::BoxFuture;
 use super::app::LinkApp;
 use super::response::{ResponseBody, into_response};
 use super::sessions::LinkSessions;
-use super::shared::Shared;
+use super::shared::{BoxFuture, Shared};
 use crate::web::AppError;
 use crate::web::flow::LoginSession;
 use crate::web::pipeline;

@@ -12,8 +12,7 @@ use tower_service::Service;
 use super::app::LinkApp;
 use super::response::{ResponseBody, into_response};
 use super::sessions::LinkSessions;
-use super::shared::Shared;
-use super::{BoxError, BoxFuture};
+use super::shared::{BoxError, BoxFuture, Shared};
 use crate::web::CreateRefusal;
 use crate::web::pipeline;
 

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use super::response::into_response;
 use super::sessions::LinkSessions;
-use super::{BoxError, BoxFuture};
+use super::shared::{BoxError, BoxFuture};
 use crate::web::Settings;
 use crate::web::pipeline;
 

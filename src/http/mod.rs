@@ -1,14 +1,15 @@
 //! The web face on the `http` 1.x types: the create and consume endpoints
 //! and the session guard as tower services, for hyper directly or any
-//! tower-based framework, configured once through [`Endpoints`].
+//! tower-based framework, configured once through [`Endpoints`] on a
+//! [`Settings`] value.
 //!
 //! - [`LinkApp`]: the app's side, only who the API caller is (and,
 //!   optionally, the user's stamp).
 //! - [`LinkSessions`]: the session side, ready-made on tower-sessions
 //!   ([`TowerSessions`], feature `tower-sessions`) and axum-login
 //!   (`AxumLogin`, feature `axum-login`).
-//! - [`Endpoints`]: one builder for trusted proxies, the failure URL, the
-//!   mode and the replay cache, giving [`CreateService`], [`ConsumeService`]
+//! - [`Endpoints`]: the app, the sessions and the [`Settings`] together,
+//!   giving [`CreateService`], [`ConsumeService`]
 //!   and [`GuardLayer`], or with the `axum` feature a whole router
 //!   ([`Endpoints::router`]). An axum handler may also issue a link itself
 //!   ([`Endpoints::issue`]) and consume one ([`ConsumeService::consume`]).
@@ -26,7 +27,7 @@
 //! The app implements [`LinkApp`]: who the API caller is (a bearer token,
 //! its own extractor on the request's parts, mutual TLS), and optionally the
 //! user's stamp. Sessions come from the framework the app already runs.
-//! [`Endpoints`] is configured once (trusted proxies, failure URL, mode,
+//! [`Endpoints`] takes the [`Settings`] (trusted proxies, failure URL, mode,
 //! replay cache, limits, responses, messages) and gives the create service,
 //! the consume service and the guard layer, or with the `axum` feature a
 //! whole router. The crate's front page shows it for axum with
@@ -36,9 +37,10 @@
 //!   Serve the router with `into_make_service_with_connect_info::<SocketAddr>()`,
 //!   so the endpoints know the client's address. With tower-sessions, pages
 //!   read who is logged in with `CurrentUser::<U>::of(&session)`, and a
-//!   password login calls `CurrentUser::log_in_unrestricted(&session, &user)`; wrap
-//!   the app's other routes in `sessions.layer()` to read the same session
-//!   there.
+//!   password login calls `CurrentUser::log_in_unrestricted(&session, &user)`.
+//!   The pages given to `router()` get the session layer with the guard;
+//!   only routes the app adds outside `router()` need `sessions.layer()`
+//!   to read the same session.
 //! - **Without axum**, under hyper: serve [`Endpoints::create_service`] and
 //!   [`Endpoints::consume_service`], wrap the pages in
 //!   [`Endpoints::guard_layer`], and put the connection's [`PeerAddr`] in
@@ -209,9 +211,6 @@
 //! [`TrustedProxies`]: crate::web::TrustedProxies
 //! [`TrustedProxies::header`]: crate::web::TrustedProxies::header
 
-use std::future::Future;
-use std::pin::Pin;
-
 mod app;
 #[cfg(feature = "axum")]
 mod axum;
@@ -242,6 +241,3 @@ pub use sessions::{LinkSessions, SessionService};
 #[cfg(feature = "tower-sessions")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower-sessions")))]
 pub use tower_sessions::TowerSessions;
-
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
-pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;

@@ -101,7 +101,7 @@ where
 {
     type Response = Response<R>;
     type Error = Infallible;
-    type Future = super::BoxFuture<Result<Response<R>, Infallible>>;
+    type Future = super::shared::BoxFuture<Result<Response<R>, Infallible>>;
 
     fn poll_ready(
         &mut self,
