@@ -14,7 +14,7 @@ use crate::issue::{self, Link, Request};
 use crate::keyring::{DerivedKeys, KeyRing};
 use crate::limit::{LimitKey, RateLimiter};
 use crate::policy::Policy;
-use crate::replay::ReplayCache;
+use crate::replay::{ReplayCache, ReplayError};
 use crate::user::UserId;
 use crate::verify::{self, Authenticated, ConsumedLink, VerifiedLink};
 
@@ -301,6 +301,21 @@ impl Authlink {
         C: ReplayCache + ?Sized,
     {
         verify::consume(link, cache, self.policy.leeway, self.clock.now()).await
+    }
+
+    /// Undoes [`consume`](Self::consume) for a link whose login could not
+    /// be completed (a session store that failed), so that the failure burns
+    /// no link: it works again until it expires. Only the one consumer that
+    /// holds its [`ConsumedLink`] can.
+    ///
+    /// # Errors
+    /// The cache's [`ReplayError`] when it cannot forget; the link then
+    /// stays used.
+    pub async fn release<U, C>(&self, link: ConsumedLink<U>, cache: &C) -> Result<(), ReplayError>
+    where
+        C: ReplayCache + ?Sized,
+    {
+        cache.release(link.replay_key()).await
     }
 }
 

@@ -35,9 +35,10 @@
 //! `authlink.via_link`. It never calls `purge()` first: actix-session ignores
 //! every `insert` after a purge, so "log out, then log in" would silently
 //! log no one in. actix-session stores the session when the response
-//! passes its middleware, after the link was used: a session store that
-//! fails then leaves the user logged out with the link spent (the tower
-//! adapter stores first; here that order is actix-session's).
+//! passes its middleware, after the handler: a server-side session store
+//! that fails then leaves the user logged out with the link spent (the
+//! tower adapter stores within the handler and releases the link when the
+//! store fails). The cookie store cannot fail that way.
 //!
 
 mod endpoints;

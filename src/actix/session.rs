@@ -60,8 +60,4 @@ impl<U: Serialize> LoginSession<U> for ActixLogin {
     async fn log_in(&mut self, user: &U) -> Result<(), AppError> {
         start(&self.0, user, true)
     }
-
-    async fn discard(&mut self) {
-        self.0.purge();
-    }
 }

@@ -122,12 +122,6 @@ where
         auth.session.save().await.map_err(AppError::new)
     }
 
-    async fn discard(&self, auth: &mut AuthSession<B>) {
-        if let Err(err) = auth.logout().await {
-            tracing::error!(target: "authlink", error = %err, "session could not be discarded");
-        }
-    }
-
     fn provide<S, Body, R>(&self, service: S) -> SessionService<Body, R>
     where
         S: Service<Request<Body>, Response = Response<R>, Error = Infallible>

@@ -24,9 +24,10 @@ use crate::web::pipeline;
 /// On success the browser's previous session, if any, is ended, the link's
 /// user is logged in with a fresh session id, and the answer is
 /// [`Responses::success`](crate::web::Responses::success) (default
-/// `303 See Other` to the link's target). The session is stored before the
-/// link is marked used, so a failing session store does not burn the link;
-/// a link found used then has its session discarded. On any failure nothing
+/// `303 See Other` to the link's target). The browser's session is touched
+/// only once the link is marked used by this request, so a link found used
+/// (or lost to a concurrent request) leaves it as it was; a session store
+/// that fails releases the link, so it burns none. On any failure nothing
 /// is established and the answer is [`Responses::failure`](crate::web::Responses::failure)
 /// (default `303` to the failure URL, or `503` with `Retry-After` when the
 /// session store, the replay cache or the stamp lookup is unavailable), carrying the
@@ -102,10 +103,6 @@ impl<S: LinkSessions> LoginSession<S::User> for TowerLogin<'_, S> {
 
     async fn log_in(&mut self, user: &S::User) -> Result<(), AppError> {
         self.sessions.log_in(&mut self.handle, user).await
-    }
-
-    async fn discard(&mut self) {
-        self.sessions.discard(&mut self.handle).await;
     }
 }
 

@@ -24,9 +24,9 @@ pub type SessionService<B, R> = BoxCloneSyncService<Request<B>, Response<R>, Inf
 ///
 /// Implementations must log in with a fresh session id (never the one the
 /// browser brought, which would let whoever planted it share the session),
-/// and must store the session before [`log_in`](Self::log_in) returns: the
-/// endpoint marks the link used only after that, so a session store that
-/// fails does not burn the link.
+/// and must store the session before [`log_in`](Self::log_in) returns, so
+/// that a store that fails is known while the endpoint can still release
+/// the link it marked used.
 pub trait LinkSessions: Clone + Send + Sync + 'static {
     /// The user id links carry.
     type User: LinkUser;
@@ -52,16 +52,12 @@ pub trait LinkSessions: Clone + Send + Sync + 'static {
     ///
     /// # Errors
     /// An [`AppError`] when the session could not be made; nobody is then
-    /// logged in, and the link is not used.
+    /// logged in, and the link is released, so it works again.
     fn log_in(
         &self,
         handle: &mut Self::Handle,
         user: &Self::User,
     ) -> impl Future<Output = Result<(), AppError>> + Send;
-
-    /// Ends the session [`log_in`](Self::log_in) made, when the link turned
-    /// out to be used or the replay cache did not answer.
-    fn discard(&self, handle: &mut Self::Handle) -> impl Future<Output = ()> + Send;
 
     /// `service` with the session layer around it, unless the request
     /// already carries a session (the app applied the layer itself), so that

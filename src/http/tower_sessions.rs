@@ -169,12 +169,6 @@ where
         start(session, user, true).await
     }
 
-    async fn discard(&self, session: &mut Session) {
-        if let Err(err) = end(session).await {
-            tracing::error!(target: "authlink", error = %err, "session could not be discarded");
-        }
-    }
-
     fn provide<S, B, R>(&self, service: S) -> SessionService<B, R>
     where
         S: Service<Request<B>, Response = Response<R>, Error = Infallible>

@@ -142,6 +142,24 @@ pub async fn fresh_then_used<B: Backend>() {
     }
 }
 
+/// A released link is fresh again, once, and releasing one link leaves
+/// the others used; releasing what was never marked does nothing.
+pub async fn a_released_link_is_fresh_again<B: Backend>() {
+    let backend = B::start().await;
+    let [key, other, never] = replay_keys(3).try_into().unwrap();
+    assert_eq!(mark(&backend, key, LONG).await, Ok(Freshness::Fresh));
+    assert_eq!(mark(&backend, other, LONG).await, Ok(Freshness::Fresh));
+    backend.cache().release(key).await.unwrap();
+    backend.cache().release(never).await.unwrap();
+    assert_eq!(mark(&backend, key, LONG).await, Ok(Freshness::Fresh));
+    assert_eq!(mark(&backend, key, LONG).await, Ok(Freshness::Used));
+    assert_eq!(mark(&backend, other, LONG).await, Ok(Freshness::Used));
+    // A link marked again after its release is kept as long as it asked.
+    backend.advance(Duration::from_secs(1)).await;
+    backend.sweep().await;
+    assert_eq!(mark(&backend, key, LONG).await, Ok(Freshness::Used));
+}
+
 /// Marks of different links do not affect each other.
 pub async fn distinct_links_are_independent<B: Backend>() {
     let backend = B::start().await;
@@ -313,6 +331,11 @@ macro_rules! replay_conformance {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn fresh_then_used() {
             $crate::replay::conformance::fresh_then_used::<$backend>().await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_released_link_is_fresh_again() {
+            $crate::replay::conformance::a_released_link_is_fresh_again::<$backend>().await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -72,6 +72,17 @@ impl Shard {
         evicted
     }
 
+    /// Takes `key` out of its bucket. A released key was marked a moment
+    /// ago, so its bucket is nearly always the newest: search from there.
+    fn unschedule(&mut self, key: ReplayKey) {
+        for bucket in self.expiries.iter_mut().rev() {
+            if let Some(at) = bucket.keys.iter().position(|held| *held == key) {
+                bucket.keys.swap_remove(at);
+                return;
+            }
+        }
+    }
+
     fn schedule(&mut self, until: i64, key: ReplayKey) {
         // Links under one policy arrive in order of expiry, so the newest
         // bucket is nearly always the one; a link of another policy (or a
@@ -183,6 +194,15 @@ impl MemoryReplayCache {
         Ok(Freshness::Fresh)
     }
 
+    /// The synchronous form of [`ReplayCache::release`].
+    pub fn release_now(&self, key: ReplayKey) {
+        let mut guard = lock(&self.shards[key.shard(SHARDS)]);
+        if guard.used.remove(&key) {
+            guard.unschedule(key);
+            self.len.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
     fn evict(&self, shard: &mut Shard, now: i64) {
         let evicted = shard.evict(now);
         if evicted > 0 {
@@ -216,6 +236,11 @@ impl ReplayCache for MemoryReplayCache {
         let ready: Ready<_> = ready(self.mark_used_now(key, retain_until, now));
         ready
     }
+
+    fn release(&self, key: ReplayKey) -> impl Future<Output = Result<(), ReplayError>> + Send {
+        self.release_now(key);
+        ready(Ok(()))
+    }
 }
 
 fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
@@ -235,6 +260,39 @@ mod tests {
 
     fn at(seconds: i64) -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(seconds).unwrap()
+    }
+
+    #[test]
+    fn a_release_frees_its_slot_once() {
+        let cache = MemoryReplayCache::with_capacity(1);
+        let until = at(100);
+        assert_eq!(
+            cache.mark_used_now(key(1), until, at(0)),
+            Ok(Freshness::Fresh)
+        );
+        assert_eq!(
+            cache.mark_used_now(key(2), until, at(0)),
+            Err(ReplayError::Full)
+        );
+        cache.release_now(key(1));
+        cache.release_now(key(1));
+        assert!(cache.is_empty());
+        assert_eq!(
+            cache.mark_used_now(key(2), until, at(0)),
+            Ok(Freshness::Fresh)
+        );
+        assert_eq!(
+            cache.mark_used_now(key(1), until, at(0)),
+            Err(ReplayError::Full)
+        );
+        // Eviction counts the entry it drops, not the released one.
+        cache.purge_expired(at(100));
+        assert!(cache.is_empty());
+        assert_eq!(
+            cache.mark_used_now(key(1), at(200), at(100)),
+            Ok(Freshness::Fresh)
+        );
+        assert_eq!(cache.len(), 1);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //!
 //! A backend implements one atomic operation, "record this link id unless it
 //! is recorded, and keep it until this time", so that of any number of
-//! concurrent consumers of one link exactly one is told [`Freshness::Fresh`].
+//! concurrent consumers of one link exactly one is told [`Freshness::Fresh`];
+//! and its undo, "forget this link id", for the one consumer whose login
+//! then failed, so that a failed login burns no link.
 //!
 //! [`MemoryReplayCache`] serves one process; `redis::RedisReplayCache`
 //! (feature `redis`) serves every node that shares one Redis;
@@ -38,6 +40,17 @@
 //!                 None => Ok(Freshness::Fresh),
 //!                 Some(_) => Ok(Freshness::Used),
 //!             },
+//!             Err(_) => Err(ReplayError::Backend("lock poisoned".into())),
+//!         };
+//!         std::future::ready(result)
+//!     }
+//!
+//!     fn release(&self, key: ReplayKey) -> impl Future<Output = Result<(), ReplayError>> + Send {
+//!         let result = match self.0.lock() {
+//!             Ok(mut used) => {
+//!                 used.remove(&key);
+//!                 Ok(())
+//!             }
 //!             Err(_) => Err(ReplayError::Backend("lock poisoned".into())),
 //!         };
 //!         std::future::ready(result)
@@ -162,6 +175,17 @@ pub trait ReplayCache: Send + Sync {
         retain_until: OffsetDateTime,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send;
+
+    /// Forgets `key`, so the link may be consumed again. Called only by the
+    /// consumer that was told [`Freshness::Fresh`] for it, when the login
+    /// the link was for could not be completed (a session store that
+    /// failed): a failed login burns no link. Forgetting a key that is not
+    /// recorded does nothing.
+    ///
+    /// # Errors
+    /// A [`ReplayError`] when the cache cannot forget; the link then stays
+    /// used.
+    fn release(&self, key: ReplayKey) -> impl Future<Output = Result<(), ReplayError>> + Send;
 }
 
 impl<C: ReplayCache + ?Sized> ReplayCache for &C {
@@ -173,6 +197,10 @@ impl<C: ReplayCache + ?Sized> ReplayCache for &C {
     ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
         (**self).mark_used(key, retain_until, now)
     }
+
+    fn release(&self, key: ReplayKey) -> impl Future<Output = Result<(), ReplayError>> + Send {
+        (**self).release(key)
+    }
 }
 
 impl<C: ReplayCache + ?Sized> ReplayCache for Arc<C> {
@@ -183,6 +211,10 @@ impl<C: ReplayCache + ?Sized> ReplayCache for Arc<C> {
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
         (**self).mark_used(key, retain_until, now)
+    }
+
+    fn release(&self, key: ReplayKey) -> impl Future<Output = Result<(), ReplayError>> + Send {
+        (**self).release(key)
     }
 }
 
@@ -199,6 +231,10 @@ impl ReplayCache for ReusableLinks {
         _now: OffsetDateTime,
     ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
         ready(Ok(Freshness::Fresh))
+    }
+
+    fn release(&self, _key: ReplayKey) -> impl Future<Output = Result<(), ReplayError>> + Send {
+        ready(Ok(()))
     }
 }
 
@@ -241,9 +277,14 @@ impl ReplayCache for BoxReplayCache {
     ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
         self.0.mark_used_boxed(key, retain_until, now)
     }
+
+    fn release(&self, key: ReplayKey) -> impl Future<Output = Result<(), ReplayError>> + Send {
+        self.0.release_boxed(key)
+    }
 }
 
 type MarkFuture<'a> = Pin<Box<dyn Future<Output = Result<Freshness, ReplayError>> + Send + 'a>>;
+type ReleaseFuture<'a> = Pin<Box<dyn Future<Output = Result<(), ReplayError>> + Send + 'a>>;
 
 /// [`ReplayCache`] with a boxed future, so it can be a trait object.
 trait DynReplayCache: Send + Sync {
@@ -253,6 +294,8 @@ trait DynReplayCache: Send + Sync {
         retain_until: OffsetDateTime,
         now: OffsetDateTime,
     ) -> MarkFuture<'_>;
+
+    fn release_boxed(&self, key: ReplayKey) -> ReleaseFuture<'_>;
 }
 
 impl<C: ReplayCache> DynReplayCache for C {
@@ -263,5 +306,9 @@ impl<C: ReplayCache> DynReplayCache for C {
         now: OffsetDateTime,
     ) -> MarkFuture<'_> {
         Box::pin(self.mark_used(key, retain_until, now))
+    }
+
+    fn release_boxed(&self, key: ReplayKey) -> ReleaseFuture<'_> {
+        Box::pin(self.release(key))
     }
 }

@@ -391,6 +391,21 @@ impl ReplayCache for RedisReplayCache {
             }
         })
     }
+
+    /// `DEL` of the marker.
+    fn release(&self, key: ReplayKey) -> impl Future<Output = Result<(), ReplayError>> + Send {
+        let mut pipe = ::redis::pipe();
+        pipe.cmd("DEL").arg(self.redis_key(key));
+        let mut connection = self.connection.clone();
+        let timeout = self.timeout;
+        Box::pin(async move {
+            match tokio::time::timeout(timeout, connection.query(&pipe)).await {
+                Err(_elapsed) => Err(ReplayError::Timeout(timeout)),
+                Ok(Err(err)) => Err(backend(&err)),
+                Ok(Ok(_)) => Ok(()),
+            }
+        })
+    }
 }
 
 /// The answer to `SET NX` (and `WAIT`, in durable mode).

@@ -24,8 +24,6 @@ pub(crate) trait LoginSession<U> {
     fn is_link_session(&mut self) -> impl Future<Output = Result<bool, AppError>>;
     /// Ends the browser's session and logs `user` in through a link.
     fn log_in(&mut self, user: &U) -> impl Future<Output = Result<(), AppError>>;
-    /// Ends the session `log_in` made.
-    fn discard(&mut self) -> impl Future<Output = ()>;
 }
 
 /// How a consume ended.
@@ -41,9 +39,11 @@ pub(crate) enum Consumed {
 }
 
 /// Consumes the link `key` for a request from `ip` into `session`, through
-/// `config`'s replay cache and consume limit: verify, log in, then the single
-/// use (so a failing session store leaves the link unused), undoing the login
-/// when the link turns out used.
+/// `config`'s replay cache and consume limit: verify, use the link, then log
+/// in. The session is touched only once the link is this request's: a link
+/// found used, a lost race, a limit or a revoked stamp leave whatever
+/// session the browser had as it was. A login that fails releases the link,
+/// so a failing session store burns none.
 pub(crate) async fn consume_link<U, L, F, E>(
     config: &Settings,
     key: &str,
@@ -69,13 +69,11 @@ where
         count_refusal(FailureReason::ClientMismatch);
         return Consumed::Refused(FailureReason::ClientMismatch);
     };
-    // Who the link is for, without using it: nothing below runs for a
-    // link that is forged, expired or bound to another address.
-    let authenticated = match config.authlink.verify::<U>(key, ip) {
-        Ok(authenticated) => authenticated,
-        Err(err) => return refused(err, start),
-    };
-    let user = authenticated.user();
+    // Nothing below, the session lookup included, runs for a link that is
+    // forged, expired or bound to another address.
+    if let Err(err) = config.authlink.verify::<U>(key, ip) {
+        return refused(err, start);
+    }
     let Some(session) = session else {
         tracing::error!(
             target: "authlink",
@@ -85,32 +83,37 @@ where
         );
         return Consumed::SignInFailed;
     };
-    let replaced_session = session.is_link_session().await.unwrap_or(false);
-    // A session store that is down is an outage like the replay cache's:
-    // 503 with Retry-After, so clients and monitors see a temporary refusal
-    // rather than a server bug. The link stays unused.
-    if let Err(err) = session.log_in(user).await {
-        tracing::error!(
-            target: "authlink",
-            user = ?user,
-            outcome = "login_failed",
-            error = %err,
-            "link not consumed, login failed",
-        );
-        count_refusal(FailureReason::Unavailable);
-        return Consumed::Refused(FailureReason::Unavailable);
-    }
     let consumed = config
         .authlink
         .verify_and_consume_limited(key, ip, stamp_of, &config.replay, &config.consume_limit)
         .await;
     let link = match consumed {
         Ok(link) => link,
-        Err(err) => {
-            session.discard().await;
-            return refused(err, start);
-        }
+        Err(err) => return refused(err, start),
     };
+    let replaced_session = session.is_link_session().await.unwrap_or(false);
+    // A session store that is down is an outage like the replay cache's:
+    // 503 with Retry-After, so clients and monitors see a temporary refusal
+    // rather than a server bug, and the link works once the store is back.
+    if let Err(err) = session.log_in(link.user()).await {
+        tracing::error!(
+            target: "authlink",
+            user = ?link.user(),
+            outcome = "login_failed",
+            error = %err,
+            "link released, login failed",
+        );
+        if let Err(err) = config.authlink.release(link, &config.replay).await {
+            tracing::error!(
+                target: "authlink",
+                outcome = "release_failed",
+                error = %err,
+                "link stays used after a failed login",
+            );
+        }
+        count_refusal(FailureReason::Unavailable);
+        return Consumed::Refused(FailureReason::Unavailable);
+    }
     count(&Ok::<(), VerifyError>(()), start);
     tracing::info!(
         target: "authlink",

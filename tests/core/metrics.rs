@@ -33,6 +33,10 @@ impl ReplayCache for Down {
     ) -> Result<authlink::replay::Freshness, ReplayError> {
         Err(ReplayError::Backend("down".into()))
     }
+
+    async fn release(&self, _: authlink::replay::ReplayKey) -> Result<(), ReplayError> {
+        Err(ReplayError::Backend("down".into()))
+    }
 }
 
 const CLIENT: &str = "192.0.2.1";

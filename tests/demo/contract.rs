@@ -41,6 +41,33 @@ async fn created_body_echoes_the_target_as_django_authlink_does() {
     assert_eq!(reply.header("cache-control"), Some("no-store"));
 }
 
+/// A browser signed in with a password that opens a used link stays
+/// signed in: the refusal touches no session.
+#[tokio::test]
+async fn a_password_session_survives_opening_a_used_link() {
+    let demo = demo_support::start(&[]).await;
+    let client = Client::new(demo.addr);
+    let location = link(&client, "alice-api-token").await;
+    Client::new(demo.addr)
+        .get(&location)
+        .await
+        .assert_redirect("/account");
+    password_login(&client, "alice")
+        .await
+        .assert_redirect("/account");
+    assert!(client.get("/account").await.text().contains("Hello, alice"));
+    let reply = client.get(&location).await;
+    reply.assert_redirect("/?error=used");
+    assert!(reply.set_cookies().is_empty());
+    let account = client.get("/account").await;
+    assert!(
+        account.text().contains("Hello, alice"),
+        "{}",
+        account.text()
+    );
+    assert_eq!(client.get("/admin").await.status, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn webview_flow_with_link_session() {
     let demo = demo_support::start(&[]).await;

@@ -180,6 +180,10 @@ impl ReplayCache for BrokenCache {
     ) -> impl Future<Output = Result<Freshness, ReplayError>> + Send {
         ready(Err(ReplayError::Backend("connection refused".into())))
     }
+
+    fn release(&self, _key: ReplayKey) -> impl Future<Output = Result<(), ReplayError>> + Send {
+        ready(Err(ReplayError::Backend("connection refused".into())))
+    }
 }
 
 /// How a test app is set up.

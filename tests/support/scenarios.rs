@@ -80,7 +80,7 @@ impl Server for TestApp {
 #[macro_export]
 macro_rules! scenarios {
     ($server:ty) => {
-        $crate::scenarios!(@tests $server; create_ok create_url_not_whitelisted create_not_authenticated create_refuses_open_redirect_targets create_malformed_json create_missing_field_and_wrong_type create_wrong_content_type create_wrong_method create_oversized_body create_oversized_body_is_refused_before_it_is_sent create_respects_a_configured_body_limit consume_ok_when_logged_out secure_cookie_is_the_default_whatever_the_host_says an_insecure_cookie_is_not_made_secure_by_the_host_either consume_issues_a_fresh_session_id consume_ok_when_logged_in_as_same_user consume_ok_when_logged_in_as_another_user consume_expired consume_one_second_before_expiry consume_already_used consume_ip_mismatch consume_with_prefix_binding_accepts_the_same_network consume_revoked_by_stamp stamp_lookup_failure_fails_closed replay_cache_unavailable_is_503_without_session head_does_not_consume consume_wrong_method consume_garbage_and_long_keys consume_from_another_users_link_session_is_not_blocked_by_the_guard prefetch_safe_get_shows_a_page_and_post_consumes confirm_page_script_matches_its_csp_hash button_only_confirm_page_has_no_script cross_site_confirm_post_is_refused_and_burns_nothing trusted_proxy_forwarded_for_is_honoured forwarded_values_a_client_writes_cannot_choose_its_address answers_are_replaced_alike trusted_proxy_with_unparsable_address_fails_closed untrusted_forwarded_for_is_ignored inactive_for_password_sessions inactive_without_session active_with_whitelisted_url active_with_non_whitelisted_url guard_ends_with_the_link_session also_allowed_paths_open_to_link_sessions_only_as_configured a_link_session_reopening_a_used_link_lands_on_the_failure_page);
+        $crate::scenarios!(@tests $server; create_ok create_url_not_whitelisted create_not_authenticated create_refuses_open_redirect_targets create_malformed_json create_missing_field_and_wrong_type create_wrong_content_type create_wrong_method create_oversized_body create_oversized_body_is_refused_before_it_is_sent create_respects_a_configured_body_limit consume_ok_when_logged_out secure_cookie_is_the_default_whatever_the_host_says an_insecure_cookie_is_not_made_secure_by_the_host_either consume_issues_a_fresh_session_id consume_ok_when_logged_in_as_same_user consume_ok_when_logged_in_as_another_user consume_expired consume_one_second_before_expiry consume_already_used consume_ip_mismatch consume_with_prefix_binding_accepts_the_same_network consume_revoked_by_stamp stamp_lookup_failure_fails_closed replay_cache_unavailable_is_503_without_session head_does_not_consume consume_wrong_method consume_garbage_and_long_keys consume_from_another_users_link_session_is_not_blocked_by_the_guard prefetch_safe_get_shows_a_page_and_post_consumes confirm_page_script_matches_its_csp_hash button_only_confirm_page_has_no_script cross_site_confirm_post_is_refused_and_burns_nothing trusted_proxy_forwarded_for_is_honoured forwarded_values_a_client_writes_cannot_choose_its_address answers_are_replaced_alike a_used_link_leaves_a_password_session_alone racers_for_one_link_leave_the_loser_as_it_was trusted_proxy_with_unparsable_address_fails_closed untrusted_forwarded_for_is_ignored inactive_for_password_sessions inactive_without_session active_with_whitelisted_url active_with_non_whitelisted_url guard_ends_with_the_link_session also_allowed_paths_open_to_link_sessions_only_as_configured a_link_session_reopening_a_used_link_lands_on_the_failure_page);
     };
     (@tests $server:ty; $($name:ident)*) => {
         $(
@@ -457,6 +457,46 @@ pub async fn consume_already_used<S: Server>() {
     reply.assert_redirect("/?error=used");
     assert!(reply.set_cookies().is_empty());
     again.get("/account").await.assert_redirect("/login");
+}
+
+/// A browser signed in with a password that opens a used link (its own
+/// old one from the history, or one a page elsewhere sends it to) stays
+/// signed in as it was.
+pub async fn a_used_link_leaves_a_password_session_alone<S: Server>() {
+    let app = S::start(Options::default()).await;
+    let client = app.client();
+    let link = app.link_for(&client, "/account").await;
+    app.client().get(&link).await.assert_redirect("/account");
+    client.password_login("bob").await;
+    let reply = client.get(&link).await;
+    reply.assert_redirect("/?error=used");
+    assert!(reply.set_cookies().is_empty(), "{:?}", reply.set_cookies());
+    assert_eq!(client.get("/account").await.text(), "Hello, bob");
+    // Still a password session, not kept to the whitelist.
+    assert_eq!(client.get("/admin").await.status, StatusCode::OK);
+}
+
+/// Two browsers, each signed in with a password, open one fresh link at
+/// once: one is signed in through it, the other keeps its own session.
+pub async fn racers_for_one_link_leave_the_loser_as_it_was<S: Server>() {
+    let app = S::start(Options::default()).await;
+    let asker = app.client();
+    let link = app.link_for(&asker, "/account").await;
+    let (first, second) = (app.client(), app.client());
+    first.password_login("bob").await;
+    second.password_login("carol").await;
+    let (a, b) = tokio::join!(first.get(&link), second.get(&link));
+    let (winner, loser, loser_name, loser_reply) = match a.header("location") {
+        Some("/account") => (&first, &second, "carol", b),
+        _ => (&second, &first, "bob", a),
+    };
+    loser_reply.assert_redirect("/?error=used");
+    assert!(loser_reply.set_cookies().is_empty());
+    assert_eq!(winner.get("/account").await.text(), "Hello, alice");
+    assert_eq!(
+        loser.get("/account").await.text(),
+        format!("Hello, {loser_name}")
+    );
 }
 
 pub async fn consume_ip_mismatch<S: Server>() {
@@ -1025,8 +1065,10 @@ pub async fn a_link_session_reopening_a_used_link_lands_on_the_failure_page<S: S
     let home = client.get("/?error=used").await;
     assert_eq!(home.status, StatusCode::OK);
     assert_eq!(home.text(), "Home error=used");
-    // The session made for the used link was discarded: logged out.
-    client.get("/account").await.assert_redirect("/login");
+    // A used link touches no session: the browser keeps the link session
+    // it had, still kept to the whitelist.
+    assert_eq!(client.get("/account").await.text(), "Hello, alice");
+    assert_eq!(client.get("/admin").await.status, StatusCode::FORBIDDEN);
 }
 
 fn behind_proxy() -> Options {
