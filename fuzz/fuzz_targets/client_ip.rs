@@ -107,6 +107,8 @@ fuzz_target!(|input: Input<'_>| {
         if is_read {
             if let Ok(text) = value.to_str() {
                 listed.extend(addresses_in(text));
+                // A quoted string's escapes are undone before it is read.
+                listed.extend(addresses_in(&text.replace('\\', "")));
             }
             headers.append(read.clone(), value);
         } else {

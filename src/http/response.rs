@@ -26,7 +26,9 @@ pub(crate) fn into_response(answer: Answer) -> Response<ResponseBody> {
         .collect();
     let mut response = Response::new(Full::new(Bytes::from(answer.into_body())));
     *response.status_mut() = status;
-    response.headers_mut().extend(headers);
+    for (name, value) in headers {
+        response.headers_mut().insert(name, value);
+    }
     if let Some(reason) = reason {
         response.extensions_mut().insert(reason);
     }

@@ -63,8 +63,9 @@ impl Answer {
         Self::new(303).with_header("location", location)
     }
 
-    /// Adds the header `name` (lower case); a value that is not a header
-    /// value (a line break, a control character) is left out.
+    /// Sets the header `name` (any case), replacing a value it had; a value
+    /// that is not a header value (a line break, a control character) is
+    /// left out.
     #[must_use]
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.set_header(name, value.into());
@@ -112,7 +113,8 @@ impl Answer {
         if !is_header_value(&value) {
             return;
         }
-        self.headers.retain(|(have, _)| *have != name);
+        self.headers
+            .retain(|(have, _)| !have.eq_ignore_ascii_case(name));
         self.headers.push((name, value));
     }
 
@@ -125,7 +127,7 @@ impl Answer {
 
 /// Visible ASCII, spaces and tabs: what every framework sends as a header
 /// value.
-fn is_header_value(value: &str) -> bool {
+pub(crate) fn is_header_value(value: &str) -> bool {
     value
         .bytes()
         .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))

@@ -254,9 +254,10 @@ impl FromStr for TrustedProxies {
 /// `X-Forwarded-For` is a plain comma-separated list: an entry left of the
 /// client's is never read, so a client's garbage there does no harm.
 /// `Forwarded` is read strictly by RFC 7239, every line of it: a value
-/// outside the grammar (a quote that never closes, a stray `\`, a node that
-/// is not an address, `unknown` or `_obfuscated`) makes the whole header
-/// unreadable, so that nothing a client writes can swallow or shift the
+/// outside the grammar (a quote that never closes, a stray `\`, a `for`
+/// node that is neither an address nor `unknown` or `_obfuscated`) makes
+/// the whole header unreadable (`unknown` and `_obfuscated` are
+/// well-formed, and tell no address only if they must be read), so that nothing a client writes can swallow or shift the
 /// element a trusted proxy appends after it.
 ///
 /// Returns `None`, and the caller must refuse the request, when there is no

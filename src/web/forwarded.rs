@@ -60,6 +60,10 @@ pub(crate) fn for_nodes(line: &[u8]) -> Option<Vec<ForNode>> {
     }
 }
 
+/// The most pairs one element may hold: RFC 7239 defines four parameters,
+/// and the duplicate check below is quadratic in them.
+const MAX_PAIRS: usize = 16;
+
 /// One element up to (not including) the `,` or OWS that ends it.
 fn element(mut input: &[u8]) -> Option<(ForNode, &[u8])> {
     let mut names: Vec<&[u8]> = Vec::new();
@@ -70,7 +74,8 @@ fn element(mut input: &[u8]) -> Option<(ForNode, &[u8])> {
             let after = after.strip_prefix(b"=")?;
             let (value, after) = value(after)?;
             // RFC 7239 §4: a parameter occurs at most once per element.
-            if names.iter().any(|seen| seen.eq_ignore_ascii_case(name)) {
+            if names.len() == MAX_PAIRS || names.iter().any(|seen| seen.eq_ignore_ascii_case(name))
+            {
                 return None;
             }
             names.push(name);
@@ -129,7 +134,7 @@ fn parse_node(node: &[u8]) -> Option<ForNode> {
     if !is_port_suffix(port) {
         return None;
     }
-    if name == "unknown" || is_obfuscated(name) {
+    if name.eq_ignore_ascii_case("unknown") || is_obfuscated(name) {
         return Some(ForNode::Hidden);
     }
     let ip: Ipv4Addr = name.parse().ok()?;
@@ -215,6 +220,7 @@ mod tests {
             ("for=\"192.0.2.43:47011\"", vec![addr("192.0.2.43")]),
             ("for=\"_gazonk\"", vec![ForNode::Hidden]),
             ("for=unknown;proto=https", vec![ForNode::Hidden]),
+            ("for=UNKNOWN", vec![ForNode::Hidden]),
             ("for=\"unknown:_port\"", vec![ForNode::Hidden]),
             ("proto=https", vec![ForNode::Hidden]),
             (";;", vec![ForNode::Hidden]),
@@ -267,6 +273,8 @@ mod tests {
             "for=example.com",
             "for=\"[fe80::1%eth0]\"",
             "for=300.1.1.1",
+            // More pairs than any proxy writes.
+            "a0=1;a1=1;a2=1;a3=1;a4=1;a5=1;a6=1;a7=1;a8=1;a9=1;b0=1;b1=1;b2=1;b3=1;b4=1;b5=1;b6=1",
             // Control characters in a quoted string.
             "for=\"192.0.2.43\u{7f}\"",
         ] {

@@ -34,6 +34,7 @@ mod messages;
 #[cfg_attr(not(any(feature = "http", feature = "actix")), allow(dead_code))]
 pub(crate) mod pipeline;
 pub(crate) mod routes;
+#[cfg(any(feature = "tower-sessions", feature = "actix"))]
 pub(crate) mod session;
 mod settings;
 mod user;
@@ -49,6 +50,8 @@ pub use create::CreateRefusal;
 #[cfg(any(feature = "tower-sessions", feature = "actix"))]
 pub(crate) use keys::{USER_KEY, VIA_LINK_KEY};
 pub use messages::Messages;
+#[cfg(any(feature = "tower-sessions", feature = "actix"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "tower-sessions", feature = "actix"))))]
 pub use session::{AppSession, CurrentUser};
 pub use settings::{EndpointsError, Settings};
 pub use user::LinkUser;

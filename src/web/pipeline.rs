@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use super::answer::Answer;
+use super::answer::{Answer, is_header_value};
 use super::app_error::AppError;
 use super::client_ip::{TrustedProxies, client_ip};
 use super::consume::{CONSUME_ALLOW, ConsumeRequest, ConsumeStep, consume_step};
@@ -99,6 +99,11 @@ where
         let link = issue(settings, request, &user, &target, stamp_of)
             .await
             .map_err(refused)?;
+        // A template outside the header grammar would give a 201 without
+        // its Location.
+        if !is_header_value(&link.url) {
+            return Err(refused(CreateRefusal::Internal));
+        }
         flow::issued(&user, &link);
         Ok(settings
             .responses

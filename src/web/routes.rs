@@ -17,8 +17,11 @@ pub(crate) fn consume_prefix(authlink: &Authlink) -> Option<String> {
     let rendered = authlink.policy().url_template.render("\0");
     let (before, after) = rendered.split_once('\0')?;
     let prefix = path_of(before);
-    let mountable = prefix.ends_with('/')
+    let mountable = prefix.starts_with('/')
+        && !prefix.starts_with("//")
+        && prefix.ends_with('/')
         && prefix != "/"
+        && !prefix.contains(['{', '}', '*'])
         && !before.contains(['?', '#'])
         && (after.is_empty() || after.starts_with(['?', '#']));
     mountable.then(|| prefix.to_owned())

@@ -135,7 +135,8 @@ impl Responses for JsonAnswers {
     fn failure(&self, reason: FailureReason, _url: &str, messages: &Messages) -> Answer {
         let body =
             serde_json::json!({ "error": reason.code(), "message": messages.failure(reason) });
-        Answer::json(401, &body)
+        // Overridden by the endpoint's own no-store, whatever its case.
+        Answer::json(401, &body).with_header("Cache-Control", "max-age=60")
     }
 
     fn forbidden(&self, _messages: &Messages) -> Answer {

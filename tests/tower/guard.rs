@@ -47,6 +47,9 @@ fn a_key_without_a_path_of_its_own_is_refused_at_start_up() {
         "/authlink/{key}x",
         "/authlink/{key}/go",
         "/authlink?key={key}",
+        "authlink/{key}",
+        "//evil.example/authlink/{key}",
+        "/a*/{key}",
         "https://app.example.com/{key}",
         "https://app.example.com/a{key}",
     ] {
