@@ -8,6 +8,9 @@ use actix_web::http::header::HeaderValue;
 use crate::web::pipeline::WebRequest;
 
 impl WebRequest for HttpRequest {
+    const PEER_FIX: &'static str = "serve the app over TCP: actix-web knows no peer address \
+        for a Unix socket";
+
     fn method(&self) -> &str {
         HttpRequest::method(self).as_str()
     }

@@ -25,6 +25,14 @@ impl fmt::Debug for PeerAddr {
 
 /// An `http` request as the endpoints read it.
 impl WebRequest for request::Parts {
+    #[cfg(feature = "axum")]
+    const PEER_FIX: &'static str = "serve the router with \
+        into_make_service_with_connect_info::<SocketAddr>(), or put a PeerAddr in each \
+        request's extensions";
+    #[cfg(not(feature = "axum"))]
+    const PEER_FIX: &'static str = "put a PeerAddr in each request's extensions where the \
+        server accepts the connection";
+
     fn method(&self) -> &str {
         self.method.as_str()
     }

@@ -19,6 +19,10 @@ use crate::issue::Link;
 
 /// What the endpoints read of a request, from any framework.
 pub(crate) trait WebRequest {
+    /// How to give the endpoints the connection's address on this
+    /// framework, for the log line of a server that does not.
+    const PEER_FIX: &'static str;
+
     /// The method, upper case.
     fn method(&self) -> &str;
     /// The path, as received (not decoded).
@@ -45,19 +49,35 @@ pub(crate) trait WebRequest {
 
 /// Issues a link for `user` to `target` for the client of `request`: the
 /// create endpoint's work, for an app's own handler.
-pub(crate) async fn issue<U, F>(
+pub(crate) async fn issue<U, R, F>(
     settings: &Settings,
-    request: &impl WebRequest,
+    request: &R,
     user: &U,
     target: &str,
     stamp_of: F,
 ) -> Result<Link, CreateRefusal>
 where
     U: LinkUser,
+    R: WebRequest,
     F: AsyncFnOnce(&U) -> Result<Option<Vec<u8>>, AppError>,
 {
+    if request.peer().is_none() {
+        missing_peer::<R>();
+        return Err(CreateRefusal::Internal);
+    }
     let ip = request.client_ip(&settings.trusted);
     flow::issue_link(settings, ip, user, target, stamp_of).await
+}
+
+/// A request without the connection's address is the server's mistake, not
+/// the client's: said once per request, with the fix, at `ERROR`.
+fn missing_peer<R: WebRequest>() {
+    tracing::error!(
+        target: "authlink",
+        outcome = "misconfigured",
+        "no peer address in the request, so no client address to bind or check: {}",
+        R::PEER_FIX,
+    );
 }
 
 /// The create endpoint: who asks (`api_user`), the body (`read_body`, up
@@ -121,14 +141,15 @@ where
 
 /// The consume endpoint: the confirmation page, or the link consumed into
 /// `session` (`None` when the request has none: a misplaced session layer).
-pub(crate) async fn consume<U, L, F, E>(
+pub(crate) async fn consume<U, R, L, F, E>(
     settings: &Settings,
-    request: &impl WebRequest,
+    request: &R,
     session: Option<&mut L>,
     stamp_of: F,
 ) -> Answer
 where
     U: LinkUser,
+    R: WebRequest,
     L: LoginSession<U>,
     F: AsyncFnOnce(&U) -> Result<Option<Vec<u8>>, E>,
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -140,6 +161,10 @@ where
         host: request.header("host").or_else(|| request.authority()),
     };
     let answer = match consume_step(settings.mode, settings.confirm, &facts) {
+        ConsumeStep::Consume if request.peer().is_none() => {
+            missing_peer::<R>();
+            Answer::text(500, settings.messages.sign_in_failed.clone())
+        }
         ConsumeStep::Consume => {
             let key = request.path().rsplit('/').next().unwrap_or_default();
             let ip = request.client_ip(&settings.trusted);

@@ -133,4 +133,46 @@ async fn an_app_handler_issues_with_one_call() {
     assert!(opened.headers().contains_key("set-cookie"));
     let again = test::call_service(&service, open([127, 0, 0, 1])).await;
     assert_eq!(location(&again), "/?error=used");
+
+    // No peer address is the server's mistake: a 500, never the client's
+    // 400, and the link it would have opened stays unused.
+    let link_for_later = String::from_utf8(
+        test::read_body(test::call_service(&service, post("/mine/links?/account")).await)
+            .await
+            .to_vec(),
+    )
+    .unwrap();
+    let unknown = test::TestRequest::post()
+        .uri("/mine/links?/account")
+        .to_request();
+    let refused = test::call_service(&service, unknown).await;
+    assert_eq!(refused.status().as_u16(), 418);
+    assert_eq!(test::read_body(refused).await, "internal");
+    let create = test::TestRequest::post()
+        .uri("/api/authlink")
+        .insert_header(("authorization", "Bearer alice-api-token"))
+        .insert_header(("content-type", "application/json"))
+        .set_payload(r#"{"url": "/account"}"#)
+        .to_request();
+    assert_eq!(
+        test::call_service(&service, create).await.status().as_u16(),
+        500
+    );
+    let consume = test::TestRequest::get().uri(&link_for_later).to_request();
+    assert_eq!(
+        test::call_service(&service, consume)
+            .await
+            .status()
+            .as_u16(),
+        500
+    );
+    let opened = test::call_service(
+        &service,
+        test::TestRequest::get()
+            .uri(&link_for_later)
+            .peer_addr(from([127, 0, 0, 1]))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(location(&opened), "/account");
 }

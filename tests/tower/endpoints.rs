@@ -63,18 +63,21 @@ async fn failure_reason_is_in_the_response_extensions() {
         Some(&FailureReason::Used)
     );
     assert_eq!(FailureReason::Used.message(), "Link has already been used.");
-    // No peer address recorded at all: fail closed.
-    let mut no_peer = Request::get(path_of(&link))
+    // No peer address recorded at all: the server's mistake, a 500, and
+    // fail closed (nobody signed in).
+    let fresh = app.link_for(&app.client(), "/account").await;
+    let mut no_peer = Request::get(path_of(&fresh))
         .body(Full::<Bytes>::default())
         .unwrap();
     no_peer
         .headers_mut()
         .insert("x-forwarded-for", "127.0.0.1".parse().unwrap());
-    let refused = consume.oneshot(no_peer).await.unwrap();
-    assert_eq!(
-        refused.extensions().get::<FailureReason>(),
-        Some(&FailureReason::ClientMismatch)
-    );
+    let refused = consume.clone().oneshot(no_peer).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!refused.headers().contains_key("set-cookie"));
+    // And the link it could not check is still there for the right request.
+    let ok = consume.oneshot(request(&fresh)).await.unwrap();
+    assert_eq!(ok.headers()["location"], "/account");
 }
 
 // ---- the app's own handlers --------------------------------------------------

@@ -67,7 +67,37 @@ async fn logs_carry_outcomes_but_no_secrets() {
         .await;
     assert_eq!(refused.status, http::StatusCode::BAD_REQUEST);
 
+    // A server that gives the endpoints no peer address: a 500 and the fix
+    // in the log, never the client's 400.
+    let without_peer = |request: http::Request<http_body_util::Full<bytes::Bytes>>| {
+        let (mut parts, body) = request.into_parts();
+        parts.extensions.remove::<authlink::http::PeerAddr>();
+        http::Request::from_parts(parts, body)
+    };
+    let create = http::Request::post("/api/authlink")
+        .header("authorization", "Bearer alice-api-token")
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::from(r#"{"url": "/account"}"#))
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app.endpoints.create_service(), without_peer(create))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+    let consume = http::Request::get(http_support::path_of(&link))
+        .body(http_body_util::Full::default())
+        .unwrap();
+    let response =
+        tower::ServiceExt::oneshot(app.endpoints.consume_service(), without_peer(consume))
+            .await
+            .unwrap();
+    assert_eq!(response.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+
     let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("ERROR")
+            && log.contains("into_make_service_with_connect_info::<SocketAddr>()"),
+        "{log}"
+    );
     for expected in [
         "outcome=\"issued\"",
         "outcome=\"logged_in\"",
