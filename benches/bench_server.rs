@@ -131,7 +131,7 @@ fn serve_authlink() -> Result<(), String> {
     let sessions = TowerSessions::new(MemoryStore::default())
         .cookie_name(COOKIE)
         .insecure_cookie();
-    let settings = Settings::new(authlink()?)
+    let settings = Settings::with_origin(authlink()?, "http://127.0.0.1")
         .and_then(|settings| settings.failure_url("/failed?error={reason}"))
         .map_err(|err| err.to_string())?
         .replay_cache(MemoryReplayCache::with_capacity(REPLAY_CAPACITY));

@@ -51,7 +51,8 @@ pub(crate) fn endpoints(
     policy.whitelist = Whitelist::new(["^/account$"])?;
     let keys = KeyRing::new(KeyId::new(1), secret);
     let authlink = Authlink::new(keys, "actix example login", policy)?;
-    let settings = Settings::new(authlink)?.failure_url("/?error={reason}")?;
+    let settings = Settings::with_origin(authlink, "http://127.0.0.1:3000")?
+        .failure_url("/?error={reason}")?;
     Ok(ActixEndpoints::new(settings, LinkApp))
 }
 

@@ -45,7 +45,9 @@ pub(crate) fn router(secret: SecretKey) -> Result<Router, Box<dyn std::error::Er
     let authlink = Authlink::new(keys, "axum example login", policy)?;
     // Plain HTTP on loopback while trying it out: say so, by name.
     let sessions = TowerSessions::new(MemoryStore::default()).insecure_cookie();
-    let settings = Settings::new(authlink)?.failure_url("/?error={reason}")?;
+    // The links the API hands out are absolute, for the app to open.
+    let settings = Settings::with_origin(authlink, "http://127.0.0.1:3000")?
+        .failure_url("/?error={reason}")?;
     let endpoints = Endpoints::new(settings, App, sessions);
     let pages = Router::new()
         .route("/", get(home))

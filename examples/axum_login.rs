@@ -132,7 +132,7 @@ pub(crate) fn router(
 ) -> Result<Router, Box<dyn std::error::Error>> {
     // Plain HTTP on loopback while trying it out: say so, by name.
     let sessions = AxumLogin::new(users.clone(), MemoryStore::default()).insecure_cookie();
-    let settings = Settings::new(authlink)?
+    let settings = Settings::with_origin(authlink, "http://127.0.0.1:3000")?
         .failure_url("/?error={reason}")?
         // A link session may sign in with a password, for the other pages.
         .also_allow(Whitelist::new(["^/login$"])?);

@@ -66,7 +66,9 @@ where
         return Err(CreateRefusal::Internal);
     }
     let ip = request.client_ip(&settings.trusted);
-    flow::issue_link(settings, ip, user, target, stamp_of).await
+    let mut link = flow::issue_link(settings, ip, user, target, stamp_of).await?;
+    link.url = settings.absolute(link.url);
+    Ok(link)
 }
 
 /// A request without the connection's address is the server's mistake, not

@@ -27,6 +27,11 @@ pub(crate) fn consume_prefix(authlink: &Authlink) -> Option<String> {
     mountable.then(|| prefix.to_owned())
 }
 
+/// Whether the policy's URL template is absolute (`https://…`).
+pub(crate) fn is_absolute(authlink: &Authlink) -> bool {
+    authlink.policy().url_template.render("").contains("://")
+}
+
 /// Whether `url` (with `{reason}`) is a same-site path, not an open
 /// redirect.
 pub(crate) fn is_safe_failure_url(url: &str) -> bool {

@@ -14,6 +14,7 @@ use crate::authlink::Authlink;
 use crate::error::FailureReason;
 use crate::limit::{BoxRateLimiter, CreateLimits, NoLimit, RateLimiter};
 use crate::replay::{BoxReplayCache, MemoryReplayCache, ReplayCache};
+use crate::target::Origin;
 use crate::whitelist::Whitelist;
 
 /// The endpoints' configuration cannot work; the message says what to
@@ -33,6 +34,21 @@ pub enum EndpointsError {
          (/authlink/{{key}})"
     )]
     ConsumeRoute,
+    /// The policy's URL template is relative and no public origin was
+    /// given: the links would be relative, and an app cannot open one.
+    #[error(
+        "links would be relative, which an app cannot open: give the app's public origin with \
+         Settings::with_origin(authlink, \"https://app.example\"), or make the policy's \
+         url_template absolute"
+    )]
+    RelativeLinks,
+    /// The public origin is not `scheme://host[:port]`, or is given twice
+    /// (in an absolute URL template and to [`Settings::with_origin`]).
+    #[error(
+        "the public origin must be scheme://host[:port] (https://app.example), given once: to \
+         Settings::with_origin for a relative url_template, or in an absolute url_template"
+    )]
+    Origin,
 }
 
 /// The default failure URL.
@@ -53,7 +69,7 @@ pub(crate) const DEFAULT_CREATE_PATH: &str = "/api/authlink";
 /// # let mut policy = Policy::default();
 /// # policy.whitelist = Whitelist::new(["^/account$"])?;
 /// # let authlink = Authlink::new(KeyRing::from(SecretKey::generate()), "app", policy)?;
-/// let settings = Settings::new(authlink)?
+/// let settings = Settings::with_origin(authlink, "https://app.example")?
 ///     .failure_url("/?error={reason}")?
 ///     .trusted_proxies("10.0.0.0/8".parse()?)
 ///     .mode(ConsumeMode::PrefetchSafe);
@@ -80,6 +96,8 @@ pub struct Settings {
     pub(crate) messages: Messages,
     pub(crate) create_path: String,
     pub(crate) responses: Arc<dyn Responses>,
+    /// Completes a relative URL template into absolute links.
+    origin: Option<Origin>,
     /// The consume endpoint's path before the key.
     consume_prefix: String,
 }
@@ -99,16 +117,49 @@ impl std::fmt::Debug for Settings {
 }
 
 impl Settings {
-    /// The defaults, for links of `authlink`.
+    /// The defaults, for links of `authlink`, whose URL template is
+    /// absolute (`https://app.example/authlink/{key}`).
     ///
     /// # Errors
     /// [`EndpointsError::ConsumeRoute`] when `{key}` is not the last path
     /// segment of the policy's URL template under a path of its own
     /// (`/authlink/{key}`): the consume endpoint needs that path for its
     /// route, and the guard to tell it from the app's pages.
+    /// [`EndpointsError::RelativeLinks`] when the template is relative:
+    /// use [`with_origin`](Self::with_origin).
     pub fn new(authlink: impl Into<Arc<Authlink>>) -> Result<Self, EndpointsError> {
-        let authlink = authlink.into();
+        let settings = Self::defaults(authlink.into())?;
+        if !routes::is_absolute(&settings.authlink) {
+            return Err(EndpointsError::RelativeLinks);
+        }
+        Ok(settings)
+    }
+
+    /// The defaults, for links of `authlink` whose relative URL template
+    /// (`/authlink/{key}`, the default) is completed with `origin`, the
+    /// app's public origin (`https://app.example`): the endpoints hand out
+    /// absolute links, which a mobile app can open. The origin is this
+    /// setting, never read from a request's `Host`.
+    ///
+    /// # Errors
+    /// [`EndpointsError::Origin`] when `origin` is not `scheme://host[:port]`
+    /// or the template is absolute already; the errors of [`new`](Self::new)
+    /// otherwise.
+    pub fn with_origin(
+        authlink: impl Into<Arc<Authlink>>,
+        origin: &str,
+    ) -> Result<Self, EndpointsError> {
+        let mut settings = Self::defaults(authlink.into())?;
+        if routes::is_absolute(&settings.authlink) {
+            return Err(EndpointsError::Origin);
+        }
+        settings.origin = Some(origin.parse().map_err(|_| EndpointsError::Origin)?);
+        Ok(settings)
+    }
+
+    fn defaults(authlink: Arc<Authlink>) -> Result<Self, EndpointsError> {
         Ok(Self {
+            origin: None,
             consume_prefix: routes::consume_prefix(&authlink)
                 .ok_or(EndpointsError::ConsumeRoute)?,
             authlink,
@@ -239,6 +290,15 @@ impl Settings {
     #[must_use]
     pub fn texts(&self) -> &Messages {
         &self.messages
+    }
+
+    /// `url` as handed out: absolute, with the public origin when the
+    /// template is relative.
+    pub(crate) fn absolute(&self, url: String) -> String {
+        match &self.origin {
+            Some(origin) => format!("{origin}{url}"),
+            None => url,
+        }
     }
 
     /// Where a failure for `reason` leads.

@@ -55,10 +55,13 @@ async fn an_app_handler_issues_with_one_call() {
     use authlink::actix::ActixEndpoints;
 
     let clock = crate::fixtures::clock();
-    let settings = authlink::web::Settings::new(crate::fixtures::engine(&clock))
-        .unwrap()
-        .failure_url("/?error={reason}")
-        .unwrap();
+    let settings = authlink::web::Settings::with_origin(
+        crate::fixtures::engine(&clock),
+        crate::http_support::ORIGIN,
+    )
+    .unwrap()
+    .failure_url("/?error={reason}")
+    .unwrap();
     let endpoints = ActixEndpoints::new(
         settings,
         crate::actix_support::ActixTestLinkApp(std::sync::Arc::default()),
@@ -108,7 +111,9 @@ async fn an_app_handler_issues_with_one_call() {
     let issued = test::call_service(&service, post("/mine/links?/account")).await;
     assert_eq!(issued.status().as_u16(), 200);
     let link = String::from_utf8(test::read_body(issued).await.to_vec()).unwrap();
-    assert!(link.starts_with("/authlink/"), "{link}");
+    let prefix = format!("{}/authlink/", crate::http_support::ORIGIN);
+    assert!(link.starts_with(&prefix), "{link}");
+    let link = link[crate::http_support::ORIGIN.len()..].to_owned();
 
     let open = |ip: [u8; 4]| {
         test::TestRequest::get()

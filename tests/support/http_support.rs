@@ -83,7 +83,7 @@ pub fn settings<C: ReplayCache + 'static>(
     options: &Options,
     cache: C,
 ) -> Settings {
-    let mut settings = Settings::new(authlink)
+    let mut settings = Settings::with_origin(authlink, ORIGIN)
         .unwrap()
         .replay_cache(cache)
         .trusted_proxies(options.trusted.clone())
@@ -147,6 +147,10 @@ impl Responses for JsonAnswers {
         Answer::json(422, &serde_json::json!({ "error": refusal.code() }))
     }
 }
+
+/// The public origin of the test apps, which the links they hand out
+/// start with.
+pub const ORIGIN: &str = "https://app.example";
 
 /// The guard's 403 text, as django-authlink words it and the demo's
 /// contract promises.

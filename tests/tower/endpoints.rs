@@ -35,7 +35,7 @@ async fn failure_reason_is_in_the_response_extensions() {
     let cache = Arc::new(authlink::replay::MemoryReplayCache::new());
     // No session layer anywhere: the consume service brings its own.
     let sessions = TestSessions::new(tower_sessions::MemoryStore::default()).insecure_cookie();
-    let settings = Settings::new(app.authlink.clone())
+    let settings = Settings::with_origin(app.authlink.clone(), http_support::ORIGIN)
         .unwrap()
         .replay_cache(cache.clone());
     let consume =
@@ -87,7 +87,7 @@ async fn an_app_handler_issues_and_consumes_with_one_call_each() {
     use axum::response::IntoResponse as _;
     let app = app().await;
     let sessions = TestSessions::new(tower_sessions::MemoryStore::default()).insecure_cookie();
-    let settings = Settings::new(app.authlink.clone())
+    let settings = Settings::with_origin(app.authlink.clone(), http_support::ORIGIN)
         .unwrap()
         .failure_url("/?error={reason}")
         .unwrap();
@@ -144,7 +144,7 @@ async fn create_and_consume_limits_refuse_the_caller_past_its_rate() {
     let app = app().await;
     let per_hour = |n| MemoryRateLimiter::new(Quota::per_hour(NonZeroU32::new(n).unwrap()));
     let sessions = TestSessions::new(tower_sessions::MemoryStore::default()).insecure_cookie();
-    let settings = Settings::new(app.authlink.clone())
+    let settings = Settings::with_origin(app.authlink.clone(), http_support::ORIGIN)
         .unwrap()
         .failure_url("/?error={reason}")
         .unwrap()

@@ -25,7 +25,12 @@ fn endpoints_for(
     let sessions = TestSessions::new(tower_sessions::MemoryStore::default())
         .cookie_name(http_support::COOKIE_NAME)
         .insecure_cookie();
-    let settings = authlink::web::Settings::new(engine_with_template(template))?;
+    let authlink = engine_with_template(template);
+    let settings = if template.contains("://") {
+        authlink::web::Settings::new(authlink)?
+    } else {
+        authlink::web::Settings::with_origin(authlink, http_support::ORIGIN)?
+    };
     Ok(Endpoints::new(
         settings,
         TestLinkApp(std::sync::Arc::new(TestAdapter::default())),
@@ -67,6 +72,51 @@ fn a_key_without_a_path_of_its_own_is_refused_at_start_up() {
     ] {
         assert!(endpoints_for(template).is_ok(), "{template}");
     }
+}
+
+/// Links must be absolute for an app to open them: a relative template
+/// needs the public origin, given once and well-formed; the links the
+/// endpoints hand out then start with it.
+#[tokio::test]
+async fn relative_templates_need_the_public_origin_once() {
+    use authlink::web::{EndpointsError, Settings};
+    let relative = || engine_with_template("/authlink/{key}");
+    let absolute = || engine_with_template("https://app.example/authlink/{key}");
+    assert_eq!(
+        Settings::new(relative()).err(),
+        Some(EndpointsError::RelativeLinks)
+    );
+    assert!(Settings::new(absolute()).is_ok());
+    for origin in [
+        "app.example",
+        "https://app.example/",
+        "https://app.example/x",
+        "",
+    ] {
+        assert_eq!(
+            Settings::with_origin(relative(), origin).err(),
+            Some(EndpointsError::Origin),
+            "{origin}"
+        );
+    }
+    assert_eq!(
+        Settings::with_origin(absolute(), "https://app.example").err(),
+        Some(EndpointsError::Origin)
+    );
+    assert!(
+        EndpointsError::RelativeLinks
+            .to_string()
+            .contains("Settings::with_origin")
+    );
+    let endpoints = endpoints_for("/a/{key}").unwrap();
+    let (addr, server) = http_support::serve(endpoints.router(http_support::pages())).await;
+    let created = http_support::Client::new(addr)
+        .create("alice-api-token", r#"{"url": "/account"}"#)
+        .await;
+    let link = created.created_link();
+    assert!(link.starts_with("https://app.example/a/"), "{link}");
+    assert_eq!(created.json()["link"], link.as_str());
+    server.abort();
 }
 
 /// With a key under `/a/`, `/a/<anything>` is the consume endpoint's, but

@@ -76,7 +76,7 @@ async fn a_failing_session_store_burns_no_link() {
     let sessions = TowerSessions::new(store.clone())
         .cookie_name("sid")
         .insecure_cookie();
-    let settings = authlink::web::Settings::new(authlink)
+    let settings = authlink::web::Settings::with_origin(authlink, crate::http_support::ORIGIN)
         .unwrap()
         .replay_cache(Arc::clone(&cache))
         .failure_url("/?error={reason}")
