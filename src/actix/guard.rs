@@ -6,9 +6,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use actix_session::SessionExt as _;
-use actix_web::Error;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::{Error, HttpMessage as _};
 
 use super::response::into_response;
 use super::session::via_link;
@@ -87,6 +87,8 @@ where
         let service = Rc::clone(&self.service);
         let settings = Arc::clone(&self.settings);
         Box::pin(async move {
+            // The pages' user extractors answer with the app's Responses.
+            request.extensions_mut().insert(Arc::clone(&settings));
             let session = request.get_session();
             let is_link_session = async || via_link(&session);
             if let Some(answer) = pipeline::guard(&settings, request.path(), is_link_session).await

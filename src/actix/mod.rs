@@ -56,6 +56,7 @@ use crate::web::pipeline::WebRequest as _;
 
 pub use endpoints::{ActixApp, ActixEndpoints};
 pub use guard::{ActixGuard, ActixGuardService};
+pub use session::Rejection;
 
 /// The client address of `request`: its peer address, or behind the
 /// `trusted` proxies the address their header reports (see

@@ -1,12 +1,24 @@
 //! Link sessions on actix-session's [`Session`].
 
-use actix_session::Session;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_session::{Session, SessionExt as _};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::response::into_response;
 use crate::web::flow::LoginSession;
 use crate::web::session::sealed::Sealed;
-use crate::web::{AppError, AppSession, USER_KEY, VIA_LINK_KEY};
+use crate::web::session::signed_in;
+use crate::web::{
+    Answer, AppError, AppSession, CurrentUser, LinkUser, PasswordUser, Settings, USER_KEY,
+    VIA_LINK_KEY,
+};
 
 /// actix-session's `Session` as [`CurrentUser`](crate::web::CurrentUser)
 /// reads and writes it.
@@ -60,4 +72,67 @@ impl<U: Serialize> LoginSession<U> for ActixLogin {
     async fn log_in(&mut self, user: &U) -> Result<(), AppError> {
         start(&self.0, user, true)
     }
+}
+
+/// Why a user extractor gave no user: its answer, from the app's
+/// [`Responses`](crate::web::Responses).
+pub struct Rejection(Answer);
+
+impl fmt::Debug for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Rejection").field(&self.0.status()).finish()
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no user for this page ({})", self.0.status())
+    }
+}
+
+impl ResponseError for Rejection {
+    fn error_response(&self) -> HttpResponse {
+        into_response(self.0.clone())
+    }
+}
+
+type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, Rejection>>>>;
+
+/// The signed-in user, for an actix handler: the answer of
+/// [`Responses::signed_out`](crate::web::Responses::signed_out) (default
+/// 401) when no one is.
+impl<U: LinkUser> FromRequest for CurrentUser<U> {
+    type Error = Rejection;
+    type Future = Extracted<Self>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        extract(request, false)
+    }
+}
+
+/// The user signed in by the app's own login, for an actix handler: the
+/// answer of [`Responses::forbidden`](crate::web::Responses::forbidden)
+/// (default 403) to a link session.
+impl<U: LinkUser> FromRequest for PasswordUser<U> {
+    type Error = Rejection;
+    type Future = Extracted<Self>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let current = extract::<U>(request, true);
+        Box::pin(async move {
+            Ok(Self {
+                user: current.await?.user,
+            })
+        })
+    }
+}
+
+fn extract<U: LinkUser>(request: &HttpRequest, password_only: bool) -> Extracted<CurrentUser<U>> {
+    let session = request.get_session();
+    let settings = request.extensions().get::<Arc<Settings>>().cloned();
+    Box::pin(async move {
+        signed_in(&session, settings.as_deref(), password_only)
+            .await
+            .map_err(Rejection)
+    })
 }

@@ -163,6 +163,9 @@ where
                 let response = into_response(answer);
                 return Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()));
             }
+            // The pages' user extractors answer with the app's Responses.
+            let mut request = request;
+            request.extensions_mut().insert(Arc::clone(&this.settings));
             this.pass(request).await
         })
     }

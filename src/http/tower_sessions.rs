@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use http::{Extensions, Request, Response};
 use serde::Serialize;
@@ -13,9 +14,14 @@ use tower_service::Service;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 
+use super::response::{ResponseBody, into_response};
 use super::sessions::{Ensure, LinkSessions, SessionService};
 use crate::web::session::sealed::Sealed;
-use crate::web::{AppError, AppSession, LinkUser, USER_KEY, VIA_LINK_KEY};
+use crate::web::session::signed_in;
+use crate::web::{
+    Answer, AppError, AppSession, CurrentUser, LinkUser, Messages, PasswordUser, Settings,
+    USER_KEY, VIA_LINK_KEY,
+};
 
 /// Link sessions in tower-sessions: the user under `authlink.user`, the link
 /// marker under `authlink.via_link`, the session id cycled on every login.
@@ -201,4 +207,58 @@ impl<U, Store: SessionStore + Clone> fmt::Debug for TowerSessions<U, Store> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TowerSessions").finish_non_exhaustive()
     }
+}
+
+/// The signed-in user, for an axum handler: the answer of
+/// [`Responses::signed_out`](crate::web::Responses::signed_out) (default
+/// 401) when no one is.
+impl<S: Send + Sync, U: LinkUser> axum::extract::FromRequestParts<S> for CurrentUser<U> {
+    type Rejection = http::Response<ResponseBody>;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        extract(parts, false).await
+    }
+}
+
+/// The user signed in by the app's own login, for an axum handler: the
+/// answer of [`Responses::forbidden`](crate::web::Responses::forbidden)
+/// (default 403) to a link session, of
+/// [`Responses::signed_out`](crate::web::Responses::signed_out) when no one
+/// is signed in.
+impl<S: Send + Sync, U: LinkUser> axum::extract::FromRequestParts<S> for PasswordUser<U> {
+    type Rejection = http::Response<ResponseBody>;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let current: CurrentUser<U> = extract(parts, true).await?;
+        Ok(Self { user: current.user })
+    }
+}
+
+async fn extract<U: LinkUser>(
+    parts: &http::request::Parts,
+    password_only: bool,
+) -> Result<CurrentUser<U>, http::Response<ResponseBody>> {
+    let settings = parts
+        .extensions
+        .get::<Arc<Settings>>()
+        .map(|settings| &**settings);
+    let Some(session) = parts.extensions.get::<Session>() else {
+        tracing::error!(
+            target: "authlink",
+            outcome = "misconfigured",
+            "no session in the request: read the user in pages given to Endpoints::router, \
+             or under the sessions' layer()",
+        );
+        let messages = settings.map_or_else(Messages::default, |s| s.texts().clone());
+        return Err(into_response(Answer::text(500, messages.sign_in_failed)));
+    };
+    signed_in(session, settings, password_only)
+        .await
+        .map_err(into_response)
 }

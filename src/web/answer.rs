@@ -192,8 +192,16 @@ pub trait Responses: Send + Sync + 'static {
         }
     }
 
+    /// A page that needs a signed-in user, asked for by no one signed in
+    /// (the `CurrentUser` and `PasswordUser` extractors): 401 with
+    /// [`Messages::signed_out`]. An app with a login page redirects there.
+    fn signed_out(&self, messages: &Messages) -> Answer {
+        Answer::text(401, messages.signed_out.clone())
+    }
+
     /// The guard's answer to a link session asking for a page off the
-    /// whitelist: 403 with [`Messages::forbidden`].
+    /// whitelist, and the `PasswordUser` extractor's to a link session:
+    /// 403 with [`Messages::forbidden`].
     fn forbidden(&self, messages: &Messages) -> Answer {
         Answer::text(403, messages.forbidden.clone())
     }

@@ -20,8 +20,11 @@ pub(crate) const DEFAULT_BODY_LIMIT: usize = 8 * 1024;
 pub enum CreateRefusal {
     /// Not a `POST`: 405 with `Allow: POST`.
     MethodNotAllowed,
-    /// No authenticated caller: 401 with `WWW-Authenticate: Bearer`.
+    /// No credentials: 401 with `WWW-Authenticate: Bearer`.
     Unauthenticated,
+    /// Credentials (an `Authorization` header) the app did not accept: 401
+    /// with `WWW-Authenticate: Bearer error="invalid_token"`.
+    InvalidCredentials,
     /// Not `application/json`: 415.
     UnsupportedMediaType,
     /// The body is over the limit: 413.
@@ -59,7 +62,7 @@ impl CreateRefusal {
     pub fn status(&self) -> u16 {
         match self {
             Self::MethodNotAllowed => 405,
-            Self::Unauthenticated => 401,
+            Self::Unauthenticated | Self::InvalidCredentials => 401,
             Self::UnsupportedMediaType => 415,
             Self::TooLarge => 413,
             Self::RateLimited(_) => 429,
@@ -78,6 +81,7 @@ impl CreateRefusal {
         match self {
             Self::MethodNotAllowed => detail(&messages.method_not_allowed),
             Self::Unauthenticated => detail(&messages.unauthenticated),
+            Self::InvalidCredentials => detail(&messages.invalid_credentials),
             Self::UnsupportedMediaType => detail(&messages.unsupported_media_type),
             Self::TooLarge => detail(&messages.too_large),
             Self::UnreadableBody => detail(&messages.unreadable_body),
@@ -109,6 +113,10 @@ impl CreateRefusal {
         match self {
             Self::MethodNotAllowed => Some(("allow", "POST".to_owned())),
             Self::Unauthenticated => Some(("www-authenticate", "Bearer".to_owned())),
+            Self::InvalidCredentials => Some((
+                "www-authenticate",
+                "Bearer error=\"invalid_token\"".to_owned(),
+            )),
             Self::Unavailable => Some(("retry-after", RETRY_AFTER_SECONDS.to_owned())),
             Self::RateLimited(seconds) => Some(("retry-after", seconds.to_string())),
             _ => None,
@@ -120,7 +128,7 @@ impl CreateRefusal {
     pub fn code(&self) -> &'static str {
         match self {
             Self::MethodNotAllowed => "method_not_allowed",
-            Self::Unauthenticated => "unauthenticated",
+            Self::Unauthenticated | Self::InvalidCredentials => "unauthenticated",
             Self::UnsupportedMediaType
             | Self::TooLarge
             | Self::UnreadableBody

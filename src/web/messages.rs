@@ -34,6 +34,11 @@ pub struct Messages {
     pub method_not_allowed: Cow<'static, str>,
     /// Create: 401 without an authenticated caller.
     pub unauthenticated: Cow<'static, str>,
+    /// Create: 401 for credentials the app did not accept.
+    pub invalid_credentials: Cow<'static, str>,
+    /// A page that needs a signed-in user, asked for by no one signed in
+    /// (the `CurrentUser` extractors' 401).
+    pub signed_out: Cow<'static, str>,
     /// Create: 415 for a body that is not JSON.
     pub unsupported_media_type: Cow<'static, str>,
     /// Create: 413.
@@ -103,6 +108,8 @@ impl Default for Messages {
             sign_in_failed: "Sign-in failed.".into(),
             method_not_allowed: "Method not allowed.".into(),
             unauthenticated: "Authentication credentials were not provided.".into(),
+            invalid_credentials: "Invalid token.".into(),
+            signed_out: "Please sign in.".into(),
             unsupported_media_type: "Content-Type must be application/json.".into(),
             too_large: "Request body is too large.".into(),
             malformed_json: "JSON parse error: {error}.".into(),

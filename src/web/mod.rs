@@ -52,6 +52,6 @@ pub(crate) use keys::{USER_KEY, VIA_LINK_KEY};
 pub use messages::Messages;
 #[cfg(any(feature = "tower-sessions", feature = "actix"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "tower-sessions", feature = "actix"))))]
-pub use session::{AppSession, CurrentUser};
+pub use session::{AppSession, CurrentUser, PasswordUser};
 pub use settings::{EndpointsError, Settings};
 pub use user::LinkUser;

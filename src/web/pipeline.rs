@@ -102,11 +102,16 @@ where
         if request.method() != "POST" {
             return Err(CreateRefusal::MethodNotAllowed);
         }
+        // Django REST framework's two texts: which one is true depends on
+        // whether the caller sent credentials at all.
+        let sent_credentials = request.header("authorization").is_some();
         let Some(user) = api_user(request).await else {
-            return Err(flow::create_refused::<U>(
-                None,
-                CreateRefusal::Unauthenticated,
-            ));
+            let refusal = if sent_credentials {
+                CreateRefusal::InvalidCredentials
+            } else {
+                CreateRefusal::Unauthenticated
+            };
+            return Err(flow::create_refused::<U>(None, refusal));
         };
         let refused = |refusal| flow::create_refused(Some(&user), refusal);
         if !is_json(request.header("content-type").map(str::as_bytes)) {

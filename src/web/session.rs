@@ -6,7 +6,12 @@ use std::future::Future;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use std::borrow::Cow;
+
+use super::answer::{Answer, DefaultResponses, Responses};
 use super::app_error::AppError;
+use super::messages::Messages;
+use super::settings::Settings;
 use super::user::LinkUser;
 
 /// Who a session belongs to, and whether it was established through a
@@ -66,6 +71,45 @@ impl<U: LinkUser> CurrentUser<U> {
     /// The session store's error.
     pub async fn log_out(session: &impl AppSession) -> Result<(), AppError> {
         session.end().await
+    }
+}
+
+/// A user signed in by the app's own login (a password, single sign-on),
+/// not through a link: the extractor for pages a link session may not
+/// see, whatever the whitelist says (changing the password, the e-mail).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PasswordUser<U> {
+    /// Who is logged in.
+    pub user: U,
+}
+
+/// Who `session` belongs to, or the answer for a page that needs someone
+/// (and, with `password_only`, someone not signed in through a link). The
+/// answers are `settings`' [`Responses`](super::Responses), or the
+/// defaults where the request carries none (a page outside the guard).
+pub(crate) async fn signed_in<U: LinkUser>(
+    session: &impl AppSession,
+    settings: Option<&Settings>,
+    password_only: bool,
+) -> Result<CurrentUser<U>, Answer> {
+    let messages = || {
+        settings.map_or_else(
+            || Cow::Owned(Messages::default()),
+            |s| Cow::Borrowed(&s.messages),
+        )
+    };
+    let responses: &dyn Responses = settings.map_or(&DefaultResponses, |s| &*s.responses);
+    match CurrentUser::of(session).await {
+        Ok(Some(current)) if password_only && current.via_link => {
+            Err(responses.forbidden(&messages()))
+        }
+        Ok(Some(current)) => Ok(current),
+        Ok(None) => Err(responses.signed_out(&messages())),
+        Err(err) => {
+            tracing::error!(target: "authlink", error = %err, "session unreadable");
+            Err(Answer::text(500, messages().sign_in_failed.clone()))
+        }
     }
 }
 

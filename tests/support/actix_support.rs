@@ -21,7 +21,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use authlink::actix::{ActixApp, ActixEndpoints};
 use authlink::replay::ReplayCache;
 use authlink::web::AppError;
-use authlink::web::CurrentUser;
+use authlink::web::{CurrentUser, PasswordUser};
 use authlink::{Authlink, ManualClock};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
@@ -112,6 +112,16 @@ impl ActixTestApp {
                             web::get().to(|s: Session| page(s, "Settings of ")),
                         )
                         .route("/admin", web::get().to(|s: Session| page(s, "Admin for ")))
+                        .route(
+                            "/me",
+                            web::get().to(|me: CurrentUser<String>| async move {
+                                format!("{} {}", me.user, me.via_link)
+                            }),
+                        )
+                        .route(
+                            "/me/password",
+                            web::get().to(|me: PasswordUser<String>| async move { me.user }),
+                        )
                         .wrap(endpoints.guard())
                         .wrap(sessions)
                 };

@@ -18,8 +18,8 @@ use authlink::http::{Endpoints, LinkApp, PeerAddr, TowerSessions, bearer_token};
 use authlink::replay::MemoryReplayCache;
 use authlink::replay::{Freshness, ReplayCache, ReplayError, ReplayKey};
 use authlink::web::{
-    Answer, AppError, ConfirmPage, ConsumeMode, CreateRefusal, CurrentUser, Messages, Responses,
-    Settings, TrustedProxies,
+    Answer, AppError, ConfirmPage, ConsumeMode, CreateRefusal, CurrentUser, Messages, PasswordUser,
+    Responses, Settings, TrustedProxies,
 };
 use authlink::{Authlink, ManualClock, Policy, Whitelist};
 use axum::Router;
@@ -346,6 +346,14 @@ pub fn pages() -> Router {
             get(|s: Session| page(s, "Settings of ")),
         )
         .route("/admin", get(|s: Session| page(s, "Admin for ")))
+        .route(
+            "/me",
+            get(|me: CurrentUser<String>| async move { format!("{} {}", me.user, me.via_link) }),
+        )
+        .route(
+            "/me/password",
+            get(|me: PasswordUser<String>| async move { me.user }),
+        )
 }
 
 async fn home(uri: http::Uri) -> Html<String> {

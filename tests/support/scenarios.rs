@@ -80,7 +80,7 @@ impl Server for TestApp {
 #[macro_export]
 macro_rules! scenarios {
     ($server:ty) => {
-        $crate::scenarios!(@tests $server; create_ok create_url_not_whitelisted create_not_authenticated create_refuses_open_redirect_targets create_malformed_json create_missing_field_and_wrong_type create_wrong_content_type create_wrong_method create_oversized_body create_oversized_body_is_refused_before_it_is_sent create_respects_a_configured_body_limit consume_ok_when_logged_out secure_cookie_is_the_default_whatever_the_host_says an_insecure_cookie_is_not_made_secure_by_the_host_either consume_issues_a_fresh_session_id consume_ok_when_logged_in_as_same_user consume_ok_when_logged_in_as_another_user consume_expired consume_one_second_before_expiry consume_already_used consume_ip_mismatch consume_with_prefix_binding_accepts_the_same_network consume_revoked_by_stamp stamp_lookup_failure_fails_closed replay_cache_unavailable_is_503_without_session head_does_not_consume consume_wrong_method consume_garbage_and_long_keys consume_from_another_users_link_session_is_not_blocked_by_the_guard prefetch_safe_get_shows_a_page_and_post_consumes confirm_page_script_matches_its_csp_hash button_only_confirm_page_has_no_script cross_site_confirm_post_is_refused_and_burns_nothing trusted_proxy_forwarded_for_is_honoured forwarded_values_a_client_writes_cannot_choose_its_address answers_are_replaced_alike a_used_link_leaves_a_password_session_alone racers_for_one_link_leave_the_loser_as_it_was trusted_proxy_with_unparsable_address_fails_closed untrusted_forwarded_for_is_ignored inactive_for_password_sessions inactive_without_session active_with_whitelisted_url active_with_non_whitelisted_url guard_ends_with_the_link_session also_allowed_paths_open_to_link_sessions_only_as_configured a_link_session_reopening_a_used_link_lands_on_the_failure_page);
+        $crate::scenarios!(@tests $server; create_ok create_url_not_whitelisted create_not_authenticated create_refuses_open_redirect_targets create_malformed_json create_missing_field_and_wrong_type create_wrong_content_type create_wrong_method create_oversized_body create_oversized_body_is_refused_before_it_is_sent create_respects_a_configured_body_limit consume_ok_when_logged_out secure_cookie_is_the_default_whatever_the_host_says an_insecure_cookie_is_not_made_secure_by_the_host_either consume_issues_a_fresh_session_id consume_ok_when_logged_in_as_same_user consume_ok_when_logged_in_as_another_user consume_expired consume_one_second_before_expiry consume_already_used consume_ip_mismatch consume_with_prefix_binding_accepts_the_same_network consume_revoked_by_stamp stamp_lookup_failure_fails_closed replay_cache_unavailable_is_503_without_session head_does_not_consume consume_wrong_method consume_garbage_and_long_keys consume_from_another_users_link_session_is_not_blocked_by_the_guard prefetch_safe_get_shows_a_page_and_post_consumes confirm_page_script_matches_its_csp_hash button_only_confirm_page_has_no_script cross_site_confirm_post_is_refused_and_burns_nothing trusted_proxy_forwarded_for_is_honoured forwarded_values_a_client_writes_cannot_choose_its_address answers_are_replaced_alike a_used_link_leaves_a_password_session_alone racers_for_one_link_leave_the_loser_as_it_was user_extractors_read_the_session trusted_proxy_with_unparsable_address_fails_closed untrusted_forwarded_for_is_ignored inactive_for_password_sessions inactive_without_session active_with_whitelisted_url active_with_non_whitelisted_url guard_ends_with_the_link_session also_allowed_paths_open_to_link_sessions_only_as_configured a_link_session_reopening_a_used_link_lands_on_the_failure_page);
     };
     (@tests $server:ty; $($name:ident)*) => {
         $(
@@ -139,8 +139,19 @@ pub async fn create_not_authenticated<S: Server>() {
         .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     assert!(anonymous.header("location").is_none());
+    assert_eq!(
+        anonymous.json()["detail"],
+        "Authentication credentials were not provided."
+    );
+    assert_eq!(anonymous.header("www-authenticate"), Some("Bearer"));
+    // Credentials were sent: the text says they were not accepted.
     let wrong_token = client.create("mallory-api-token", ACCOUNT).await;
     assert_eq!(wrong_token.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong_token.json()["detail"], "Invalid token.");
+    assert_eq!(
+        wrong_token.header("www-authenticate"),
+        Some("Bearer error=\"invalid_token\"")
+    );
 }
 
 pub async fn create_refuses_open_redirect_targets<S: Server>() {
@@ -498,6 +509,29 @@ pub async fn racers_for_one_link_leave_the_loser_as_it_was<S: Server>() {
         loser.get("/account").await.text(),
         format!("Hello, {loser_name}")
     );
+}
+
+/// The user extractors: who is signed in and how, a 401 for no one, and a
+/// page for password sessions only that a link session cannot see even
+/// where the guard lets it through.
+pub async fn user_extractors_read_the_session<S: Server>() {
+    let app = S::start(Options {
+        also_allow: Some(authlink::Whitelist::new(["^/me"]).unwrap()),
+        ..Options::default()
+    })
+    .await;
+    let nobody = app.client().get("/me").await;
+    assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(nobody.text(), "Please sign in.");
+    let linked = link_session(&app).await;
+    assert_eq!(linked.get("/me").await.text(), "alice true");
+    let refused = linked.get("/me/password").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.text(), NOT_WHITELISTED_MESSAGE);
+    let password = app.client();
+    password.password_login("bob").await;
+    assert_eq!(password.get("/me").await.text(), "bob false");
+    assert_eq!(password.get("/me/password").await.text(), "bob");
 }
 
 pub async fn consume_ip_mismatch<S: Server>() {
