@@ -90,7 +90,24 @@ impl Authlink {
     }
 
     /// Like [`Authlink::issue`], and binds the user's current `stamp`: once
-    /// the app's stamp for the user changes, the link is revoked.
+    /// the app's stamp for the user changes, the link is revoked. A stamp
+    /// that changes with the user's credentials (a hash of the password
+    /// hash, a "log out everywhere" counter) revokes every outstanding link,
+    /// with nothing stored:
+    ///
+    /// ```
+    /// # use authlink::*;
+    /// # let mut policy = Policy::default();
+    /// # policy.whitelist = Whitelist::new(["^/account$"])?;
+    /// # let authlink = Authlink::new(KeyRing::from(SecretKey::generate()), "app", policy)?;
+    /// # let ip: std::net::IpAddr = "192.0.2.1".parse()?;
+    /// let link = authlink.issue_with_stamp(&7u64, "/account", ip, b"password-hash-v1")?;
+    /// let pending = authlink.verify::<u64>(&link.key, ip)?;
+    /// let current: &[u8] = b"password-hash-v2"; // the password changed meanwhile
+    /// let err = pending.check_stamp(Some(current)).unwrap_err();
+    /// assert_eq!(err.kind(), VerifyErrorKind::Revoked);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// As [`Authlink::issue`].
