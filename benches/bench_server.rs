@@ -134,7 +134,9 @@ fn serve_authlink() -> Result<(), String> {
     let settings = Settings::with_origin(authlink()?, "http://127.0.0.1")
         .and_then(|settings| settings.failure_url("/failed?error={reason}"))
         .map_err(|err| err.to_string())?
-        .replay_cache(MemoryReplayCache::with_capacity(REPLAY_CAPACITY));
+        .replay_cache(MemoryReplayCache::with_capacity(REPLAY_CAPACITY))
+        // The load is one user's links, which its consume limit would refuse.
+        .without_limits();
     let consume = Endpoints::new(settings, Bench, sessions).consume_service();
     serve(move |mut request, peer: SocketAddr| {
         request.extensions_mut().insert(PeerAddr(peer.ip()));

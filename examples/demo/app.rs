@@ -8,7 +8,7 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use authlink::http::{Endpoints, LinkApp, PeerAddr, ResponseBody, TowerSessions, bearer_token};
-use authlink::limit::{BoxRateLimiter, CreateLimits, NoLimit};
+use authlink::limit::{BoxRateLimiter, NoLimit};
 use authlink::replay::{MemoryReplayCache, ReplayCache, ReusableLinks};
 use authlink::web::{ConsumeMode, CurrentUser, ForwardedHeader, Settings, TrustedProxies};
 use authlink::{Authlink, FailureReason, KeyId, KeyRing, Policy, SecretKey, Whitelist};
@@ -52,12 +52,8 @@ pub(crate) struct Config {
 }
 
 /// The demo's per-user rate when `AUTHLINK_LINKS_PER_MINUTE` is unset: the
-/// crate's default per-user quota, where the `limit` feature provides it.
-const DEFAULT_LINKS_PER_MINUTE: Option<NonZeroU32> = if cfg!(feature = "limit") {
-    NonZeroU32::new(20)
-} else {
-    None
-};
+/// crate's default per-user quota.
+const DEFAULT_LINKS_PER_MINUTE: Option<NonZeroU32> = NonZeroU32::new(20);
 
 impl Config {
     /// The demo's defaults: 127.0.0.1:8080, random key, 60 s, single use,
@@ -141,13 +137,6 @@ impl Config {
                 format!("AUTHLINK_LINKS_PER_MINUTE: {rate:?} is not a whole number (0 is off)")
             })?;
             config.links_per_minute = NonZeroU32::new(rate);
-            if config.links_per_minute.is_some() && !cfg!(feature = "limit") {
-                return Err(
-                    "AUTHLINK_LINKS_PER_MINUTE: this build has no rate limiters; \
-                            run with `--features limit`, or set it to 0"
-                        .to_owned(),
-                );
-            }
         }
         Ok(config)
     }
@@ -221,7 +210,7 @@ where
         .and_then(|settings| settings.failure_url("/?error={reason}"))
         .map_err(|err| err.to_string())?
         .replay_cache(cache)
-        .create_limits(limits.create)
+        .create_limits(limits.create_user, limits.create_client)
         .consume_limit(limits.consume)
         .trusted_proxies(config.trusted.clone())
         .mode(mode);
@@ -341,7 +330,8 @@ pub(crate) async fn run(
 
 /// The create and consume rate limits.
 pub(crate) struct Limits {
-    create: CreateLimits,
+    create_user: BoxRateLimiter,
+    create_client: BoxRateLimiter,
     consume: BoxRateLimiter,
 }
 
@@ -351,7 +341,6 @@ impl Limits {
     /// (the crate's default ratio: users behind one NAT share an address).
     /// In Redis when `AUTHLINK_REDIS_URL` is set, so every node counts
     /// against the same allowance; in memory otherwise.
-    #[cfg(feature = "limit")]
     #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
     async fn new(config: &Config, secret: &SecretKey) -> Result<Self, String> {
         use authlink::limit::{MemoryRateLimiter, Quota};
@@ -364,38 +353,32 @@ impl Limits {
         #[cfg(feature = "redis")]
         if let Some(url) = &config.redis_url {
             use authlink::limit::redis::RedisRateLimiter;
-            let connect = |quota, scope: &str| {
+            let connect = async |quota, scope: &str| {
                 RedisRateLimiter::builder(quota, secret)
                     .prefix(format!("authlink-demo:limit:{scope}:"))
                     .connect(url)
-            };
-            let error = |err: authlink::limit::redis::RedisLimiterError| {
-                format!("AUTHLINK_REDIS_URL (rate limits): {err}")
+                    .await
+                    .map(BoxRateLimiter::new)
+                    .map_err(|err| format!("AUTHLINK_REDIS_URL (rate limits): {err}"))
             };
             return Ok(Self {
-                create: CreateLimits::new(
-                    connect(user, "create-user").await.map_err(error)?,
-                    connect(client, "create-client").await.map_err(error)?,
-                ),
-                consume: BoxRateLimiter::new(connect(user, "consume").await.map_err(error)?),
+                create_user: connect(user, "create-user").await?,
+                create_client: connect(client, "create-client").await?,
+                consume: connect(user, "consume").await?,
             });
         }
         Ok(Self {
-            create: CreateLimits::new(MemoryRateLimiter::new(user), MemoryRateLimiter::new(client)),
+            create_user: BoxRateLimiter::new(MemoryRateLimiter::new(user)),
+            create_client: BoxRateLimiter::new(MemoryRateLimiter::new(client)),
             consume: BoxRateLimiter::new(MemoryRateLimiter::new(user)),
         })
-    }
-
-    #[cfg(not(feature = "limit"))]
-    async fn new(_config: &Config, _secret: &SecretKey) -> Result<Self, String> {
-        // Config::from_vars refuses a rate in such a build already.
-        Ok(Self::off())
     }
 
     /// No limits (`AUTHLINK_LINKS_PER_MINUTE=0`).
     pub(crate) fn off() -> Self {
         Self {
-            create: CreateLimits::off(),
+            create_user: BoxRateLimiter::new(NoLimit),
+            create_client: BoxRateLimiter::new(NoLimit),
             consume: BoxRateLimiter::new(NoLimit),
         }
     }

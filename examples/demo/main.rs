@@ -14,8 +14,8 @@
 //! `AUTHLINK_REDIS_URL` (a shared Redis for single use, sessions and rate
 //! limits; needs `--features redis`), `AUTHLINK_REPLAY_CAPACITY` (live
 //! entries of the in-memory replay cache, 1,000,000) and
-//! `AUTHLINK_LINKS_PER_MINUTE` (per user, on create and consume; 20 with
-//! `--features limit`, 0 is off).
+//! `AUTHLINK_LINKS_PER_MINUTE` (per user, on create and consume; 20;
+//! 0 is off).
 
 mod app;
 

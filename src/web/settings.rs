@@ -12,7 +12,10 @@ use super::messages::Messages;
 use super::routes::{self, GuardPaths};
 use crate::authlink::Authlink;
 use crate::error::FailureReason;
-use crate::limit::{BoxRateLimiter, CreateLimits, NoLimit, RateLimiter};
+use crate::limit::{
+    BoxRateLimiter, CreateLimits, DEFAULT_CLIENT_QUOTA, DEFAULT_USER_QUOTA, MemoryRateLimiter,
+    NoLimit, RateLimiter,
+};
 use crate::replay::{BoxReplayCache, MemoryReplayCache, ReplayCache};
 use crate::target::Origin;
 use crate::whitelist::Whitelist;
@@ -77,7 +80,10 @@ pub(crate) const DEFAULT_CREATE_PATH: &str = "/api/authlink";
 /// ```
 ///
 /// Defaults: single use in a [`MemoryReplayCache`] (one process; share a
-/// Redis cache across nodes), no limits, no trusted proxy, failure URL `/`,
+/// Redis cache across nodes), limits in memory (per API user
+/// [`DEFAULT_USER_QUOTA`] and per client network [`DEFAULT_CLIENT_QUOTA`] on
+/// create, per link user [`DEFAULT_USER_QUOTA`] on consume; share Redis
+/// limiters across nodes), no trusted proxy, failure URL `/`,
 /// [`ConsumeMode::Direct`], [`ConfirmPage::AutoSubmit`], bodies up to 8
 /// KiB, nothing more for the guard to let through, [`Messages::default`],
 /// create path `/api/authlink`, [`DefaultResponses`].
@@ -164,8 +170,11 @@ impl Settings {
                 .ok_or(EndpointsError::ConsumeRoute)?,
             authlink,
             replay: BoxReplayCache::new(MemoryReplayCache::new()),
-            create_limits: CreateLimits::off(),
-            consume_limit: BoxRateLimiter::new(NoLimit),
+            create_limits: CreateLimits::new(
+                MemoryRateLimiter::new(DEFAULT_USER_QUOTA),
+                MemoryRateLimiter::new(DEFAULT_CLIENT_QUOTA),
+            ),
+            consume_limit: BoxRateLimiter::new(MemoryRateLimiter::new(DEFAULT_USER_QUOTA)),
             trusted: TrustedProxies::none(),
             failure_url: DEFAULT_FAILURE_URL.to_owned(),
             mode: ConsumeMode::Direct,
@@ -187,11 +196,17 @@ impl Settings {
         self
     }
 
-    /// Limits how fast each API user and each client network may create
-    /// links (`429` with `Retry-After` past the rate). Default: no limit.
+    /// Limits how fast each API user (`per_user`) and each client network
+    /// (`per_network`) may create links (`429` with `Retry-After` past the
+    /// rate). Default: [`DEFAULT_USER_QUOTA`] and [`DEFAULT_CLIENT_QUOTA`],
+    /// in this process's memory.
     #[must_use]
-    pub fn create_limits(mut self, limits: CreateLimits) -> Self {
-        self.create_limits = limits;
+    pub fn create_limits(
+        mut self,
+        per_user: impl RateLimiter + 'static,
+        per_network: impl RateLimiter + 'static,
+    ) -> Self {
+        self.create_limits = CreateLimits::new(per_user, per_network);
         self
     }
 
@@ -199,11 +214,22 @@ impl Settings {
     /// verification and before the stamp lookup and single use, so one
     /// user cannot fill the replay cache; past the rate the link is not
     /// used and the answer is the failure with
-    /// [`FailureReason::RateLimited`]. Default: no limit.
+    /// [`FailureReason::RateLimited`]. Default: [`DEFAULT_USER_QUOTA`], in
+    /// this process's memory.
     #[must_use]
-    pub fn consume_limit(mut self, limiter: impl RateLimiter + 'static) -> Self {
-        self.consume_limit = BoxRateLimiter::new(limiter);
+    pub fn consume_limit(mut self, per_user: impl RateLimiter + 'static) -> Self {
+        self.consume_limit = BoxRateLimiter::new(per_user);
         self
+    }
+
+    /// Turns every limit off: the named opt-out, for an app that limits
+    /// callers in front of the endpoints. It re-opens the attack the limits
+    /// stop: one account that creates and consumes links in a loop fills the
+    /// replay cache, after which every other user's link is refused (see
+    /// [`crate::limit`], "The defaults, and the attack they stop").
+    #[must_use]
+    pub fn without_limits(self) -> Self {
+        self.create_limits(NoLimit, NoLimit).consume_limit(NoLimit)
     }
 
     /// Reads client addresses through these proxies, at create and at

@@ -17,7 +17,6 @@ mod redis_server;
 
 mod browser;
 mod contract;
-#[cfg(feature = "limit")]
 mod limits;
 #[cfg(feature = "redis")]
 mod redis;

@@ -103,6 +103,9 @@ pub fn settings<C: ReplayCache + 'static>(
     if options.json_answers {
         settings = settings.responses(JsonAnswers);
     }
+    if options.without_limits {
+        settings = settings.without_limits();
+    }
     settings
 }
 
@@ -207,6 +210,8 @@ pub struct Options {
     pub messages: Option<Messages>,
     /// Answers from [`JsonAnswers`] in place of the defaults.
     pub json_answers: bool,
+    /// `Settings::without_limits`, the named opt-out.
+    pub without_limits: bool,
 }
 
 impl Default for Options {
@@ -221,6 +226,7 @@ impl Default for Options {
             also_allow: None,
             messages: None,
             json_answers: false,
+            without_limits: false,
         }
     }
 }

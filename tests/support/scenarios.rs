@@ -80,7 +80,7 @@ impl Server for TestApp {
 #[macro_export]
 macro_rules! scenarios {
     ($server:ty) => {
-        $crate::scenarios!(@tests $server; create_ok create_url_not_whitelisted create_not_authenticated create_refuses_open_redirect_targets create_malformed_json create_missing_field_and_wrong_type create_wrong_content_type create_wrong_method create_oversized_body create_oversized_body_is_refused_before_it_is_sent create_respects_a_configured_body_limit consume_ok_when_logged_out secure_cookie_is_the_default_whatever_the_host_says an_insecure_cookie_is_not_made_secure_by_the_host_either consume_issues_a_fresh_session_id consume_ok_when_logged_in_as_same_user consume_ok_when_logged_in_as_another_user consume_expired consume_one_second_before_expiry consume_already_used consume_ip_mismatch consume_with_prefix_binding_accepts_the_same_network consume_revoked_by_stamp stamp_lookup_failure_fails_closed replay_cache_unavailable_is_503_without_session head_does_not_consume consume_wrong_method consume_garbage_and_long_keys consume_from_another_users_link_session_is_not_blocked_by_the_guard prefetch_safe_get_shows_a_page_and_post_consumes confirm_page_script_matches_its_csp_hash button_only_confirm_page_has_no_script cross_site_confirm_post_is_refused_and_burns_nothing trusted_proxy_forwarded_for_is_honoured forwarded_values_a_client_writes_cannot_choose_its_address answers_are_replaced_alike a_used_link_leaves_a_password_session_alone racers_for_one_link_leave_the_loser_as_it_was user_extractors_read_the_session trusted_proxy_with_unparsable_address_fails_closed untrusted_forwarded_for_is_ignored inactive_for_password_sessions inactive_without_session active_with_whitelisted_url active_with_non_whitelisted_url guard_ends_with_the_link_session also_allowed_paths_open_to_link_sessions_only_as_configured a_link_session_reopening_a_used_link_lands_on_the_failure_page);
+        $crate::scenarios!(@tests $server; create_ok create_url_not_whitelisted create_not_authenticated create_refuses_open_redirect_targets create_malformed_json create_missing_field_and_wrong_type create_wrong_content_type create_wrong_method create_oversized_body create_oversized_body_is_refused_before_it_is_sent create_respects_a_configured_body_limit consume_ok_when_logged_out secure_cookie_is_the_default_whatever_the_host_says an_insecure_cookie_is_not_made_secure_by_the_host_either consume_issues_a_fresh_session_id consume_ok_when_logged_in_as_same_user consume_ok_when_logged_in_as_another_user consume_expired consume_one_second_before_expiry consume_already_used consume_ip_mismatch consume_with_prefix_binding_accepts_the_same_network consume_revoked_by_stamp stamp_lookup_failure_fails_closed replay_cache_unavailable_is_503_without_session head_does_not_consume consume_wrong_method consume_garbage_and_long_keys consume_from_another_users_link_session_is_not_blocked_by_the_guard prefetch_safe_get_shows_a_page_and_post_consumes confirm_page_script_matches_its_csp_hash button_only_confirm_page_has_no_script cross_site_confirm_post_is_refused_and_burns_nothing trusted_proxy_forwarded_for_is_honoured forwarded_values_a_client_writes_cannot_choose_its_address answers_are_replaced_alike a_used_link_leaves_a_password_session_alone racers_for_one_link_leave_the_loser_as_it_was user_extractors_read_the_session one_users_loop_cannot_lock_out_another trusted_proxy_with_unparsable_address_fails_closed untrusted_forwarded_for_is_ignored inactive_for_password_sessions inactive_without_session active_with_whitelisted_url active_with_non_whitelisted_url guard_ends_with_the_link_session also_allowed_paths_open_to_link_sessions_only_as_configured a_link_session_reopening_a_used_link_lands_on_the_failure_page);
     };
     (@tests $server:ty; $($name:ident)*) => {
         $(
@@ -532,6 +532,38 @@ pub async fn user_extractors_read_the_session<S: Server>() {
     password.password_login("bob").await;
     assert_eq!(password.get("/me").await.text(), "bob false");
     assert_eq!(password.get("/me/password").await.text(), "bob");
+}
+
+/// The default settings, whatever the features: one user creating and
+/// consuming links in a loop is refused past its rate, and another user's
+/// link still logs in, though the replay cache holds only 30 entries.
+/// Without limits (the named opt-out) the same loop locks everyone out.
+pub async fn one_users_loop_cannot_lock_out_another<S: Server>() {
+    async fn loop_then_bob<S: Server>(without_limits: bool) -> crate::http_support::Reply {
+        let options = Options {
+            without_limits,
+            ..Options::default()
+        };
+        let app = S::start_with(options, MemoryReplayCache::with_capacity(30)).await;
+        let alice = app.client();
+        let mut refused = 0;
+        for _ in 0..40 {
+            let reply = alice.create("alice-api-token", ACCOUNT).await;
+            if reply.status == StatusCode::TOO_MANY_REQUESTS {
+                assert!(reply.header("retry-after").is_some());
+                refused += 1;
+                continue;
+            }
+            alice.get(&reply.created_link()).await;
+        }
+        assert_eq!(refused > 0, !without_limits, "{refused} refused");
+        let bob = app.client();
+        let link = bob.create("bob-api-token", ACCOUNT).await.created_link();
+        bob.get(&link).await
+    }
+    loop_then_bob::<S>(false).await.assert_redirect("/account");
+    let locked_out = loop_then_bob::<S>(true).await;
+    assert_eq!(locked_out.status, StatusCode::SERVICE_UNAVAILABLE);
 }
 
 pub async fn consume_ip_mismatch<S: Server>() {

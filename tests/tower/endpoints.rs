@@ -139,7 +139,7 @@ async fn an_app_handler_issues_and_consumes_with_one_call_each() {
 #[cfg(feature = "limit")]
 #[tokio::test]
 async fn create_and_consume_limits_refuse_the_caller_past_its_rate() {
-    use authlink::limit::{CreateLimits, MemoryRateLimiter, NoLimit, Quota};
+    use authlink::limit::{MemoryRateLimiter, NoLimit, Quota};
     use std::num::NonZeroU32;
     let app = app().await;
     let per_hour = |n| MemoryRateLimiter::new(Quota::per_hour(NonZeroU32::new(n).unwrap()));
@@ -148,7 +148,7 @@ async fn create_and_consume_limits_refuse_the_caller_past_its_rate() {
         .unwrap()
         .failure_url("/?error={reason}")
         .unwrap()
-        .create_limits(CreateLimits::new(per_hour(2), NoLimit))
+        .create_limits(per_hour(2), NoLimit)
         .consume_limit(per_hour(1));
     let endpoints = Endpoints::new(settings, TestLinkApp(app.adapter.clone()), sessions);
     let (addr, server) = http_support::serve(endpoints.router(http_support::pages())).await;
