@@ -213,7 +213,10 @@ where
         .create_limits(limits.create_user, limits.create_client)
         .consume_limit(limits.consume)
         .trusted_proxies(config.trusted.clone())
-        .mode(mode);
+        .mode(mode)
+        // A user who arrived by link may log in with a password there.
+        .login_url("/login")
+        .map_err(|err| err.to_string())?;
     let endpoints = Endpoints::new(endpoint_settings, Demo, sessions);
     let pages = Router::new()
         .route("/", get(home))

@@ -199,12 +199,55 @@ pub trait Responses: Send + Sync + 'static {
         Answer::text(401, messages.signed_out.clone())
     }
 
-    /// The guard's answer to a link session asking for a page off the
-    /// whitelist, and the `PasswordUser` extractor's to a link session:
-    /// 403 with [`Messages::forbidden`].
+    /// The `PasswordUser` extractor's answer to a link session, and by
+    /// default the guard's: 403 with [`Messages::forbidden`].
     fn forbidden(&self, messages: &Messages) -> Answer {
         Answer::text(403, messages.forbidden.clone())
     }
+
+    /// The guard's answer to a link session asking for `page` (its path as
+    /// received), which is off the whitelist; `login_url` is
+    /// [`Settings::login_url`](super::Settings::login_url)'s. Default:
+    /// [`forbidden`](Self::forbidden).
+    fn off_whitelist(&self, page: &str, login_url: Option<&str>, messages: &Messages) -> Answer {
+        let _ = (page, login_url);
+        self.forbidden(messages)
+    }
+}
+
+/// Answers that send a link session asking for a page off the whitelist
+/// to the app's login page (`303` to `/login?next=/admin`, with
+/// [`Settings::login_url`](super::Settings::login_url)) instead of a 403,
+/// so the user can log in with a password and come back; the rest are the
+/// defaults. The login handler checks `next` with
+/// [`next_page`](super::next_page) before it redirects there.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SendToLogin;
+
+impl Responses for SendToLogin {
+    fn off_whitelist(&self, page: &str, login_url: Option<&str>, messages: &Messages) -> Answer {
+        match login_url {
+            Some(url) => {
+                let join = if url.contains('?') { '&' } else { '?' };
+                Answer::see_other(&format!("{url}{join}next={}", query_value(page)))
+            }
+            None => self.forbidden(messages),
+        }
+    }
+}
+
+/// `text` for a query value: what would end it or change its meaning is
+/// percent-encoded.
+fn query_value(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 /// The defaults of every [`Responses`] method.

@@ -34,12 +34,13 @@ mod messages;
 #[cfg_attr(not(any(feature = "http", feature = "actix")), allow(dead_code))]
 pub(crate) mod pipeline;
 pub(crate) mod routes;
+pub use routes::next_page;
 #[cfg(any(feature = "tower-sessions", feature = "actix"))]
 pub(crate) mod session;
 mod settings;
 mod user;
 
-pub use answer::{Answer, DefaultResponses, Responses};
+pub use answer::{Answer, DefaultResponses, Responses, SendToLogin};
 pub use app_error::AppError;
 pub use client_ip::{
     Cidr, CidrError, ForwardedHeader, MAX_FORWARDED_HOPS, TrustedProxies, client_ip,

@@ -230,5 +230,10 @@ pub(crate) async fn guard(
         ),
         Err(err) => tracing::error!(target: "authlink", error = %err, "session unreadable"),
     }
-    Some(settings.responses.forbidden(&settings.messages))
+    let paths = settings.guard_paths();
+    Some(
+        settings
+            .responses
+            .off_whitelist(path, paths.login_url, &settings.messages),
+    )
 }

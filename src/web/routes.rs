@@ -32,6 +32,23 @@ pub(crate) fn is_absolute(authlink: &Authlink) -> bool {
     authlink.policy().url_template.render("").contains("://")
 }
 
+/// The page to return to after a login, `next` as the login form received
+/// it, if it is a same-site path (anything else would be an open redirect):
+/// for the login handler of an app whose guard sends link sessions there
+/// ([`SendToLogin`](super::SendToLogin)).
+///
+/// ```
+/// use authlink::web::next_page;
+///
+/// assert_eq!(next_page("/admin?tab=2"), Some("/admin?tab=2"));
+/// assert_eq!(next_page("//evil.example/"), None);
+/// assert_eq!(next_page("https://evil.example/"), None);
+/// ```
+#[must_use]
+pub fn next_page(next: &str) -> Option<&str> {
+    (next.starts_with('/') && validate_target(next, &[]).is_ok()).then_some(next)
+}
+
 /// Whether `url` (with `{reason}`) is a same-site path, not an open
 /// redirect.
 pub(crate) fn is_safe_failure_url(url: &str) -> bool {
@@ -65,6 +82,8 @@ pub(crate) struct GuardPaths<'a> {
     pub(crate) create_path: &'a str,
     /// The consume endpoint's path before the key ([`consume_prefix`]).
     pub(crate) consume_prefix: &'a str,
+    /// The app's login page, where a link session may log in otherwise.
+    pub(crate) login_url: Option<&'a str>,
 }
 
 impl GuardPaths<'_> {
@@ -78,6 +97,7 @@ impl GuardPaths<'_> {
             || self.also_allow.allows(path)
             || path == failure_path(self.failure_url)
             || path == self.create_path
+            || self.login_url.is_some_and(|url| path == failure_path(url))
             || path
                 .strip_prefix(self.consume_prefix)
                 .is_some_and(|key| !key.contains('/'))

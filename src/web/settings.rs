@@ -104,6 +104,8 @@ pub struct Settings {
     pub(crate) responses: Arc<dyn Responses>,
     /// Completes a relative URL template into absolute links.
     origin: Option<Origin>,
+    /// The app's own login page, open to link sessions.
+    login_url: Option<String>,
     /// The consume endpoint's path before the key.
     consume_prefix: String,
 }
@@ -166,6 +168,7 @@ impl Settings {
     fn defaults(authlink: Arc<Authlink>) -> Result<Self, EndpointsError> {
         Ok(Self {
             origin: None,
+            login_url: None,
             consume_prefix: routes::consume_prefix(&authlink)
                 .ok_or(EndpointsError::ConsumeRoute)?,
             authlink,
@@ -252,6 +255,23 @@ impl Settings {
             return Err(EndpointsError::FailureUrl);
         }
         self.failure_url = url;
+        Ok(self)
+    }
+
+    /// The app's own login page (`/login`): link sessions may reach it, so
+    /// a user who arrived by link can log in with a password, which ends
+    /// the link session ([`CurrentUser::log_in_unrestricted`](super::CurrentUser)).
+    /// With [`SendToLogin`](super::SendToLogin) answers, the guard sends a
+    /// link session asking for a page off the whitelist there.
+    ///
+    /// # Errors
+    /// [`EndpointsError::FailureUrl`] when the URL is not a same-site path.
+    pub fn login_url(mut self, url: impl Into<String>) -> Result<Self, EndpointsError> {
+        let url = url.into();
+        if !routes::is_safe_failure_url(&url) {
+            return Err(EndpointsError::FailureUrl);
+        }
+        self.login_url = Some(url);
         Ok(self)
     }
 
@@ -347,6 +367,7 @@ impl Settings {
             failure_url: &self.failure_url,
             create_path: &self.create_path,
             consume_prefix: &self.consume_prefix,
+            login_url: self.login_url.as_deref(),
         }
     }
 }

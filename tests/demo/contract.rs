@@ -41,6 +41,24 @@ async fn created_body_echoes_the_target_as_django_authlink_does() {
     assert_eq!(reply.header("cache-control"), Some("no-store"));
 }
 
+/// A link session is refused `/admin`, logs in with a password on the
+/// login page the guard leaves open, and then reaches `/admin`.
+#[tokio::test]
+async fn a_link_session_steps_up_with_a_password_login() {
+    let demo = demo_support::start(&[]).await;
+    let client = Client::new(demo.addr);
+    let location = link(&client, "alice-api-token").await;
+    client.get(&location).await.assert_redirect("/account");
+    assert_eq!(client.get("/admin").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(client.get("/login").await.status, StatusCode::OK);
+    password_login(&client, "alice")
+        .await
+        .assert_redirect("/account");
+    let admin = client.get("/admin").await;
+    assert_eq!(admin.status, StatusCode::OK);
+    assert!(admin.text().contains("alice"), "{}", admin.text());
+}
+
 /// A browser signed in with a password that opens a used link stays
 /// signed in: the refusal touches no session.
 #[tokio::test]

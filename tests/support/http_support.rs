@@ -106,6 +106,12 @@ pub fn settings<C: ReplayCache + 'static>(
     if options.without_limits {
         settings = settings.without_limits();
     }
+    if options.login_url {
+        settings = settings.login_url("/login").unwrap();
+    }
+    if options.send_to_login {
+        settings = settings.responses(authlink::web::SendToLogin);
+    }
     settings
 }
 
@@ -212,6 +218,10 @@ pub struct Options {
     pub json_answers: bool,
     /// `Settings::without_limits`, the named opt-out.
     pub without_limits: bool,
+    /// `Settings::login_url("/login")`.
+    pub login_url: bool,
+    /// Answers from `SendToLogin`.
+    pub send_to_login: bool,
 }
 
 impl Default for Options {
@@ -227,6 +237,8 @@ impl Default for Options {
             messages: None,
             json_answers: false,
             without_limits: false,
+            login_url: false,
+            send_to_login: false,
         }
     }
 }

@@ -80,7 +80,7 @@ impl Server for TestApp {
 #[macro_export]
 macro_rules! scenarios {
     ($server:ty) => {
-        $crate::scenarios!(@tests $server; create_ok create_url_not_whitelisted create_not_authenticated create_refuses_open_redirect_targets create_malformed_json create_missing_field_and_wrong_type create_wrong_content_type create_wrong_method create_oversized_body create_oversized_body_is_refused_before_it_is_sent create_respects_a_configured_body_limit consume_ok_when_logged_out secure_cookie_is_the_default_whatever_the_host_says an_insecure_cookie_is_not_made_secure_by_the_host_either consume_issues_a_fresh_session_id consume_ok_when_logged_in_as_same_user consume_ok_when_logged_in_as_another_user consume_expired consume_one_second_before_expiry consume_already_used consume_ip_mismatch consume_with_prefix_binding_accepts_the_same_network consume_revoked_by_stamp stamp_lookup_failure_fails_closed replay_cache_unavailable_is_503_without_session head_does_not_consume consume_wrong_method consume_garbage_and_long_keys consume_from_another_users_link_session_is_not_blocked_by_the_guard prefetch_safe_get_shows_a_page_and_post_consumes confirm_page_script_matches_its_csp_hash button_only_confirm_page_has_no_script cross_site_confirm_post_is_refused_and_burns_nothing trusted_proxy_forwarded_for_is_honoured forwarded_values_a_client_writes_cannot_choose_its_address answers_are_replaced_alike a_used_link_leaves_a_password_session_alone racers_for_one_link_leave_the_loser_as_it_was user_extractors_read_the_session one_users_loop_cannot_lock_out_another trusted_proxy_with_unparsable_address_fails_closed untrusted_forwarded_for_is_ignored inactive_for_password_sessions inactive_without_session active_with_whitelisted_url active_with_non_whitelisted_url guard_ends_with_the_link_session also_allowed_paths_open_to_link_sessions_only_as_configured a_link_session_reopening_a_used_link_lands_on_the_failure_page);
+        $crate::scenarios!(@tests $server; create_ok create_url_not_whitelisted create_not_authenticated create_refuses_open_redirect_targets create_malformed_json create_missing_field_and_wrong_type create_wrong_content_type create_wrong_method create_oversized_body create_oversized_body_is_refused_before_it_is_sent create_respects_a_configured_body_limit consume_ok_when_logged_out secure_cookie_is_the_default_whatever_the_host_says an_insecure_cookie_is_not_made_secure_by_the_host_either consume_issues_a_fresh_session_id consume_ok_when_logged_in_as_same_user consume_ok_when_logged_in_as_another_user consume_expired consume_one_second_before_expiry consume_already_used consume_ip_mismatch consume_with_prefix_binding_accepts_the_same_network consume_revoked_by_stamp stamp_lookup_failure_fails_closed replay_cache_unavailable_is_503_without_session head_does_not_consume consume_wrong_method consume_garbage_and_long_keys consume_from_another_users_link_session_is_not_blocked_by_the_guard prefetch_safe_get_shows_a_page_and_post_consumes confirm_page_script_matches_its_csp_hash button_only_confirm_page_has_no_script cross_site_confirm_post_is_refused_and_burns_nothing trusted_proxy_forwarded_for_is_honoured forwarded_values_a_client_writes_cannot_choose_its_address answers_are_replaced_alike a_used_link_leaves_a_password_session_alone racers_for_one_link_leave_the_loser_as_it_was user_extractors_read_the_session one_users_loop_cannot_lock_out_another a_link_session_steps_up_with_a_password_login trusted_proxy_with_unparsable_address_fails_closed untrusted_forwarded_for_is_ignored inactive_for_password_sessions inactive_without_session active_with_whitelisted_url active_with_non_whitelisted_url guard_ends_with_the_link_session also_allowed_paths_open_to_link_sessions_only_as_configured a_link_session_reopening_a_used_link_lands_on_the_failure_page);
     };
     (@tests $server:ty; $($name:ident)*) => {
         $(
@@ -564,6 +564,42 @@ pub async fn one_users_loop_cannot_lock_out_another<S: Server>() {
     loop_then_bob::<S>(false).await.assert_redirect("/account");
     let locked_out = loop_then_bob::<S>(true).await;
     assert_eq!(locked_out.status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+/// A user who arrived by link logs in with a password on the app's login
+/// page, which the guard lets link sessions reach once configured: the
+/// password session replaces the link session (marker cleared, id
+/// renewed) and reaches every page. With `SendToLogin`, the guard sends a
+/// link session there instead of answering 403.
+pub async fn a_link_session_steps_up_with_a_password_login<S: Server>() {
+    let app = S::start(Options {
+        login_url: true,
+        ..Options::default()
+    })
+    .await;
+    let client = link_session(&app).await;
+    assert_eq!(client.get("/admin").await.status, StatusCode::FORBIDDEN);
+    let before = client.cookie(COOKIE_NAME);
+    let after = client.password_login("alice").await;
+    assert_ne!(before.as_deref(), Some(after.as_str()));
+    let admin = client.get("/admin").await;
+    assert_eq!(admin.status, StatusCode::OK);
+    assert_eq!(admin.text(), "Admin for alice");
+    assert_eq!(client.get("/me").await.text(), "alice false");
+
+    let app = S::start(Options {
+        login_url: true,
+        send_to_login: true,
+        ..Options::default()
+    })
+    .await;
+    let client = link_session(&app).await;
+    client
+        .get("/admin?tab=2")
+        .await
+        .assert_redirect("/login?next=/admin");
+    assert_eq!(authlink::web::next_page("/admin"), Some("/admin"));
+    assert_eq!(authlink::web::next_page("//evil.example/admin"), None);
 }
 
 pub async fn consume_ip_mismatch<S: Server>() {
