@@ -37,6 +37,28 @@ fn verify(engine: &Authlink, token: &str, ip: IpAddr) -> Result<VerifiedLink<u64
     engine.verify::<u64>(token, ip)?.check_stamp(None)
 }
 
+/// Links longer than the typical one, each measured against its own floor:
+/// 128- and 480-byte targets, and an email-like `String` user id.
+fn longer_links(engine: &Authlink) -> [(&'static str, String, &'static str); 3] {
+    [
+        (
+            "target_128",
+            typical::token_for(engine, &USER, &typical::long_target(128)),
+            typical::USER_KIND,
+        ),
+        (
+            "target_480",
+            typical::token_for(engine, &USER, &typical::long_target(480)),
+            typical::USER_KIND,
+        ),
+        (
+            "string_user",
+            typical::token_for(engine, typical::EMAIL_USER, TARGET),
+            "string",
+        ),
+    ]
+}
+
 fn floor(c: &mut Criterion) {
     let token = typical::token(&typical::engine(IpBinding::Exact));
     let input = typical::signed_bytes(&token);
@@ -48,6 +70,18 @@ fn floor(c: &mut Criterion) {
             black_box(mac.finalize())
         });
     });
+    // The floors of the longer links: each over exactly the bytes its
+    // token signs.
+    for (name, token, kind) in longer_links(&typical::engine(IpBinding::Exact)) {
+        let input = typical::signed_bytes_of(&token, kind);
+        c.bench_function(&format!("floor/hmac_sha256/{name}"), |b| {
+            b.iter(|| {
+                let mut mac = key.clone();
+                mac.update(black_box(&input));
+                black_box(mac.finalize())
+            });
+        });
+    }
     // The same floor through the hmac/sha2 releases the peers link, to tell
     // a library difference from a design one.
     let peer_key = <hmac_012::Hmac<sha2_010::Sha256> as hmac_012::Mac>::new_from_slice(&[0x5a; 64])
@@ -71,6 +105,24 @@ fn authlink(c: &mut Criterion) {
             let token = typical::token(&engine);
             assert!(verify(&engine, &token, CLIENT).is_ok());
             b.iter(|| black_box(verify(&engine, black_box(&token), black_box(CLIENT))));
+        });
+    }
+
+    let engine = typical::engine(IpBinding::Exact);
+    for (name, token, _) in longer_links(&engine) {
+        c.bench_function(&format!("authlink/verify_exact/{name}"), |b| {
+            if name == "string_user" {
+                let verify = |token: &str| {
+                    engine
+                        .verify::<String>(token, CLIENT)
+                        .and_then(|link| link.check_stamp(None))
+                };
+                assert!(verify(&token).is_ok());
+                b.iter(|| black_box(verify(black_box(&token))));
+            } else {
+                assert!(verify(&engine, &token, CLIENT).is_ok());
+                b.iter(|| black_box(verify(&engine, black_box(&token), black_box(CLIENT))));
+            }
         });
     }
 

@@ -45,9 +45,12 @@ where
 }
 
 /// Reads claims that fill `bytes` exactly, in their canonical encoding
-/// only: postcard's decoder also takes overlong integers, so what it reads
-/// is encoded again and must give back the same bytes. That keeps every
-/// token to one spelling whatever the user id's type.
+/// only. postcard's decoder also takes overlong integers; everything else it
+/// reads has one length, so claims are canonical exactly when encoding them
+/// again takes as many bytes as were read. Counting those bytes is cheaper
+/// than writing and comparing them. That keeps every token to one spelling
+/// whatever the user id's type, as long as the type's `Deserialize` reads
+/// only what its `Serialize` writes (DESIGN.md).
 pub(crate) fn decode<U>(bytes: &[u8]) -> Option<Claims<U, &str>>
 where
     U: Serialize + DeserializeOwned,
@@ -56,8 +59,9 @@ where
     if !rest.is_empty() {
         return None;
     }
-    let mut again = [0u8; MAX_CLAIMS_LEN];
-    (encode(&claims, &mut again).ok()? == bytes).then_some(claims)
+    let canonical_len =
+        postcard::serialize_with_flavor(&claims, postcard::ser_flavors::Size::default()).ok()?;
+    (canonical_len == bytes.len()).then_some(claims)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The URL whitelist: which paths a link may lead to, and which paths a
 //! session opened through a link may visit. Deny by default.
 
-use regex::RegexSet;
+use regex::Regex;
 
 use crate::error::ConfigError;
 
@@ -24,16 +24,17 @@ use crate::error::ConfigError;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Whitelist {
-    set: RegexSet,
+    /// One regex of all the anchored patterns as alternatives, `None` when
+    /// there are none: a set would also tell which pattern matched, which
+    /// nothing needs, and costs more per byte of path.
+    any: Option<Regex>,
 }
 
 impl Whitelist {
     /// The whitelist that allows nothing (the default).
     #[must_use]
     pub fn deny_all() -> Self {
-        Self {
-            set: RegexSet::empty(),
-        }
+        Self { any: None }
     }
 
     /// A whitelist of the given patterns.
@@ -49,30 +50,38 @@ impl Whitelist {
         let mut anchored = Vec::new();
         for pattern in patterns {
             let pattern = pattern.as_ref();
-            let wrapped = format!("^(?:{pattern})$");
-            regex::Regex::new(&wrapped).map_err(|err| ConfigError::InvalidPattern {
+            // Compiled on its own first: a pattern such as `a)|(b` only
+            // parses once wrapped, and would then escape its anchors.
+            let invalid = |err: regex::Error| ConfigError::InvalidPattern {
                 pattern: pattern.to_owned(),
                 reason: err.to_string(),
-            })?;
+            };
+            Regex::new(pattern).map_err(invalid)?;
+            let wrapped = format!("^(?:{pattern})$");
+            Regex::new(&wrapped).map_err(invalid)?;
             anchored.push(wrapped);
         }
-        let set = RegexSet::new(&anchored).map_err(|err| ConfigError::InvalidPattern {
-            pattern: anchored.join(" | "),
+        if anchored.is_empty() {
+            return Ok(Self::deny_all());
+        }
+        let any = anchored.join("|");
+        let any = Regex::new(&any).map_err(|err| ConfigError::InvalidPattern {
+            pattern: any,
             reason: err.to_string(),
         })?;
-        Ok(Self { set })
+        Ok(Self { any: Some(any) })
     }
 
     /// Whether `path` (a URL path, without query) matches a pattern.
     #[must_use]
     pub fn allows(&self, path: &str) -> bool {
-        self.set.is_match(path)
+        self.any.as_ref().is_some_and(|any| any.is_match(path))
     }
 
     /// Whether the whitelist allows nothing.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.set.is_empty()
+        self.any.is_none()
     }
 }
 

@@ -176,6 +176,23 @@ fn invalid_origins_and_patterns_are_configuration_errors() {
 }
 
 #[test]
+fn a_pattern_cannot_escape_its_anchors() {
+    // Balanced only once wrapped in a group: taken as is, it would allow
+    // every path that starts with `/account`.
+    let err = Whitelist::new(["/account)|(?:/x"]).unwrap_err();
+    assert!(
+        matches!(err, authlink::ConfigError::InvalidPattern { .. }),
+        "{err}"
+    );
+    let whitelist = Whitelist::new(["/account", "/help/[a-z]+"]).unwrap();
+    assert!(whitelist.allows("/account"));
+    assert!(whitelist.allows("/help/faq"));
+    assert!(!whitelist.allows("/account/admin"));
+    assert!(!whitelist.allows("/x/account"));
+    assert!(!whitelist.allows("/help/faq/2"));
+}
+
+#[test]
 fn verify_checks_the_target_again_whatever_signed_the_link() {
     use authlink::VerifyErrorKind;
     use fixtures::reference::{self, Claims};
