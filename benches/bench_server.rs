@@ -2,22 +2,31 @@
 //! them with `wrk` and compares their requests per second.
 //!
 //! ```text
-//! AUTHLINK_SECRET=<base64 key> bench_server links N   # N link paths, one a line
-//! AUTHLINK_SECRET=<base64 key> bench_server authlink  # the consume endpoint
-//! bench_server bare                                   # plain hyper, same answer
+//! AUTHLINK_SECRET=<base64 key> bench_server links N        # N link paths, one a line
+//! AUTHLINK_SECRET=<base64 key> bench_server authlink       # the consume endpoint
+//! AUTHLINK_SECRET=<base64 key> bench_server handmade-links N
+//! AUTHLINK_SECRET=<base64 key> bench_server handmade       # a hand-written link login
+//! bench_server bare                                        # plain hyper, same answer
 //! ```
 //!
-//! Both servers listen on `127.0.0.1` on a free port, print
+//! The servers listen on `127.0.0.1` on a free port, print
 //! `listening on 127.0.0.1:PORT` once they accept connections, and run until
 //! killed. They share everything but the handler: the tokio runtime and
 //! hyper's HTTP/1 connection setup. Only the consume endpoint gets the peer
 //! address in each request's extensions, as it needs it to check the link's
 //! binding; the bare server is spared that.
 //!
-//! - `authlink`: the consume endpoint with an in-memory replay cache and
-//!   sessions in tower-sessions' `MemoryStore`. A link that checks out is
-//!   answered `303 See Other` to its target with a fresh session cookie; anything else with the failure redirect to
+//! - `authlink`: the consume endpoint mounted as the README shows
+//!   (`Endpoints::router` on an axum `Router`), with an in-memory replay
+//!   cache and sessions in tower-sessions' `MemoryStore`. A link that checks
+//!   out is answered `303 See Other` to its target with a fresh session
+//!   cookie; anything else with the failure redirect to
 //!   `/failed?error={reason}`, which the load script counts as a failure.
+//! - `handmade`: what an app would write instead of the crate, on the same
+//!   axum and tower-sessions: a path parameter, base64 decode, one truncated
+//!   HMAC-SHA256 over a token as long as authlink's, an expiry check,
+//!   `cycle_id`, `insert`, and the same `303` with the same headers. No
+//!   replay cache, no client binding, no whitelist, no user stamp.
 //! - `bare`: the same `303` with a fresh random session id in the same
 //!   cookie, and the same `Cache-Control` and `Referrer-Policy`, for any
 //!   request: what a server does at the least to hand out a session.
@@ -58,10 +67,12 @@ const COOKIE: &str = "sid";
 /// consumes (the script sizes its lists far below this).
 const REPLAY_CAPACITY: usize = 20_000_000;
 
-const USAGE: &str = "usage: bench_server links N | authlink | bare
-  links N    print N link paths (needs AUTHLINK_SECRET, a base64 key)
-  authlink   serve the consume endpoint (needs the same AUTHLINK_SECRET)
-  bare       serve a plain hyper 303 with a session cookie";
+const USAGE: &str = "usage: bench_server links N | authlink | handmade-links N | handmade | bare
+  links N           print N link paths (needs AUTHLINK_SECRET, a base64 key)
+  authlink          serve the consume endpoint (needs the same AUTHLINK_SECRET)
+  handmade-links N  print N links of the hand-written login, as long as authlink's
+  handmade          serve the hand-written login (needs the same AUTHLINK_SECRET)
+  bare              serve a plain hyper 303 with a session cookie";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -78,6 +89,11 @@ fn main() -> ExitCode {
             .map_err(|_| format!("links: not a count: {n}"))
             .and_then(print_links),
         ["authlink"] => serve_authlink(),
+        ["handmade-links", n] => n
+            .parse()
+            .map_err(|_| format!("handmade-links: not a count: {n}"))
+            .and_then(handmade::print_links),
+        ["handmade"] => handmade::serve(),
         ["bare"] => serve_bare(),
         _ => Err(USAGE.to_owned()),
     };
@@ -90,12 +106,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// `AUTHLINK_SECRET`, as every side but `bare` reads it.
+fn secret() -> Result<String, String> {
+    std::env::var("AUTHLINK_SECRET")
+        .map_err(|_| "AUTHLINK_SECRET is not set (a base64 key of 32 bytes or more)".to_owned())
+}
+
 /// The engine both `links` and `authlink` build from `AUTHLINK_SECRET`.
 fn authlink() -> Result<Authlink, String> {
-    let secret = std::env::var("AUTHLINK_SECRET")
-        .map_err(|_| "AUTHLINK_SECRET is not set (a base64 key of 32 bytes or more)".to_owned())?;
     let secret =
-        SecretKey::from_base64(&secret).map_err(|err| format!("AUTHLINK_SECRET: {err}"))?;
+        SecretKey::from_base64(&secret()?).map_err(|err| format!("AUTHLINK_SECRET: {err}"))?;
     Authlink::new(
         KeyRing::new(KeyId::new(1), secret),
         "authlink http bench",
@@ -137,11 +157,11 @@ fn serve_authlink() -> Result<(), String> {
         .replay_cache(MemoryReplayCache::with_capacity(REPLAY_CAPACITY))
         // The load is one user's links, which its consume limit would refuse.
         .without_limits();
-    let consume = Endpoints::new(settings, Bench, sessions).consume_service();
+    let router = Endpoints::new(settings, Bench, sessions).router(axum::Router::new());
     serve(move |mut request, peer: SocketAddr| {
         request.extensions_mut().insert(PeerAddr(peer.ip()));
-        let mut consume = consume.clone();
-        async move { consume.call(request).await }
+        let mut router = router.clone();
+        async move { router.call(request).await }
     })
 }
 
@@ -160,16 +180,18 @@ fn serve_bare() -> Result<(), String> {
         if let Ok(cookie) = HeaderValue::from_str(&cookie) {
             headers.insert(SET_COOKIE, cookie);
         }
-        ready(Ok(response))
+        ready(Ok::<_, Infallible>(response))
     })
 }
 
 /// Serves `handler` on a free loopback port until the process is killed,
 /// passing it each request with the connection's peer address.
-fn serve<H, F>(handler: H) -> Result<(), String>
+fn serve<H, F, R>(handler: H) -> Result<(), String>
 where
     H: Fn(Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
-    F: Future<Output = Result<Response<ResponseBody>, Infallible>> + Send + 'static,
+    F: Future<Output = Result<Response<R>, Infallible>> + Send + 'static,
+    R: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
+    R::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -202,4 +224,126 @@ where
             });
         }
     })
+}
+
+/// The link login an app would write by hand on axum and tower-sessions.
+mod handmade {
+    use std::io::{BufWriter, Write as _};
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+    use axum::extract::Path;
+    use axum::response::{IntoResponse, Response};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use hmac::{Hmac, KeyInit as _, Mac as _};
+    use http::StatusCode;
+    use http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY};
+    use sha2::Sha256;
+    use tower::Service as _;
+    use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
+
+    use super::{COOKIE, TARGET, authlink, secret};
+
+    /// The tag is the first 16 bytes of the HMAC, as authlink's is.
+    const TAG_LEN: usize = 16;
+
+    fn mac() -> Result<Hmac<Sha256>, String> {
+        // benches/http.sh writes it as standard padded base64.
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(secret()?.trim())
+            .map_err(|err| format!("AUTHLINK_SECRET: {err}"))?;
+        Hmac::new_from_slice(&key).map_err(|err| err.to_string())
+    }
+
+    /// Links of the same length as authlink's: the user id and the expiry,
+    /// zeros up to authlink's claims length, then the tag.
+    pub(super) fn print_links(count: u64) -> Result<(), String> {
+        let probe = authlink()?
+            .issue(&0u64, TARGET, IpAddr::V4(Ipv4Addr::LOCALHOST))
+            .map_err(|err| err.to_string())?;
+        let token_bytes = probe.key.len() * 3 / 4;
+        let mac = mac()?;
+        let expires = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
+        let mut claims = vec![0u8; token_bytes - TAG_LEN];
+        claims[8..16].copy_from_slice(&expires.to_le_bytes());
+        let mut out = BufWriter::new(std::io::stdout().lock());
+        for user in 0..count {
+            claims[..8].copy_from_slice(&user.to_le_bytes());
+            let tag = mac.clone().chain_update(&claims).finalize().into_bytes();
+            let mut token = claims.clone();
+            token.extend_from_slice(&tag[..TAG_LEN]);
+            let token = URL_SAFE_NO_PAD.encode(&token);
+            if token.len() != probe.key.len() {
+                return Err(format!(
+                    "hand-written token is {} characters, authlink's {}",
+                    token.len(),
+                    probe.key.len()
+                ));
+            }
+            writeln!(out, "/authlink/{token}").map_err(|err| err.to_string())?;
+        }
+        out.flush().map_err(|err| err.to_string())
+    }
+
+    fn failed() -> Response {
+        (StatusCode::SEE_OTHER, [(LOCATION, "/failed")]).into_response()
+    }
+
+    async fn log_in(
+        axum::extract::State(mac): axum::extract::State<Hmac<Sha256>>,
+        Path(key): Path<String>,
+        session: Session,
+    ) -> Response {
+        let Ok(token) = URL_SAFE_NO_PAD.decode(key) else {
+            return failed();
+        };
+        if token.len() < 16 + TAG_LEN {
+            return failed();
+        }
+        let (claims, tag) = token.split_at(token.len() - TAG_LEN);
+        if mac
+            .clone()
+            .chain_update(claims)
+            .verify_truncated_left(tag)
+            .is_err()
+        {
+            return failed();
+        }
+        let field = |at: usize| {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(&claims[at..at + 8]);
+            bytes
+        };
+        let user = u64::from_le_bytes(field(0));
+        let expires = i64::from_le_bytes(field(8));
+        if expires < time::OffsetDateTime::now_utc().unix_timestamp() {
+            return failed();
+        }
+        if session.cycle_id().await.is_err() || session.insert("user", user).await.is_err() {
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+        (
+            StatusCode::SEE_OTHER,
+            [
+                (LOCATION, TARGET),
+                (CACHE_CONTROL, "no-store"),
+                (REFERRER_POLICY, "no-referrer"),
+            ],
+        )
+            .into_response()
+    }
+
+    pub(super) fn serve() -> Result<(), String> {
+        let sessions = SessionManagerLayer::new(MemoryStore::default())
+            .with_name(COOKIE)
+            .with_secure(false);
+        let router = axum::Router::new()
+            .route("/authlink/{key}", axum::routing::get(log_in))
+            .with_state(mac()?)
+            .layer(sessions);
+        super::serve(move |request, _peer: SocketAddr| {
+            let mut router = router.clone();
+            async move { router.call(request).await }
+        })
+    }
 }

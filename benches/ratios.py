@@ -27,10 +27,12 @@ def main() -> None:
         "floor/hmac_sha256_peer_release",
         "floor/hmac_sha256/target_128",
         "floor/hmac_sha256/target_480",
+        "floor/hmac_sha256/target_480_query",
         "floor/hmac_sha256/string_user",
         "authlink/verify_exact",
         "authlink/verify_exact/target_128",
         "authlink/verify_exact/target_480",
+        "authlink/verify_exact/target_480_query",
         "authlink/verify_exact/string_user",
         "authlink/verify_off",
         "authlink/reject_forged",
@@ -57,7 +59,7 @@ def main() -> None:
 
     rows = []
     ratio("verify (exact IP) / floor", "authlink/verify_exact", "floor/hmac_sha256", "<= 3.0", lambda r: r <= 3.0)
-    for case in ("target_128", "target_480", "string_user"):
+    for case in ("target_128", "target_480", "target_480_query", "string_user"):
         ratio(f"verify ({case}) / its floor", f"authlink/verify_exact/{case}", f"floor/hmac_sha256/{case}", "<= 3.0", lambda r: r <= 3.0)
     ratio("verify (no IP) / floor", "authlink/verify_off", "floor/hmac_sha256", "-", lambda r: True)
     ratio("issue / floor", "authlink/issue", "floor/hmac_sha256", "<= 4.0", lambda r: r <= 4.0)

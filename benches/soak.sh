@@ -31,7 +31,9 @@
 #
 # Settings (environment): SOAK_SECONDS (240), SOAK_CLIENTS (32), SOAK_RATE
 # (links a second, 100), SOAK_OPENS (opens of each link on each node, 2),
-# SOAK_WARMUP (45 s); SOAK_KEEP=1 keeps the logs and samples.
+# SOAK_WARMUP (45 s); SOAK_KEEP=1 keeps the logs and samples; SOAK_PLOT
+# (target/soak-memory.png) is where the memory curve is drawn, with gnuplot
+# when it is installed (apt-get install gnuplot-nox).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -187,6 +189,47 @@ status=0
 SOAK_NODES="http://127.0.0.1:${node_ports[0]},http://127.0.0.1:${node_ports[1]}" \
     SOAK_FAULTS="$work/faults" SOAK_RSS="$work/rss" \
     timeout $((SOAK_SECONDS + 120)) "$load" || status=$?
+
+plot_memory() {
+    local plot=${SOAK_PLOT:-target/soak-memory.png}
+    if ! command -v gnuplot >/dev/null; then
+        echo "soak.sh: no gnuplot, memory curve not drawn (samples: SOAK_KEEP=1)" >&2
+        return 0
+    fi
+    mkdir -p "$(dirname "$plot")"
+    # One series per node process (a restarted node is a new one), in MiB
+    # over seconds since the first sample; the faults as vertical lines.
+    local first
+    first=$(awk 'NR == 1 { print $1 }' "$work/rss")
+    awk -v t0="$first" -v dir="$work" \
+        '{ printf "%.1f %.2f\n", ($1 - t0) / 1000, $4 / 1024 > (dir "/series-" $2 "-" $3) }' "$work/rss"
+    local series="" file label
+    for file in "$work"/series-*; do
+        label=${file##*/series-}
+        series+="${series:+, }'$file' using 1:2 with lines linewidth 2 title '${label/-/ pid }'"
+    done
+    local arrows=""
+    while read -r what start _end; do
+        arrows+="set arrow from $(((start - first) / 1000)), graph 0 to $(((start - first) / 1000)), graph 1 nohead dashtype 2 linecolor rgb 'gray';"
+        arrows+="set label '$what killed' at $(((start - first) / 1000)), graph 0.97 offset 0.5,0 font ',9';"
+    done <"$work/faults"
+    gnuplot <<GNUPLOT
+set terminal pngcairo size 900,420 font ',10'
+set output '$plot'
+set title 'Resident memory of the two demo nodes over the soak (${SOAK_SECONDS} s, ${SOAK_RATE} links/s)'
+set xlabel 'seconds since start'
+set ylabel 'RSS (MiB)'
+set yrange [0:*]
+set key bottom right
+set grid
+set arrow from ${SOAK_WARMUP}, graph 0 to ${SOAK_WARMUP}, graph 1 nohead dashtype 3 linecolor rgb 'black'
+set label 'warm-up ends' at ${SOAK_WARMUP}, graph 0.05 offset 0.5,0 font ',9'
+$arrows
+plot $series
+GNUPLOT
+    echo "== memory curve: $plot"
+}
+plot_memory || echo "soak.sh: drawing the memory curve failed" >&2
 
 errors=$(cat "$work"/node*.log | grep -ci "panicked" || true)
 if [ "$errors" != 0 ]; then

@@ -38,8 +38,9 @@ fn verify(engine: &Authlink, token: &str, ip: IpAddr) -> Result<VerifiedLink<u64
 }
 
 /// Links longer than the typical one, each measured against its own floor:
-/// 128- and 480-byte targets, and an email-like `String` user id.
-fn longer_links(engine: &Authlink) -> [(&'static str, String, &'static str); 3] {
+/// 128- and 480-byte targets all path (the whitelist reads every byte), a
+/// 480-byte target that is mostly query, and an email-like `String` user id.
+fn longer_links(engine: &Authlink) -> [(&'static str, String, &'static str); 4] {
     [
         (
             "target_128",
@@ -49,6 +50,11 @@ fn longer_links(engine: &Authlink) -> [(&'static str, String, &'static str); 3] 
         (
             "target_480",
             typical::token_for(engine, &USER, &typical::long_target(480)),
+            typical::USER_KIND,
+        ),
+        (
+            "target_480_query",
+            typical::token_for(engine, &USER, &typical::long_query_target(480)),
             typical::USER_KIND,
         ),
         (

@@ -179,7 +179,8 @@ impl Authlink {
         S: AsRef<[u8]>,
         E: Into<Box<dyn StdError + Send + Sync>>,
     {
-        self.verify_gate_consume(token, client_ip, async |_| Ok(()), stamp_of, cache)
+        let authenticated = self.verify::<U>(token, client_ip)?;
+        self.gate_consume(authenticated, async |_| Ok(()), stamp_of, cache)
             .await
     }
 
@@ -236,22 +237,43 @@ impl Authlink {
         S: AsRef<[u8]>,
         E: Into<Box<dyn StdError + Send + Sync>>,
     {
+        let authenticated = self.verify::<U>(token, client_ip)?;
+        self.consume_limited(authenticated, stamp_of, cache, limiter)
+            .await
+    }
+
+    /// The steps of [`verify_and_consume_limited`](Self::verify_and_consume_limited)
+    /// after verify, for a caller that verified first.
+    pub(crate) async fn consume_limited<U, C, L, F, S, E>(
+        &self,
+        authenticated: Authenticated<'_, U>,
+        stamp_of: F,
+        cache: &C,
+        limiter: &L,
+    ) -> Result<ConsumedLink<U>, VerifyError>
+    where
+        U: UserId + DeserializeOwned,
+        C: ReplayCache + ?Sized,
+        L: RateLimiter + ?Sized,
+        F: AsyncFnOnce(&U) -> Result<Option<S>, E>,
+        S: AsRef<[u8]>,
+        E: Into<Box<dyn StdError + Send + Sync>>,
+    {
         let gate = async |user: &U| {
             limiter
                 .check(&LimitKey::user(user))
                 .await
                 .map_err(|limited| VerifyError::with_source(VerifyErrorKind::RateLimited, limited))
         };
-        self.verify_gate_consume(token, client_ip, gate, stamp_of, cache)
+        self.gate_consume(authenticated, gate, stamp_of, cache)
             .await
     }
 
-    /// The pipeline both public forms run: verify, `gate` (the per-user
-    /// limit, or nothing), stamp, single use.
-    async fn verify_gate_consume<U, C, G, F, S, E>(
+    /// The pipeline both public forms run after verify: `gate` (the
+    /// per-user limit, or nothing), stamp, single use.
+    async fn gate_consume<U, C, G, F, S, E>(
         &self,
-        token: &str,
-        client_ip: IpAddr,
+        authenticated: Authenticated<'_, U>,
         gate: G,
         stamp_of: F,
         cache: &C,
@@ -264,7 +286,6 @@ impl Authlink {
         S: AsRef<[u8]>,
         E: Into<Box<dyn StdError + Send + Sync>>,
     {
-        let authenticated = self.verify::<U>(token, client_ip)?;
         gate(authenticated.user()).await?;
         let stamp = stamp_of(authenticated.user())
             .await

@@ -261,12 +261,11 @@ pub(crate) async fn consume<U, C>(
 where
     C: ReplayCache + ?Sized,
 {
-    if now >= link.expires_at() {
+    let expires_at = link.expires_at();
+    if now >= expires_at {
         return Err(VerifyErrorKind::Expired.into());
     }
-    let retain_until = link
-        .expires_at()
-        .saturating_add(leeway.try_into().unwrap_or(time::Duration::MAX));
+    let retain_until = expires_at.saturating_add(leeway.try_into().unwrap_or(time::Duration::MAX));
     match cache.mark_used(link.replay_key(), retain_until, now).await {
         Ok(Freshness::Fresh) => Ok(ConsumedLink(link.0)),
         Ok(Freshness::Used) => Err(VerifyErrorKind::AlreadyUsed.into()),

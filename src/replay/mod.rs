@@ -104,8 +104,11 @@ impl ReplayKey {
         self.link_id
     }
 
+    /// Which of `shards` holds this key: a middle byte of the random link
+    /// id, so neither end of the memory cache's hash (its last eight bytes)
+    /// is the same across a shard.
     pub(crate) fn shard(&self, shards: usize) -> usize {
-        usize::from(self.link_id[0]) % shards
+        usize::from(self.link_id[LINK_ID_LEN / 2]) % shards
     }
 }
 

@@ -71,9 +71,10 @@ where
     };
     // Nothing below, the session lookup included, runs for a link that is
     // forged, expired or bound to another address.
-    if let Err(err) = config.authlink.verify::<U>(key, ip) {
-        return refused(err, start);
-    }
+    let authenticated = match config.authlink.verify::<U>(key, ip) {
+        Ok(authenticated) => authenticated,
+        Err(err) => return refused(err, start),
+    };
     let Some(session) = session else {
         tracing::error!(
             target: "authlink",
@@ -85,7 +86,12 @@ where
     };
     let consumed = config
         .authlink
-        .verify_and_consume_limited(key, ip, stamp_of, &config.replay, &config.consume_limit)
+        .consume_limited(
+            authenticated,
+            stamp_of,
+            &config.replay,
+            &config.consume_limit,
+        )
         .await;
     let link = match consumed {
         Ok(link) => link,
