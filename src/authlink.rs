@@ -70,6 +70,16 @@ impl Authlink {
         &self.policy
     }
 
+    /// The derived keys, for the other kinds of link (`crate::mail`).
+    pub(crate) fn keys(&self) -> &DerivedKeys {
+        &self.keys
+    }
+
+    /// The clock's time now.
+    pub(crate) fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
     /// Issues a link that logs `user` in and leads to `target`, for the
     /// client at `client_ip` (the address of the request asking for it).
     ///

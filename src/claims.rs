@@ -55,7 +55,15 @@ pub(crate) fn decode<U>(bytes: &[u8]) -> Option<Claims<U, &str>>
 where
     U: Serialize + DeserializeOwned,
 {
-    let (claims, rest) = postcard::take_from_bytes::<Claims<U, &str>>(bytes).ok()?;
+    decode_canonical(bytes)
+}
+
+/// [`decode`] for any claims type: the mailed link's too.
+pub(crate) fn decode_canonical<'a, C>(bytes: &'a [u8]) -> Option<C>
+where
+    C: Serialize + Deserialize<'a>,
+{
+    let (claims, rest) = postcard::take_from_bytes::<C>(bytes).ok()?;
     if !rest.is_empty() {
         return None;
     }

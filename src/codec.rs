@@ -18,8 +18,27 @@ pub const MAX_TOKEN_LEN: usize = 1024;
 /// Bytes behind a token of [`MAX_TOKEN_LEN`] characters.
 pub(crate) const MAX_TOKEN_BYTES: usize = MAX_TOKEN_LEN / 4 * 3;
 
-/// The format version this release writes and reads.
-const VERSION: u8 = 1;
+/// One kind of token: its version byte and the domain its MAC starts with.
+/// Each kind has its own MAC key too (DESIGN.md), so the domain and the
+/// version keep apart tokens under keys derived alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Format {
+    version: u8,
+    domain: &'static [u8; 16],
+}
+
+/// The webview link (version 1).
+pub(crate) const LINK: Format = Format {
+    version: 1,
+    domain: b"authlink/v1/link",
+};
+
+/// The link of a mailed sign-in (version 2): bound to the browser that
+/// asked for it, not to an address.
+pub(crate) const MAIL_LINK: Format = Format {
+    version: 2,
+    domain: b"authlink/v2/mail",
+};
 
 /// Version byte and big-endian key id.
 const HEADER_LEN: usize = 3;
@@ -33,15 +52,12 @@ pub(crate) const MAX_CLAIMS_LEN: usize = MAX_TOKEN_BYTES - HEADER_LEN - TAG_LEN;
 /// Header, at least one claims byte, tag.
 const MIN_TOKEN_BYTES: usize = HEADER_LEN + 1 + TAG_LEN;
 
-/// Prefixed to every MAC input, before the length-prefixed context.
-const MAC_DOMAIN: &[u8; 16] = b"authlink/v1/link";
-
 /// Why token text is not a token this key accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DecodeError {
     /// Wrong length, not canonical base64url, or too short.
     Malformed,
-    /// A version byte other than [`VERSION`].
+    /// A version byte other than the format's.
     UnsupportedVersion,
     /// The tag does not match the body under the key and context.
     BadTag,
@@ -51,11 +67,11 @@ pub(crate) enum DecodeError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TooLong;
 
-/// The token MAC with its domain absorbed, so keying and the domain are paid
-/// once per key rather than once per token.
-pub(crate) fn mac_state(keyed: HmacSha256) -> HmacSha256 {
+/// The token MAC of `format` with its domain absorbed, so keying and the
+/// domain are paid once per key rather than once per token.
+pub(crate) fn mac_state(format: Format, keyed: HmacSha256) -> HmacSha256 {
     let mut mac = keyed;
-    mac.update(MAC_DOMAIN);
+    mac.update(format.domain);
     mac
 }
 
@@ -81,7 +97,11 @@ pub(crate) struct UnverifiedToken<'b> {
 
 impl<'b> UnverifiedToken<'b> {
     /// Length, alphabet, canonical form and version; nothing else.
-    pub(crate) fn decode(text: &str, buf: &'b mut TokenBuf) -> Result<Self, DecodeError> {
+    pub(crate) fn decode(
+        format: Format,
+        text: &str,
+        buf: &'b mut TokenBuf,
+    ) -> Result<Self, DecodeError> {
         if text.len() > MAX_TOKEN_LEN {
             return Err(DecodeError::Malformed);
         }
@@ -94,7 +114,7 @@ impl<'b> UnverifiedToken<'b> {
         if len < MIN_TOKEN_BYTES {
             return Err(DecodeError::Malformed);
         }
-        if bytes[0] != VERSION {
+        if bytes[0] != format.version {
             return Err(DecodeError::UnsupportedVersion);
         }
         Ok(Self { bytes })
@@ -122,6 +142,7 @@ impl<'b> UnverifiedToken<'b> {
 /// The token text for `claims` under `key` (from [`mac_state`]) and
 /// `context`, named by `key_id`.
 pub(crate) fn encode(
+    format: Format,
     key_id: KeyId,
     key: &HmacSha256,
     context: &[u8],
@@ -131,7 +152,7 @@ pub(crate) fn encode(
         return Err(TooLong);
     }
     let mut token = Vec::with_capacity(HEADER_LEN + claims.len() + TAG_LEN);
-    token.push(VERSION);
+    token.push(format.version);
     token.extend_from_slice(&key_id.get().to_be_bytes());
     token.extend_from_slice(claims);
     let tag = mac(key, context, &token).finalize().into_bytes();
@@ -146,7 +167,7 @@ mod tests {
     use super::*;
 
     fn key() -> HmacSha256 {
-        mac_state(HmacSha256::new_from_slice(&[7; 64]).unwrap())
+        mac_state(LINK, HmacSha256::new_from_slice(&[7; 64]).unwrap())
     }
 
     #[test]
@@ -155,21 +176,21 @@ mod tests {
         let longest = "A".repeat(MAX_TOKEN_LEN);
         // Decoded in full: all zero bytes, so the version check refuses it.
         assert_eq!(
-            UnverifiedToken::decode(&longest, &mut buf).err(),
+            UnverifiedToken::decode(LINK, &longest, &mut buf).err(),
             Some(DecodeError::UnsupportedVersion)
         );
         let longer = "A".repeat(MAX_TOKEN_LEN + 4);
         assert_eq!(
-            UnverifiedToken::decode(&longer, &mut buf).err(),
+            UnverifiedToken::decode(LINK, &longer, &mut buf).err(),
             Some(DecodeError::Malformed)
         );
     }
 
     #[test]
     fn round_trip_under_the_same_context_only() {
-        let token = encode(KeyId::new(3), &key(), b"u64", b"claims").unwrap();
+        let token = encode(LINK, KeyId::new(3), &key(), b"u64", b"claims").unwrap();
         let mut buf = [0; MAX_TOKEN_BYTES];
-        let decoded = UnverifiedToken::decode(&token, &mut buf).unwrap();
+        let decoded = UnverifiedToken::decode(LINK, &token, &mut buf).unwrap();
         assert_eq!(decoded.key_id(), KeyId::new(3));
         assert_eq!(decoded.authenticate(&key(), b"u64"), Ok(&b"claims"[..]));
         assert_eq!(
@@ -181,10 +202,10 @@ mod tests {
     #[test]
     fn claims_longer_than_a_token_holds_are_refused() {
         let claims = vec![0; MAX_CLAIMS_LEN];
-        let token = encode(KeyId::new(0), &key(), b"", &claims).unwrap();
+        let token = encode(LINK, KeyId::new(0), &key(), b"", &claims).unwrap();
         assert_eq!(token.len(), MAX_TOKEN_LEN);
         assert_eq!(
-            encode(KeyId::new(0), &key(), b"", &[0; MAX_CLAIMS_LEN + 1]),
+            encode(LINK, KeyId::new(0), &key(), b"", &[0; MAX_CLAIMS_LEN + 1]),
             Err(TooLong)
         );
     }

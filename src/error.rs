@@ -192,6 +192,13 @@ pub enum VerifyErrorKind {
     AlreadyUsed,
     /// The replay cache could not say whether the link was used (fail closed).
     ReplayCacheUnavailable,
+    /// A mailed link opened in a browser other than the one that asked for
+    /// it (no pending cookie, or another's): a mail scanner, another device
+    /// or a forwarded mail. The link is not used up.
+    OtherBrowser,
+    /// A code typed for a mailed sign-in is not its code, or the address
+    /// typed with it is not the one the sign-in was asked for.
+    WrongCode,
 }
 
 impl fmt::Display for VerifyErrorKind {
@@ -210,6 +217,8 @@ impl fmt::Display for VerifyErrorKind {
             Self::StampUnavailable => "user stamp lookup failed",
             Self::AlreadyUsed => "link has already been used",
             Self::ReplayCacheUnavailable => "replay cache is unavailable",
+            Self::OtherBrowser => "link was opened in another browser than the one that asked",
+            Self::WrongCode => "code is not the sign-in's code",
         })
     }
 }
@@ -245,11 +254,17 @@ pub enum FailureReason {
     /// CSRF). No verify error maps here; the web layer refuses such a request
     /// before looking at the link, which is not used.
     CrossSite,
+    /// A mailed link opened somewhere else than the browser that asked for
+    /// it; the link was not used, and the sign-in can be finished there, by
+    /// link or by code.
+    OtherBrowser,
+    /// A code that is not the sign-in's.
+    WrongCode,
 }
 
 impl FailureReason {
     /// Every reason, in declaration order.
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 10] = [
         Self::Invalid,
         Self::Expired,
         Self::ClientMismatch,
@@ -258,11 +273,14 @@ impl FailureReason {
         Self::RateLimited,
         Self::Unavailable,
         Self::CrossSite,
+        Self::OtherBrowser,
+        Self::WrongCode,
     ];
 
     /// A short stable code, fit for a query string or a metric label:
     /// `invalid`, `expired`, `client_mismatch`, `revoked`, `used`,
-    /// `rate_limited`, `unavailable` or `cross_site`.
+    /// `rate_limited`, `unavailable`, `cross_site`, `other_browser` or
+    /// `wrong_code`.
     #[must_use]
     pub fn code(self) -> &'static str {
         match self {
@@ -274,6 +292,8 @@ impl FailureReason {
             Self::RateLimited => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::CrossSite => "cross_site",
+            Self::OtherBrowser => "other_browser",
+            Self::WrongCode => "wrong_code",
         }
     }
 
@@ -291,6 +311,11 @@ impl FailureReason {
             Self::RateLimited => "Too many sign-in attempts. Please try again later.",
             Self::Unavailable => "Sign-in is unavailable right now. Please try again.",
             Self::CrossSite => "This sign-in was started from another site. Open the link itself.",
+            Self::OtherBrowser => {
+                "Finish signing in on the device where you asked for the link: open the link \
+                 there, or type the code from the mail there."
+            }
+            Self::WrongCode => "That code is not right. Check the mail and try again.",
         }
     }
 }
@@ -312,6 +337,8 @@ impl From<VerifyErrorKind> for FailureReason {
             VerifyErrorKind::StampUnavailable | VerifyErrorKind::ReplayCacheUnavailable => {
                 Self::Unavailable
             }
+            VerifyErrorKind::OtherBrowser => Self::OtherBrowser,
+            VerifyErrorKind::WrongCode => Self::WrongCode,
         }
     }
 }

@@ -83,7 +83,7 @@ where
         postcard::Error::SerializeBufferFull => IssueError::TooLong,
         _ => IssueError::UserEncoding,
     })?;
-    let token = codec::encode(key.id, &key.mac, U::KIND.as_bytes(), claims)
+    let token = codec::encode(codec::LINK, key.id, &key.mac, U::KIND.as_bytes(), claims)
         .map_err(|codec::TooLong| IssueError::TooLong)?;
     Ok(Link {
         url: policy.url_template.render(&token),

@@ -111,6 +111,24 @@ pub(crate) struct DerivedKey {
     pub(crate) client: Option<ClientKey>,
     /// Hashes the user stamp.
     pub(crate) stamp: HmacSha256,
+    /// The keys of email sign-in.
+    pub(crate) mail: MailKeys,
+}
+
+/// The keys of email sign-in (`crate::mail`), each derived under its own
+/// label, none shared with the webview link.
+#[derive(Clone)]
+pub(crate) struct MailKeys {
+    /// Signs and checks the mailed link; its domain is absorbed.
+    pub(crate) link: HmacSha256,
+    /// Signs and checks the pending cookie.
+    pub(crate) pending: HmacSha256,
+    /// Turns the pending cookie's nonce into the link's id.
+    pub(crate) browser: HmacSha256,
+    /// Derives the code a mail carries from its link.
+    pub(crate) code: HmacSha256,
+    /// Hashes an address, for the pending cookie and for limiter keys.
+    pub(crate) address: HmacSha256,
 }
 
 impl DerivedKey {
@@ -134,13 +152,20 @@ impl DerivedKey {
         };
         Self {
             id,
-            mac: codec::mac_state(derive(b"mac\0")),
+            mac: codec::mac_state(codec::LINK, derive(b"mac\0")),
             client: ClientKey::new(binding, |label| {
                 let mut key = zeroize::Zeroizing::new([0u8; 16]);
                 expand(label, key.as_mut_slice());
                 key
             }),
             stamp: derive(b"stamp\0"),
+            mail: MailKeys {
+                link: codec::mac_state(codec::MAIL_LINK, derive(b"mail\0")),
+                pending: derive(b"pending\0"),
+                browser: derive(b"browser\0"),
+                code: derive(b"code\0"),
+                address: derive(b"address\0"),
+            },
         }
     }
 }

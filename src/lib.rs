@@ -21,6 +21,7 @@ mod issue;
 mod key;
 mod keyring;
 pub mod limit;
+pub mod mail;
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub mod metrics;

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use crate::claims::{self, LINK_ID_LEN, STAMP_HASH_LEN};
-use crate::codec::{DecodeError, MAX_TOKEN_BYTES, TokenBuf, UnverifiedToken};
+use crate::codec::{self, DecodeError, MAX_TOKEN_BYTES, TokenBuf, UnverifiedToken};
 use crate::error::{VerifyError, VerifyErrorKind};
 use crate::key::KeyId;
 use crate::keyring::{DerivedKey, DerivedKeys};
@@ -32,7 +32,31 @@ pub struct Authenticated<'k, U> {
     link: Claimed<U>,
 }
 
-impl<U> Authenticated<'_, U> {
+impl<'k, U> Authenticated<'k, U> {
+    /// A link of another kind than the webview's (a mailed one) that
+    /// checked out as far as its own checks go; it carries no stamp.
+    pub(crate) fn checked(
+        key: &'k DerivedKey,
+        user: U,
+        target: String,
+        link_id: [u8; LINK_ID_LEN],
+        issued_at: i64,
+        ttl: Duration,
+    ) -> Self {
+        Self {
+            key,
+            stamp: None,
+            link: Claimed {
+                user,
+                target,
+                key_id: key.id,
+                link_id,
+                issued_at,
+                ttl,
+            },
+        }
+    }
+
     /// The user the link logs in.
     pub fn user(&self) -> &U {
         &self.link.user
@@ -183,7 +207,7 @@ where
     U: UserId + DeserializeOwned,
 {
     let mut buf: TokenBuf = [0; MAX_TOKEN_BYTES];
-    let token = UnverifiedToken::decode(token, &mut buf).map_err(decode_error)?;
+    let token = UnverifiedToken::decode(codec::LINK, token, &mut buf).map_err(decode_error)?;
     let key = keys
         .get(token.key_id())
         .ok_or(VerifyErrorKind::UnknownKey)?;
@@ -191,7 +215,7 @@ where
         .authenticate(&key.mac, U::KIND.as_bytes())
         .map_err(decode_error)?;
     let claims = claims::decode::<U>(claims).ok_or(VerifyErrorKind::Malformed)?;
-    let issued_at = check_time(policy, claims.issued_at, now)?;
+    let issued_at = check_time(policy.ttl, policy.leeway, claims.issued_at, now)?;
     // Whatever issued the link, it never leads where the policy does not
     // allow today.
     policy
@@ -222,8 +246,9 @@ where
 /// The issue time of a link issued at `issued_at` (Unix seconds), if it is
 /// valid at `now`. In `i128` nanoseconds, where no `u64` issue time
 /// overflows.
-fn check_time(
-    policy: &Policy,
+pub(crate) fn check_time(
+    ttl: Duration,
+    leeway: Duration,
     issued_at: u64,
     now: OffsetDateTime,
 ) -> Result<i64, VerifyErrorKind> {
@@ -232,10 +257,10 @@ fn check_time(
     const LAST_SECOND: i128 = 253_402_300_799;
     let now = now.unix_timestamp_nanos();
     let issued = i128::from(issued_at) * NANOS;
-    if issued > now + i128::try_from(policy.leeway.as_nanos()).unwrap_or(i128::MAX) {
+    if issued > now + i128::try_from(leeway.as_nanos()).unwrap_or(i128::MAX) {
         return Err(VerifyErrorKind::IssuedInFuture);
     }
-    let expires = issued + i128::try_from(policy.ttl.as_nanos()).unwrap_or(i128::MAX);
+    let expires = issued + i128::try_from(ttl.as_nanos()).unwrap_or(i128::MAX);
     if now >= expires {
         return Err(VerifyErrorKind::Expired);
     }

@@ -170,6 +170,7 @@ pub struct LimitKey(Box<[u8]>);
 
 const SCOPE_USER: u8 = 1;
 const SCOPE_CLIENT: u8 = 2;
+const SCOPE_ADDRESS: u8 = 3;
 
 impl LimitKey {
     /// The key of an API user, or of a link's user: the id's
@@ -188,6 +189,15 @@ impl LimitKey {
         bytes.extend_from_slice(&(kind.len() as u64).to_be_bytes());
         bytes.extend_from_slice(kind);
         bytes.extend_from_slice(&id);
+        Self(bytes.into())
+    }
+
+    /// The key of an email address, from its keyed hash
+    /// ([`MailSignIn::address_key`](crate::mail::MailSignIn::address_key)).
+    pub(crate) fn address(hash: [u8; 8]) -> Self {
+        let mut bytes = Vec::with_capacity(1 + hash.len());
+        bytes.push(SCOPE_ADDRESS);
+        bytes.extend_from_slice(&hash);
         Self(bytes.into())
     }
 
@@ -222,6 +232,7 @@ impl LimitKey {
         match self.0.first() {
             Some(&SCOPE_USER) => "user",
             Some(&SCOPE_CLIENT) => "client",
+            Some(&SCOPE_ADDRESS) => "address",
             _ => "other",
         }
     }

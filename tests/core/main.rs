@@ -17,6 +17,8 @@ mod expiry;
 mod keys;
 #[cfg(feature = "limit")]
 mod limit_memory;
+mod mail;
+mod mail_vectors;
 #[cfg(feature = "metrics")]
 mod metrics;
 #[cfg(feature = "config")]
