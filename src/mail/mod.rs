@@ -12,7 +12,7 @@
 //! - [`MailSignIn::verify_link`]: the link, opened by a browser that sends
 //!   the pending cookie it was issued with. Anywhere else (a mail scanner,
 //!   another device, a forwarded mail) it fails with
-//!   [`VerifyErrorKind::OtherBrowser`](crate::VerifyErrorKind::OtherBrowser)
+//!   [`OtherBrowser`](crate::VerifyErrorKind::OtherBrowser)
 //!   and is not used up.
 //! - [`MailSignIn::verify_code`]: the code, typed into the browser that
 //!   holds the pending cookie, with the address it was asked for.
@@ -56,7 +56,10 @@
 mod address;
 mod code;
 mod link;
+mod mailer;
 mod pending;
+#[cfg(feature = "smtp")]
+mod smtp;
 
 use std::fmt;
 use std::time::Duration;
@@ -69,6 +72,10 @@ use time::OffsetDateTime;
 
 pub use self::address::{Address, AddressError};
 pub use self::code::{CODE_DIGITS, Code};
+pub use self::mailer::{DefaultMailText, MailText, Mailer, MailerError, Outgoing, escape_html};
+#[cfg(feature = "smtp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "smtp")))]
+pub use self::smtp::SmtpMailer;
 
 use self::link::MailClaims;
 use self::pending::{ADDRESS_HASH_LEN, NONCE_LEN, Pending};

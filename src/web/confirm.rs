@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest as _, Sha256};
 
 use super::messages::Messages;
+use crate::mail::escape_html;
 
 /// Which confirmation page a prefetch-safe `GET` gets.
 ///
@@ -68,9 +69,9 @@ impl ConfirmPage {
             "<!doctype html>\n<html><head><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">\
              <meta name=\"robots\" content=\"noindex\"><title>{title}</title></head>\n<body>\
              <form method=\"post\"><p>{text}</p><button type=\"submit\">{button}</button></form>{script}</body></html>\n",
-            title = escape(&messages.confirm_title),
-            text = escape(text),
-            button = escape(&messages.confirm_button),
+            title = escape_html(&messages.confirm_title),
+            text = escape_html(text),
+            button = escape_html(&messages.confirm_button),
         )
     }
 
@@ -83,11 +84,4 @@ impl ConfirmPage {
             Self::ButtonOnly => BUTTON_ONLY_CSP,
         }
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
