@@ -462,6 +462,18 @@ fn prometheus() -> Result<metrics_exporter_prometheus::PrometheusHandle, String>
     metrics::set_global_recorder(recorder)
         .map_err(|_| "GET /metrics: another metrics recorder is installed".to_owned())?;
     authlink::metrics::describe();
+    // A recorder built without `install` keeps every histogram sample until
+    // upkeep folds it in: with no scrape, memory grows with every consume.
+    let upkeep = handle.clone();
+    std::thread::Builder::new()
+        .name("metrics-upkeep".to_owned())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(5));
+                upkeep.run_upkeep();
+            }
+        })
+        .map_err(|err| format!("GET /metrics: cannot start its upkeep: {err}"))?;
     *installed = Some(handle.clone());
     Ok(handle)
 }
