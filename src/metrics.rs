@@ -13,6 +13,7 @@
 //! | [`LOGINS`] `authlink_logins_total` | counter | |
 //! | [`LINKS_REFUSED`] `authlink_links_refused_total` | counter | `reason`: a [`FailureReason::code`] |
 //! | [`REPLAY_CACHE_UNAVAILABLE`] `authlink_replay_cache_unavailable_total` | counter | |
+//! | [`MAILS_FAILED`] `authlink_mails_failed_total` | counter | |
 //! | [`CONSUME_SECONDS`] `authlink_consume_seconds` | histogram | `outcome`: `logged_in` or `refused` |
 //!
 //! Label values come from fixed sets only: never a key, a secret, a user id
@@ -65,6 +66,8 @@ pub const LOGINS: &str = "authlink_logins_total";
 pub const LINKS_REFUSED: &str = "authlink_links_refused_total";
 /// Consumes refused because the replay cache could not answer.
 pub const REPLAY_CACHE_UNAVAILABLE: &str = "authlink_replay_cache_unavailable_total";
+/// Sign-in mails the mailer could not send.
+pub const MAILS_FAILED: &str = "authlink_mails_failed_total";
 /// Time to verify and consume a link, labelled `outcome`.
 pub const CONSUME_SECONDS: &str = "authlink_consume_seconds";
 
@@ -79,6 +82,11 @@ pub fn describe() {
     );
     describe_counter!(LOGINS, Unit::Count, "Links that logged their user in.");
     describe_counter!(LINKS_REFUSED, Unit::Count, "Links refused, by reason.");
+    describe_counter!(
+        MAILS_FAILED,
+        Unit::Count,
+        "Sign-in mails the mailer could not send."
+    );
     describe_counter!(
         REPLAY_CACHE_UNAVAILABLE,
         Unit::Count,
@@ -108,6 +116,11 @@ pub fn record_consume<T>(result: &Result<T, VerifyError>, elapsed: Duration) {
         }
     };
     histogram!(CONSUME_SECONDS, "outcome" => outcome).record(elapsed.as_secs_f64());
+}
+
+/// Counts one sign-in mail the mailer could not send.
+pub fn mail_failed() {
+    counter!(MAILS_FAILED).increment(1);
 }
 
 /// Counts one link refused for `reason`, for a web layer that refuses a

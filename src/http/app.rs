@@ -7,6 +7,7 @@ use http::HeaderMap;
 use http::header::AUTHORIZATION;
 use http::request;
 
+use crate::mail::Address;
 use crate::web::AppError;
 use crate::web::LinkUser;
 
@@ -69,6 +70,21 @@ pub trait LinkApp: Send + Sync + 'static {
         &self,
         request: &mut request::Parts,
     ) -> impl Future<Output = Option<Self::User>> + Send;
+
+    /// The user whose email address is `address`, for email sign-in
+    /// ([`EmailSettings`](crate::web::EmailSettings)); default: nobody.
+    /// The endpoint answers the same either way, and mails only a user.
+    ///
+    /// # Errors
+    /// An [`AppError`] when the users cannot be read: the browser gets the
+    /// retry page.
+    fn user_for_email(
+        &self,
+        address: &Address,
+    ) -> impl Future<Output = Result<Option<Self::User>, AppError>> + Send {
+        let _ = address;
+        ready(Ok(None))
+    }
 
     /// The user's current stamp (a hash of the password hash, a
     /// security-stamp column, a logout-everywhere counter), bound into links

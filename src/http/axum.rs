@@ -20,11 +20,21 @@ where
     pub fn router(&self, pages: axum::Router) -> axum::Router {
         let config = self.settings();
         let prefix = config.consume_prefix();
-        pages
+        let router = pages
             .layer(self.guard_layer())
             .route_service(&config.create_path, self.create_service())
             .route_service(&format!("{prefix}{{key}}"), self.consume_service())
             // An empty key is a failure like any other, not a 404.
-            .route_service(prefix, self.consume_service())
+            .route_service(prefix, self.consume_service());
+        match &config.email {
+            Some(email) => router
+                .route_service(&email.request_path, self.email_service())
+                .route_service(&email.code_path(), self.email_service())
+                .route_service(
+                    &format!("{}/{{key}}", email.request_path),
+                    self.email_service(),
+                ),
+            None => router,
+        }
     }
 }

@@ -91,9 +91,9 @@ where
 }
 
 /// The tower session handle as the shared consume step sees it.
-struct TowerLogin<'a, S: LinkSessions> {
-    sessions: &'a S,
-    handle: S::Handle,
+pub(crate) struct TowerLogin<'a, S: LinkSessions> {
+    pub(crate) sessions: &'a S,
+    pub(crate) handle: S::Handle,
 }
 
 impl<S: LinkSessions> LoginSession<S::User> for TowerLogin<'_, S> {

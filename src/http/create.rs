@@ -78,7 +78,7 @@ where
 }
 
 /// `body`, read up to `limit` bytes and no further.
-async fn read_body<B>(body: B, limit: usize) -> Result<Vec<u8>, CreateRefusal>
+pub(crate) async fn read_body<B>(body: B, limit: usize) -> Result<Vec<u8>, CreateRefusal>
 where
     B: Body,
     B::Error: Into<BoxError>,

@@ -9,6 +9,7 @@ use http::request;
 use super::app::LinkApp;
 use super::consume::ConsumeService;
 use super::create::CreateService;
+use super::email::EmailService;
 use super::guard::GuardLayer;
 use super::sessions::LinkSessions;
 use super::shared::Shared;
@@ -82,6 +83,14 @@ where
     #[must_use]
     pub fn create_service(&self) -> CreateService<A, S> {
         CreateService::new(self.shared.clone())
+    }
+
+    /// The email sign-in endpoints, for the three paths
+    /// [`EmailSettings`](crate::web::EmailSettings) names; they answer 404
+    /// when the settings have no email sign-in.
+    #[must_use]
+    pub fn email_service(&self) -> EmailService<A, S> {
+        EmailService::new(self.shared.clone())
     }
 
     /// The consume endpoint as a tower service. Mount it at the URL

@@ -134,7 +134,7 @@ impl Quota {
         Self::per(count, Duration::from_secs(3600))
     }
 
-    const fn per(count: NonZeroU32, period: Duration) -> Self {
+    pub(crate) const fn per(count: NonZeroU32, period: Duration) -> Self {
         Self {
             count,
             period,
@@ -171,6 +171,7 @@ pub struct LimitKey(Box<[u8]>);
 const SCOPE_USER: u8 = 1;
 const SCOPE_CLIENT: u8 = 2;
 const SCOPE_ADDRESS: u8 = 3;
+const SCOPE_SIGN_IN: u8 = 4;
 
 impl LimitKey {
     /// The key of an API user, or of a link's user: the id's
@@ -198,6 +199,15 @@ impl LimitKey {
         let mut bytes = Vec::with_capacity(1 + hash.len());
         bytes.push(SCOPE_ADDRESS);
         bytes.extend_from_slice(&hash);
+        Self(bytes.into())
+    }
+
+    /// The key of one pending email sign-in, by its replay key.
+    #[cfg(feature = "web")]
+    pub(crate) fn sign_in(key: crate::replay::ReplayKey) -> Self {
+        let mut bytes = vec![SCOPE_SIGN_IN];
+        bytes.extend_from_slice(&key.key_id().get().to_be_bytes());
+        bytes.extend_from_slice(&key.link_id());
         Self(bytes.into())
     }
 
@@ -233,6 +243,7 @@ impl LimitKey {
             Some(&SCOPE_USER) => "user",
             Some(&SCOPE_CLIENT) => "client",
             Some(&SCOPE_ADDRESS) => "address",
+            Some(&SCOPE_SIGN_IN) => "sign_in",
             _ => "other",
         }
     }

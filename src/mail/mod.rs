@@ -62,6 +62,7 @@ mod pending;
 mod smtp;
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::Mac as _;
@@ -123,7 +124,7 @@ impl Default for MailPolicy {
 /// The email sign-in engine: an [`Authlink`] and a [`MailPolicy`].
 #[derive(Debug)]
 pub struct MailSignIn {
-    authlink: Authlink,
+    authlink: Arc<Authlink>,
     policy: MailPolicy,
 }
 
@@ -180,11 +181,17 @@ impl MailSignIn {
     ///
     /// # Errors
     /// [`ConfigError::TtlOutOfRange`] unless the ttl is 1 to 60 minutes.
-    pub fn new(authlink: Authlink, policy: MailPolicy) -> Result<Self, ConfigError> {
+    pub fn new(
+        authlink: impl Into<Arc<Authlink>>,
+        policy: MailPolicy,
+    ) -> Result<Self, ConfigError> {
         if policy.ttl < MIN_TTL || policy.ttl > MAX_TTL {
             return Err(ConfigError::TtlOutOfRange);
         }
-        Ok(Self { authlink, policy })
+        Ok(Self {
+            authlink: authlink.into(),
+            policy,
+        })
     }
 
     /// The engine whose keys sign mailed links, and whose

@@ -109,7 +109,7 @@ fn is_own_navigation(request: &ConsumeRequest<'_>) -> bool {
     })
 }
 
-fn is_cross_site(request: &ConsumeRequest<'_>) -> bool {
+pub(crate) fn is_cross_site(request: &ConsumeRequest<'_>) -> bool {
     if request.sec_fetch_site.is_some() {
         return !is_own_navigation(request);
     }

@@ -14,6 +14,7 @@ use super::settings::Settings;
 use super::user::LinkUser;
 use crate::error::{FailureReason, VerifyError};
 use crate::issue::Link;
+use crate::verify::ConsumedLink;
 
 /// The session of the browser opening a link, as an adapter provides it.
 ///
@@ -97,6 +98,22 @@ where
         Ok(link) => link,
         Err(err) => return refused(err, start),
     };
+    log_in_consumed(config, link, session, start).await
+}
+
+/// Logs `link`'s user into `session`, the link already used up by this
+/// request. A login that fails gives the link back, so a failing session
+/// store burns none.
+pub(crate) async fn log_in_consumed<U, L>(
+    config: &Settings,
+    link: ConsumedLink<U>,
+    session: &mut L,
+    start: Instant,
+) -> Consumed
+where
+    U: LinkUser,
+    L: LoginSession<U>,
+{
     let replaced_session = session.is_link_session().await.unwrap_or(false);
     // A session store that is down is an outage like the replay cache's:
     // 503 with Retry-After, so clients and monitors see a temporary refusal
@@ -143,7 +160,7 @@ pub(crate) fn refuse_request(reason: FailureReason) {
     count_refusal(reason);
 }
 
-fn refused(err: VerifyError, start: Instant) -> Consumed {
+pub(crate) fn refused(err: VerifyError, start: Instant) -> Consumed {
     let reason = FailureReason::from(err.kind());
     tracing::info!(
         target: "authlink",

@@ -25,6 +25,10 @@ mod client_ip;
 mod confirm;
 mod consume;
 mod create;
+// Mounted by the tower adapter (`http`); an actix-only build does not
+// mount the email endpoints yet.
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
+pub(crate) mod email;
 pub(crate) mod flow;
 mod forwarded;
 #[cfg(any(feature = "tower-sessions", feature = "actix"))]
@@ -48,6 +52,7 @@ pub use client_ip::{
 pub use confirm::ConfirmPage;
 pub use consume::ConsumeMode;
 pub use create::CreateRefusal;
+pub use email::EmailSettings;
 #[cfg(any(feature = "tower-sessions", feature = "actix"))]
 pub(crate) use keys::{USER_KEY, VIA_LINK_KEY};
 pub use messages::Messages;

@@ -8,6 +8,7 @@ use super::client_ip::TrustedProxies;
 use super::confirm::ConfirmPage;
 use super::consume::ConsumeMode;
 use super::create::DEFAULT_BODY_LIMIT;
+use super::email::EmailSettings;
 use super::messages::Messages;
 use super::routes::{self, GuardPaths};
 use crate::authlink::Authlink;
@@ -52,6 +53,9 @@ pub enum EndpointsError {
          Settings::with_origin for a relative url_template, or in an absolute url_template"
     )]
     Origin,
+    /// The email sign-in's default page is not one the policy allows.
+    #[error("the email sign-in's default page must be one the policy's whitelist allows")]
+    EmailTarget,
 }
 
 /// The default failure URL.
@@ -108,6 +112,8 @@ pub struct Settings {
     login_url: Option<String>,
     /// The consume endpoint's path before the key.
     consume_prefix: String,
+    /// Email sign-in, when the app turned it on.
+    pub(crate) email: Option<EmailSettings>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -167,6 +173,7 @@ impl Settings {
 
     fn defaults(authlink: Arc<Authlink>) -> Result<Self, EndpointsError> {
         Ok(Self {
+            email: None,
             origin: None,
             login_url: None,
             consume_prefix: routes::consume_prefix(&authlink)
@@ -188,6 +195,14 @@ impl Settings {
             create_path: DEFAULT_CREATE_PATH.to_owned(),
             responses: Arc::new(DefaultResponses),
         })
+    }
+
+    /// Turns on email sign-in ([`EmailSettings`]): the adapters mount its
+    /// endpoints next to the others.
+    #[must_use]
+    pub fn email(mut self, email: EmailSettings) -> Self {
+        self.email = Some(email);
+        self
     }
 
     /// Makes links single-use through `cache` (a shared one across nodes),

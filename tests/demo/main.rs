@@ -1,5 +1,6 @@
 //! The demo over real sockets: its HTTP contract, rate limits, two nodes
-//! on one Redis, and a real browser.
+//! on one Redis, and a real browser; and the SMTP mailer against a real
+//! SMTP server.
 // Helpers outside #[test] functions fail tests by panicking, as the tests do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -20,3 +21,5 @@ mod contract;
 mod limits;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "smtp")]
+mod smtp;

@@ -55,6 +55,21 @@ pub type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 pub struct TestAdapter {
     pub stamps: Mutex<HashMap<String, Vec<u8>>>,
     pub stamps_fail: AtomicBool,
+    /// The sign-in mails sent, in order.
+    pub mails: Arc<Mutex<Vec<authlink::mail::Outgoing>>>,
+}
+
+/// A mailer that keeps what it is given, for the test to read.
+pub struct KeptMails(pub Arc<Mutex<Vec<authlink::mail::Outgoing>>>);
+
+impl authlink::mail::Mailer for KeptMails {
+    async fn send(
+        &self,
+        mail: authlink::mail::Outgoing,
+    ) -> Result<(), authlink::mail::MailerError> {
+        self.0.lock().unwrap().push(mail);
+        Ok(())
+    }
 }
 
 impl TestAdapter {
@@ -63,6 +78,15 @@ impl TestAdapter {
         match token? {
             "alice-api-token" => Some("alice".to_owned()),
             "bob-api-token" => Some("bob".to_owned()),
+            _ => None,
+        }
+    }
+
+    /// The user an email address belongs to: alice and bob at example.com.
+    pub fn user_of_address(address: &str) -> Option<String> {
+        match address {
+            "alice@example.com" => Some("alice".to_owned()),
+            "bob@example.com" => Some("bob".to_owned()),
             _ => None,
         }
     }
@@ -83,7 +107,17 @@ pub fn settings<C: ReplayCache + 'static>(
     options: &Options,
     cache: C,
 ) -> Settings {
-    let mut settings = Settings::with_origin(authlink, ORIGIN)
+    settings_with_mails(authlink, options, cache, &Arc::default())
+}
+
+/// [`settings`], with email sign-in's mails kept in `mails`.
+pub fn settings_with_mails<C: ReplayCache + 'static>(
+    authlink: Arc<Authlink>,
+    options: &Options,
+    cache: C,
+    mails: &Arc<Mutex<Vec<authlink::mail::Outgoing>>>,
+) -> Settings {
+    let mut settings = Settings::with_origin(Arc::clone(&authlink), ORIGIN)
         .unwrap()
         .replay_cache(cache)
         .trusted_proxies(options.trusted.clone())
@@ -112,6 +146,15 @@ pub fn settings<C: ReplayCache + 'static>(
     if options.send_to_login {
         settings = settings.responses(authlink::web::SendToLogin);
     }
+    if options.email {
+        let mail = authlink::mail::MailSignIn::new(authlink, authlink::mail::MailPolicy::default())
+            .unwrap();
+        let email =
+            authlink::web::EmailSettings::new(mail, KeptMails(Arc::clone(mails)), "/account")
+                .unwrap()
+                .insecure_cookie();
+        settings = settings.email(email);
+    }
     settings
 }
 
@@ -134,6 +177,13 @@ impl LinkApp for TestLinkApp {
         user: &String,
     ) -> impl Future<Output = Result<Option<Vec<u8>>, AppError>> + Send {
         ready(self.0.stamp(user))
+    }
+
+    fn user_for_email(
+        &self,
+        address: &authlink::mail::Address,
+    ) -> impl Future<Output = Result<Option<String>, AppError>> + Send {
+        ready(Ok(TestAdapter::user_of_address(address.as_str())))
     }
 }
 
@@ -220,6 +270,9 @@ pub struct Options {
     pub without_limits: bool,
     /// `Settings::login_url("/login")`.
     pub login_url: bool,
+    /// Email sign-in at `/login/email`, to `/account` by default, its mails
+    /// kept in the adapter.
+    pub email: bool,
     /// Answers from `SendToLogin`.
     pub send_to_login: bool,
 }
@@ -239,6 +292,7 @@ impl Default for Options {
             without_limits: false,
             login_url: false,
             send_to_login: false,
+            email: false,
         }
     }
 }
@@ -283,7 +337,7 @@ impl TestApp {
         if !options.secure_cookie {
             sessions = sessions.insecure_cookie();
         }
-        let settings = settings(authlink.clone(), &options, cache);
+        let settings = settings_with_mails(authlink.clone(), &options, cache, &adapter.mails);
         let endpoints = Endpoints::new(settings, TestLinkApp(adapter.clone()), sessions);
         let router = endpoints.router(pages());
         let (addr, server) = serve(router.clone()).await;

@@ -1,4 +1,5 @@
-//! What `SmtpMailer` hands a real SMTP server: one multipart mail to the
+//! What `SmtpMailer` hands a real SMTP server (aiosmtpd from PyPI, started
+//! on a free loopback port with a Maildir the test reads): one multipart mail to the
 //! address, with the link and the code on a line of its own in the text
 //! part and the same link, escaped, in the HTML part.
 
