@@ -9,8 +9,11 @@ use std::time::Duration;
 
 use authlink::http::{Endpoints, LinkApp, PeerAddr, ResponseBody, TowerSessions, bearer_token};
 use authlink::limit::{BoxRateLimiter, NoLimit};
+use authlink::mail::{Address, MailPolicy, MailSignIn, Mailer, MailerError, Outgoing};
 use authlink::replay::{MemoryReplayCache, ReplayCache, ReusableLinks};
-use authlink::web::{ConsumeMode, CurrentUser, ForwardedHeader, Settings, TrustedProxies};
+use authlink::web::{
+    AppError, ConsumeMode, CurrentUser, EmailSettings, ForwardedHeader, Settings, TrustedProxies,
+};
 use authlink::{Authlink, FailureReason, KeyId, KeyRing, Policy, SecretKey, Whitelist};
 use axum::Router;
 use axum::extract::rejection::FormRejection;
@@ -31,6 +34,9 @@ pub(crate) const COOKIE_NAME: &str = "demo_session";
 /// The users and their API tokens.
 const USERS: [(&str, &str); 2] = [("alice", "alice-api-token"), ("bob", "bob-api-token")];
 
+/// The users' email addresses, for email sign-in.
+const ADDRESSES: [(&str, &str); 2] = [("alice", "alice@example.com"), ("bob", "bob@example.com")];
+
 /// The pages a link session may see.
 pub(crate) const WHITELIST: [&str; 2] = ["^/account$", "^/account/settings$"];
 
@@ -49,6 +55,9 @@ pub(crate) struct Config {
     pub(crate) replay_capacity: Option<usize>,
     /// Links each user may create, and consume, a minute; `None` is off.
     pub(crate) links_per_minute: Option<NonZeroU32>,
+    /// The SMTP server sign-in mails go to; printed to the console when
+    /// unset.
+    pub(crate) smtp_url: Option<String>,
 }
 
 /// The demo's per-user rate when `AUTHLINK_LINKS_PER_MINUTE` is unset: the
@@ -69,14 +78,15 @@ impl Config {
             redis_url: None,
             replay_capacity: None,
             links_per_minute: DEFAULT_LINKS_PER_MINUTE,
+            smtp_url: None,
         }
     }
 
     /// Reads `AUTHLINK_DEMO_ADDR`, `AUTHLINK_SECRET`, `AUTHLINK_TTL_SECONDS`,
     /// `AUTHLINK_SINGLE_USE`, `AUTHLINK_CONFIRM` and
     /// `AUTHLINK_TRUSTED_PROXIES`, `AUTHLINK_FORWARDED_HEADER`, `AUTHLINK_REDIS_URL`,
-    /// `AUTHLINK_REPLAY_CAPACITY` and `AUTHLINK_LINKS_PER_MINUTE` through
-    /// `var`.
+    /// `AUTHLINK_REPLAY_CAPACITY`, `AUTHLINK_LINKS_PER_MINUTE` and
+    /// `AUTHLINK_SMTP_URL` through `var`.
     pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let mut config = Self::new();
         if let Some(addr) = var("AUTHLINK_DEMO_ADDR") {
@@ -132,6 +142,14 @@ impl Config {
                 format!("AUTHLINK_REPLAY_CAPACITY: {capacity:?} is not a whole number above 0")
             })?);
         }
+        if let Some(url) = var("AUTHLINK_SMTP_URL").filter(|url| !url.trim().is_empty()) {
+            if !cfg!(feature = "smtp") {
+                return Err("AUTHLINK_SMTP_URL: this build has no SMTP support; \
+                            run with `cargo run --example demo --features smtp`"
+                    .to_owned());
+            }
+            config.smtp_url = Some(url.trim().to_owned());
+        }
         if let Some(rate) = var("AUTHLINK_LINKS_PER_MINUTE") {
             let rate: u32 = rate.trim().parse().map_err(|_| {
                 format!("AUTHLINK_LINKS_PER_MINUTE: {rate:?} is not a whole number (0 is off)")
@@ -179,6 +197,56 @@ impl LinkApp for Demo {
             .find(|(_, known)| Some(*known) == token)
             .map(|(user, _)| (*user).to_owned())
     }
+
+    async fn user_for_email(&self, address: &Address) -> Result<Option<String>, AppError> {
+        Ok(ADDRESSES
+            .iter()
+            .find(|(_, known)| *known == address.as_str())
+            .map(|(user, _)| (*user).to_owned()))
+    }
+}
+
+/// Where the demo's sign-in mails go: an SMTP server
+/// (`AUTHLINK_SMTP_URL`), or the console.
+enum DemoMailer {
+    Console,
+    #[cfg(feature = "smtp")]
+    Smtp(Box<authlink::mail::SmtpMailer>),
+}
+
+impl DemoMailer {
+    fn new(config: &Config) -> Result<Self, String> {
+        match &config.smtp_url {
+            None => Ok(Self::Console),
+            #[cfg(feature = "smtp")]
+            Some(url) => {
+                authlink::mail::SmtpMailer::from_url(url, "authlink demo <signin@demo.example>")
+                    .map(|mailer| Self::Smtp(Box::new(mailer)))
+                    .map_err(|err| format!("AUTHLINK_SMTP_URL: {err}"))
+            }
+            #[cfg(not(feature = "smtp"))]
+            Some(_) => Err("AUTHLINK_SMTP_URL needs `--features smtp`".to_owned()),
+        }
+    }
+}
+
+impl Mailer for DemoMailer {
+    async fn send(&self, mail: Outgoing) -> Result<(), MailerError> {
+        match self {
+            Self::Console => {
+                println!(
+                    "mail to {}: sign in at {} or type the code {} (valid until {})",
+                    mail.to.as_str(),
+                    mail.url,
+                    mail.code.as_str(),
+                    mail.expires_at,
+                );
+                Ok(())
+            }
+            #[cfg(feature = "smtp")]
+            Self::Smtp(mailer) => mailer.send(mail).await,
+        }
+    }
 }
 
 type Sessions<Store> = TowerSessions<String, Store>;
@@ -187,6 +255,7 @@ type Sessions<Store> = TowerSessions<String, Store>;
 /// the guard. `secure_cookie` is whether the session cookie keeps `Secure`.
 pub(crate) fn router<C, Store>(
     authlink: Authlink,
+    base: &str,
     cache: C,
     store: Store,
     limits: Limits,
@@ -206,6 +275,17 @@ where
     } else {
         ConsumeMode::Direct
     };
+    let authlink = std::sync::Arc::new(authlink);
+    let mut mail_policy = MailPolicy::default();
+    mail_policy.url_template = format!("{base}/login/email/{{key}}")
+        .parse()
+        .map_err(|err: authlink::ConfigError| err.to_string())?;
+    let mail = MailSignIn::new(authlink.clone(), mail_policy).map_err(|err| err.to_string())?;
+    let mut email = EmailSettings::new(mail, DemoMailer::new(config)?, "/account")
+        .map_err(|err| err.to_string())?;
+    if !secure_cookie {
+        email = email.insecure_cookie();
+    }
     let endpoint_settings = Settings::new(authlink)
         .and_then(|settings| settings.failure_url("/?error={reason}"))
         .map_err(|err| err.to_string())?
@@ -216,7 +296,8 @@ where
         .mode(mode)
         // A user who arrived by link may log in with a password there.
         .login_url("/login")
-        .map_err(|err| err.to_string())?;
+        .map_err(|err| err.to_string())?
+        .email(email);
     let endpoints = Endpoints::new(endpoint_settings, Demo, sessions);
     let pages = Router::new()
         .route("/", get(home))
@@ -294,10 +375,11 @@ pub(crate) async fn run(
         Some(url) => {
             let (cache, store) = redis_backends(url).await?;
             if config.single_use {
-                router(authlink, cache, store, limits, config, secure_cookie)?
+                router(authlink, &base, cache, store, limits, config, secure_cookie)?
             } else {
                 router(
                     authlink,
+                    &base,
                     ReusableLinks,
                     store,
                     limits,
@@ -313,10 +395,11 @@ pub(crate) async fn run(
                     Some(capacity) => MemoryReplayCache::with_capacity(capacity),
                     None => MemoryReplayCache::new(),
                 };
-                router(authlink, cache, store, limits, config, secure_cookie)?
+                router(authlink, &base, cache, store, limits, config, secure_cookie)?
             } else {
                 router(
                     authlink,
+                    &base,
                     ReusableLinks,
                     store,
                     limits,
@@ -527,7 +610,10 @@ async fn login_page() -> Response<ResponseBody> {
         "Log in",
         "<form method=\"post\" action=\"/login\"><label>User \
          <select name=\"user\"><option>alice</option><option>bob</option></select></label> \
-         <button type=\"submit\">Log in with password</button></form>",
+         <button type=\"submit\">Log in with password</button></form>\
+         <form method=\"post\" action=\"/login/email\"><label>Email \
+         <input type=\"email\" name=\"email\" autocomplete=\"email\" required></label> \
+         <button type=\"submit\">Email me a link</button></form>",
     )
 }
 

@@ -13,9 +13,10 @@
 //! RFC 7239 `forwarded`; `x-forwarded-for`),
 //! `AUTHLINK_REDIS_URL` (a shared Redis for single use, sessions and rate
 //! limits; needs `--features redis`), `AUTHLINK_REPLAY_CAPACITY` (live
-//! entries of the in-memory replay cache, 1,000,000) and
+//! entries of the in-memory replay cache, 1,000,000),
 //! `AUTHLINK_LINKS_PER_MINUTE` (per user, on create and consume; 20;
-//! 0 is off).
+//! 0 is off) and `AUTHLINK_SMTP_URL` (where sign-in mails go; printed
+//! here when unset; needs `--features smtp`).
 
 mod app;
 
@@ -100,6 +101,8 @@ Try it:
   curl -si -c jar.txt '<Location>'
   curl -s -b jar.txt {base}/account        # Hello, alice
   curl -si -b jar.txt {base}/admin          # 403 for link sessions
+Or sign in by mail (alice@example.com, bob@example.com): open {base}/login,
+  \"Email me a link\"; the mail is {mail}.
 Stop with Ctrl-C.",
         ttl = config.ttl.as_secs(),
         // The Redis URL may hold a password: say only that it is in use.
@@ -114,5 +117,11 @@ Stop with Ctrl-C.",
             None => "no limit".to_owned(),
         },
         whitelist = app::WHITELIST.join(" "),
+        // The SMTP URL may hold a password: say only that it is in use.
+        mail = if config.smtp_url.is_some() {
+            "sent by SMTP"
+        } else {
+            "printed here"
+        },
     )
 }

@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 use authlink::mail::{Address, Mailer as _, Outgoing, SmtpMailer};
 
 /// aiosmtpd with its Mailbox handler, killed when dropped.
-struct SmtpServer {
+pub(crate) struct SmtpServer {
     child: Child,
     addr: SocketAddr,
     maildir: PathBuf,
 }
 
 impl SmtpServer {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
@@ -51,12 +51,12 @@ impl SmtpServer {
         server
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://{}", self.addr)
     }
 
     /// The mails delivered so far, raw.
-    fn mails(&self) -> Vec<String> {
+    pub(crate) fn mails(&self) -> Vec<String> {
         let new = self.maildir.join("new");
         let Ok(entries) = std::fs::read_dir(&new) else {
             return Vec::new();
@@ -107,7 +107,7 @@ fn mailed_code() -> authlink::mail::Code {
 
 /// The body of a mail with quoted-printable soft breaks joined and `=XX`
 /// escapes undone, so text split by the transfer encoding reads whole.
-fn unfolded(raw: &str) -> String {
+pub(crate) fn unfolded(raw: &str) -> String {
     let joined = raw.replace("=\r\n", "").replace("=\n", "");
     let mut out = String::new();
     let mut rest = joined.as_str();
@@ -219,4 +219,90 @@ fn plain_smtp_leaves_the_machine_never() {
         assert!(!format!("{mailer:?}").contains("pass"), "{url}");
     }
     assert!(SmtpMailer::from_url("smtp://127.0.0.1:2525", "not an address").is_err());
+}
+
+/// The link and the code of the sign-in mail to `to`, once it arrived.
+pub(crate) async fn sign_in_mail(server: &SmtpServer, to: &str) -> (String, String) {
+    let start = Instant::now();
+    loop {
+        for raw in server.mails() {
+            if !raw.contains(&format!("To: {to}")) {
+                continue;
+            }
+            let text = unfolded(&raw);
+            let link = text
+                .lines()
+                .map(str::trim_end)
+                .find(|line| line.starts_with("http") && line.contains("/login/email/"))
+                .expect("a link line")
+                .to_owned();
+            let code = text
+                .lines()
+                .map(str::trim_end)
+                .find(|line| line.len() == 6 && line.bytes().all(|b| b.is_ascii_digit()))
+                .expect("a code line")
+                .to_owned();
+            return (link, code);
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no mail to {to}");
+        // The demo's runtime sends the mail: yield to it, never block it.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The demo with mail through a real SMTP server: a known and an unknown
+/// address answered alike and only one mail; the link opened in another
+/// browser changes nothing; the code finishes in the browser that asked.
+#[tokio::test]
+async fn the_demo_signs_in_by_mail_through_a_real_smtp_server() {
+    use crate::demo_support;
+    use crate::http_support::{Client, path_of};
+    use http::Method;
+
+    let server = SmtpServer::start();
+    let demo = demo_support::start(&[("AUTHLINK_SMTP_URL", &server.url())]).await;
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let ask = async |client: &Client, address: &str| {
+        client
+            .send(
+                Method::POST,
+                "/login/email",
+                &form,
+                format!("email={address}"),
+            )
+            .await
+    };
+    let (asked, stranger, phone) = (
+        Client::new(demo.addr),
+        Client::new(demo.addr),
+        Client::new(demo.addr),
+    );
+    let known = ask(&asked, "alice@example.com").await;
+    let unknown = ask(&stranger, "nobody@example.com").await;
+    assert_eq!(known.status, 200);
+    assert_eq!(
+        known.text().replace("alice@example.com", "X"),
+        unknown.text().replace("nobody@example.com", "X")
+    );
+    let (link, code) = sign_in_mail(&server, "alice@example.com").await;
+    assert!(link.starts_with(&demo.base), "{link}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(server.mails().len(), 1, "no mail for an unknown address");
+    let elsewhere = phone.get(path_of(&link)).await;
+    assert_eq!(elsewhere.status, 200);
+    assert!(
+        elsewhere
+            .text()
+            .contains("Finish signing in where you asked")
+    );
+    asked
+        .send(
+            Method::POST,
+            "/login/email/code",
+            &form,
+            format!("email=alice@example.com&code={code}&next=/account"),
+        )
+        .await
+        .assert_redirect("/account");
+    assert!(asked.get("/account").await.text().contains("Hello, alice"));
 }
