@@ -57,17 +57,28 @@ pub struct TestAdapter {
     pub stamps_fail: AtomicBool,
     /// The sign-in mails sent, in order.
     pub mails: Arc<Mutex<Vec<authlink::mail::Outgoing>>>,
+    /// Whether the mailer fails, as a mail server that is down.
+    pub mail_fails: Arc<AtomicBool>,
 }
 
-/// A mailer that keeps what it is given, for the test to read.
-pub struct KeptMails(pub Arc<Mutex<Vec<authlink::mail::Outgoing>>>);
+/// A mailer that keeps what it is given, for the test to read, or fails
+/// when told to.
+pub struct KeptMails {
+    pub mails: Arc<Mutex<Vec<authlink::mail::Outgoing>>>,
+    pub fails: Arc<AtomicBool>,
+}
 
 impl authlink::mail::Mailer for KeptMails {
     async fn send(
         &self,
         mail: authlink::mail::Outgoing,
     ) -> Result<(), authlink::mail::MailerError> {
-        self.0.lock().unwrap().push(mail);
+        if self.fails.load(Ordering::SeqCst) {
+            return Err(authlink::mail::MailerError::plain(
+                "the mail server is down",
+            ));
+        }
+        self.mails.lock().unwrap().push(mail);
         Ok(())
     }
 }
@@ -107,15 +118,15 @@ pub fn settings<C: ReplayCache + 'static>(
     options: &Options,
     cache: C,
 ) -> Settings {
-    settings_with_mails(authlink, options, cache, &Arc::default())
+    settings_with_mails(authlink, options, cache, &TestAdapter::default())
 }
 
-/// [`settings`], with email sign-in's mails kept in `mails`.
+/// [`settings`], with email sign-in's mails kept in `adapter`.
 pub fn settings_with_mails<C: ReplayCache + 'static>(
     authlink: Arc<Authlink>,
     options: &Options,
     cache: C,
-    mails: &Arc<Mutex<Vec<authlink::mail::Outgoing>>>,
+    adapter: &TestAdapter,
 ) -> Settings {
     let mut settings = Settings::with_origin(Arc::clone(&authlink), ORIGIN)
         .unwrap()
@@ -149,10 +160,16 @@ pub fn settings_with_mails<C: ReplayCache + 'static>(
     if options.email {
         let mail = authlink::mail::MailSignIn::new(authlink, authlink::mail::MailPolicy::default())
             .unwrap();
-        let email =
-            authlink::web::EmailSettings::new(mail, KeptMails(Arc::clone(mails)), "/account")
-                .unwrap()
-                .insecure_cookie();
+        let email = authlink::web::EmailSettings::new(
+            mail,
+            KeptMails {
+                mails: Arc::clone(&adapter.mails),
+                fails: Arc::clone(&adapter.mail_fails),
+            },
+            "/account",
+        )
+        .unwrap()
+        .insecure_cookie();
         settings = settings.email(email);
     }
     settings
@@ -337,7 +354,7 @@ impl TestApp {
         if !options.secure_cookie {
             sessions = sessions.insecure_cookie();
         }
-        let settings = settings_with_mails(authlink.clone(), &options, cache, &adapter.mails);
+        let settings = settings_with_mails(authlink.clone(), &options, cache, &adapter);
         let endpoints = Endpoints::new(settings, TestLinkApp(adapter.clone()), sessions);
         let router = endpoints.router(pages());
         let (addr, server) = serve(router.clone()).await;

@@ -249,3 +249,29 @@ async fn cross_site_and_unreadable_posts_are_refused() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(app.adapter.mails.lock().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_failing_mail_server_gets_every_address_the_retry_page() {
+    let app = email_app().await;
+    app.adapter
+        .mail_fails
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    // The first request cannot know yet: the mail goes out after it.
+    assert_eq!(ask(&app.client(), "alice%40example.com").await.status, 200);
+    let mut retry = None;
+    for _ in 0..200 {
+        let reply = ask(&app.client(), "nobody%40example.com").await;
+        if reply.status == 503 {
+            retry = Some(reply);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let retry = retry.expect("the retry page once the mail failed");
+    assert!(retry.text().contains("try again"), "{}", retry.text());
+    assert_eq!(retry.header("retry-after"), Some("60"));
+    // Known and unknown addresses alike.
+    let known = ask(&app.client(), "bob%40example.com").await;
+    assert_eq!(known.status, 503);
+    assert_eq!(known.text(), retry.text());
+}
