@@ -13,7 +13,9 @@ use super::guard::ActixGuard;
 use super::response::into_response;
 use super::session::ActixLogin;
 use crate::issue::Link;
+use crate::mail::Address;
 use crate::web::LinkUser;
+use crate::web::email::flow as email_flow;
 use crate::web::pipeline;
 use crate::web::{AppError, CreateRefusal, Settings};
 
@@ -42,6 +44,21 @@ pub trait ActixApp: Send + Sync + 'static {
 
     /// The authenticated caller of the create endpoint, or `None` for a 401.
     fn api_user(&self, request: &HttpRequest) -> impl Future<Output = Option<Self::User>>;
+
+    /// The user whose email address is `address`, for email sign-in
+    /// ([`EmailSettings`](crate::web::EmailSettings)); default: nobody.
+    /// The endpoint answers the same either way, and mails only a user.
+    ///
+    /// # Errors
+    /// An [`AppError`] when the users cannot be read: the browser gets the
+    /// retry page.
+    fn user_for_email(
+        &self,
+        address: &Address,
+    ) -> impl Future<Output = Result<Option<Self::User>, AppError>> {
+        let _ = address;
+        ready(Ok(None))
+    }
 
     /// The user's current stamp, bound into links at issue and compared at
     /// consume: when it changes, the user's outstanding links stop working.
@@ -107,8 +124,25 @@ impl<A: ActixApp> ActixEndpoints<A> {
         let prefix = self.config.consume_prefix().to_owned();
         let consume_path = format!("{prefix}{{key}}");
         let create_path = self.config.create_path.clone();
+        let email_paths = self.config.email.as_ref().map(|email| {
+            [
+                email.request_path.clone(),
+                email.code_path(),
+                format!("{}/{{key}}", email.request_path),
+            ]
+        });
         let this = self.clone();
         move |config: &mut ServiceConfig| {
+            // The code path before `{key}`, which would match it too.
+            for path in email_paths.into_iter().flatten() {
+                let email = this.clone();
+                config.service(web::resource(path).default_service(web::to(
+                    move |request: HttpRequest, body: Payload| {
+                        let email = email.clone();
+                        async move { email.email(request, body).await }
+                    },
+                )));
+            }
             let create = this.clone();
             let consume = this.clone();
             // An empty key is a failure like any other, not a 404.
@@ -147,11 +181,7 @@ impl<A: ActixApp> ActixEndpoints<A> {
     pub async fn create(&self, request: HttpRequest, body: Payload) -> HttpResponse {
         let app = &*self.app;
         let api_user = async |request: &mut HttpRequest| app.api_user(request).await;
-        let read_body = async |limit| match body.to_bytes_limited(limit).await {
-            Ok(Ok(bytes)) => Ok(bytes.to_vec()),
-            Ok(Err(_)) => Err(CreateRefusal::UnreadableBody),
-            Err(_) => Err(CreateRefusal::TooLarge),
-        };
+        let read_body = async |limit| read_body(body, limit).await;
         let stamp_of = async |user: &A::User| app.user_stamp(user).await;
         let mut request = request;
         let answer =
@@ -180,6 +210,39 @@ impl<A: ActixApp> ActixEndpoints<A> {
         pipeline::issue(&self.config, request, user, target, stamp_of).await
     }
 
+    /// The email sign-in endpoints (ask by address, the mailed link, the
+    /// code), by the request's path; `404` when the settings have no email
+    /// sign-in. [`routes`](Self::routes) mounts them.
+    pub async fn email(&self, request: HttpRequest, body: Payload) -> HttpResponse {
+        let config = &*self.config;
+        let Some(email) = config.email.as_ref() else {
+            return HttpResponse::NotFound().finish();
+        };
+        let app = &*self.app;
+        let user_for_email = async |address: &Address| app.user_for_email(address).await;
+        let read_body = async |limit| read_body(body, limit).await;
+        let path = request.path();
+        let answer = if path == email.request_path {
+            email_flow::ask(config, email, &request, read_body, user_for_email).await
+        } else {
+            let mut session = ActixLogin(request.get_session());
+            if path == email.code_path() {
+                email_flow::code(
+                    config,
+                    email,
+                    &request,
+                    read_body,
+                    user_for_email,
+                    Some(&mut session),
+                )
+                .await
+            } else {
+                email_flow::open::<A::User, _, _>(config, email, &request, Some(&mut session)).await
+            }
+        };
+        into_response(answer)
+    }
+
     /// The consume endpoint: the answers of the tower adapter's
     /// `http::ConsumeService`, whose docs list them.
     pub async fn consume(&self, request: HttpRequest) -> HttpResponse {
@@ -188,5 +251,14 @@ impl<A: ActixApp> ActixEndpoints<A> {
         let stamp_of = async |user: &A::User| app.user_stamp(user).await;
         let answer = pipeline::consume(&self.config, &request, Some(&mut session), stamp_of).await;
         into_response(answer)
+    }
+}
+
+/// The request body, up to `limit` bytes.
+async fn read_body(body: Payload, limit: usize) -> Result<Vec<u8>, CreateRefusal> {
+    match body.to_bytes_limited(limit).await {
+        Ok(Ok(bytes)) => Ok(bytes.to_vec()),
+        Ok(Err(_)) => Err(CreateRefusal::UnreadableBody),
+        Err(_) => Err(CreateRefusal::TooLarge),
     }
 }

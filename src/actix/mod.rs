@@ -11,8 +11,9 @@
 //!   optionally, the user's stamp).
 //! - [`ActixEndpoints`]: trusted proxies, the failure URL, the mode, the
 //!   replay cache and the limits, set once; [`routes`](ActixEndpoints::routes)
-//!   mounts both endpoints and [`guard`](ActixEndpoints::guard) is the
-//!   middleware for the app's pages.
+//!   mounts both endpoints (and email sign-in's three when the settings
+//!   have it) and [`guard`](ActixEndpoints::guard) is the middleware for the
+//!   app's pages.
 //! - [`CurrentUser`](crate::web::CurrentUser): who an actix-session belongs
 //!   to; the app's password login and logout on the same keys.
 //! - [`client_ip`]: the client address from the peer address and trusted

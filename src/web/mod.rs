@@ -25,9 +25,8 @@ mod client_ip;
 mod confirm;
 mod consume;
 mod create;
-// Mounted by the tower adapter (`http`); an actix-only build does not
-// mount the email endpoints yet.
-#[cfg_attr(not(feature = "http"), allow(dead_code))]
+// Mounted by the adapters (`http`, `actix`).
+#[cfg_attr(not(any(feature = "http", feature = "actix")), allow(dead_code))]
 pub(crate) mod email;
 pub(crate) mod flow;
 mod forwarded;

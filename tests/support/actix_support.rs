@@ -29,7 +29,7 @@ use http_body_util::BodyExt as _;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::fixtures::clock;
-use crate::http_support::{COOKIE_NAME, Client, Options, Reply, TestAdapter, settings};
+use crate::http_support::{COOKIE_NAME, Client, Options, Reply, TestAdapter, settings_with_mails};
 
 /// The app side: the same bearer tokens and stamps as the tower app's.
 #[derive(Clone)]
@@ -49,6 +49,13 @@ impl ActixApp for ActixTestLinkApp {
 
     async fn user_stamp(&self, user: &String) -> Result<Option<Vec<u8>>, AppError> {
         self.0.stamp(user)
+    }
+
+    async fn user_for_email(
+        &self,
+        address: &authlink::mail::Address,
+    ) -> Result<Option<String>, AppError> {
+        Ok(TestAdapter::user_of_address(address.as_str()))
     }
 }
 
@@ -84,7 +91,7 @@ impl ActixTestApp {
         let authlink = Arc::new(crate::fixtures::engine_with(options.policy.clone(), &clock));
         let adapter = Arc::new(TestAdapter::default());
         let secure = options.secure_cookie;
-        let settings = settings(authlink.clone(), &options, cache);
+        let settings = settings_with_mails(authlink.clone(), &options, cache, &adapter);
         let endpoints = ActixEndpoints::new(settings, ActixTestLinkApp(adapter.clone()));
         let routes = endpoints.routes();
         let key = Key::from(&[7u8; 64]);

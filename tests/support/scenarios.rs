@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use authlink::replay::{MemoryReplayCache, ReplayCache};
 use authlink::web::{ConfirmPage, ConsumeMode, ForwardedHeader, TrustedProxies};
@@ -20,6 +21,7 @@ use crate::http_support::{
 
 const ACCOUNT: &str = r#"{"url": "/account"}"#;
 use crate::http_support::NOT_WHITELISTED_MESSAGE;
+use crate::http_support::{Reply, path_of};
 
 /// A running test app, whichever framework serves it.
 pub trait Server: Sized {
@@ -80,7 +82,7 @@ impl Server for TestApp {
 #[macro_export]
 macro_rules! scenarios {
     ($server:ty) => {
-        $crate::scenarios!(@tests $server; create_ok create_url_not_whitelisted create_not_authenticated create_refuses_open_redirect_targets create_malformed_json create_missing_field_and_wrong_type create_wrong_content_type create_wrong_method create_oversized_body create_oversized_body_is_refused_before_it_is_sent create_respects_a_configured_body_limit consume_ok_when_logged_out secure_cookie_is_the_default_whatever_the_host_says an_insecure_cookie_is_not_made_secure_by_the_host_either consume_issues_a_fresh_session_id consume_ok_when_logged_in_as_same_user consume_ok_when_logged_in_as_another_user consume_expired consume_one_second_before_expiry consume_already_used consume_ip_mismatch consume_with_prefix_binding_accepts_the_same_network consume_revoked_by_stamp stamp_lookup_failure_fails_closed replay_cache_unavailable_is_503_without_session head_does_not_consume consume_wrong_method consume_garbage_and_long_keys consume_from_another_users_link_session_is_not_blocked_by_the_guard prefetch_safe_get_shows_a_page_and_post_consumes confirm_page_script_matches_its_csp_hash button_only_confirm_page_has_no_script cross_site_confirm_post_is_refused_and_burns_nothing trusted_proxy_forwarded_for_is_honoured forwarded_values_a_client_writes_cannot_choose_its_address answers_are_replaced_alike a_used_link_leaves_a_password_session_alone racers_for_one_link_leave_the_loser_as_it_was user_extractors_read_the_session one_users_loop_cannot_lock_out_another a_link_session_steps_up_with_a_password_login trusted_proxy_with_unparsable_address_fails_closed untrusted_forwarded_for_is_ignored inactive_for_password_sessions inactive_without_session active_with_whitelisted_url active_with_non_whitelisted_url guard_ends_with_the_link_session also_allowed_paths_open_to_link_sessions_only_as_configured a_link_session_reopening_a_used_link_lands_on_the_failure_page);
+        $crate::scenarios!(@tests $server; create_ok create_url_not_whitelisted create_not_authenticated create_refuses_open_redirect_targets create_malformed_json create_missing_field_and_wrong_type create_wrong_content_type create_wrong_method create_oversized_body create_oversized_body_is_refused_before_it_is_sent create_respects_a_configured_body_limit consume_ok_when_logged_out secure_cookie_is_the_default_whatever_the_host_says an_insecure_cookie_is_not_made_secure_by_the_host_either consume_issues_a_fresh_session_id consume_ok_when_logged_in_as_same_user consume_ok_when_logged_in_as_another_user consume_expired consume_one_second_before_expiry consume_already_used consume_ip_mismatch consume_with_prefix_binding_accepts_the_same_network consume_revoked_by_stamp stamp_lookup_failure_fails_closed replay_cache_unavailable_is_503_without_session head_does_not_consume consume_wrong_method consume_garbage_and_long_keys consume_from_another_users_link_session_is_not_blocked_by_the_guard prefetch_safe_get_shows_a_page_and_post_consumes confirm_page_script_matches_its_csp_hash button_only_confirm_page_has_no_script cross_site_confirm_post_is_refused_and_burns_nothing trusted_proxy_forwarded_for_is_honoured forwarded_values_a_client_writes_cannot_choose_its_address answers_are_replaced_alike a_used_link_leaves_a_password_session_alone racers_for_one_link_leave_the_loser_as_it_was user_extractors_read_the_session one_users_loop_cannot_lock_out_another a_link_session_steps_up_with_a_password_login trusted_proxy_with_unparsable_address_fails_closed untrusted_forwarded_for_is_ignored inactive_for_password_sessions inactive_without_session active_with_whitelisted_url active_with_non_whitelisted_url guard_ends_with_the_link_session also_allowed_paths_open_to_link_sessions_only_as_configured a_link_session_reopening_a_used_link_lands_on_the_failure_page email_known_and_unknown_addresses_are_answered_alike_and_only_a_user_gets_mail email_the_link_signs_in_the_browser_that_asked_and_nothing_elsewhere email_the_code_finishes_in_the_browser_that_asked_and_uses_up_the_link email_the_fifth_wrong_code_voids_the_sign_in_and_its_right_code email_asking_is_limited_per_address_alike_for_every_address email_cross_site_and_unreadable_posts_are_refused email_a_failing_mail_server_gets_every_address_the_retry_page);
     };
     (@tests $server:ty; $($name:ident)*) => {
         $(
@@ -1180,4 +1182,278 @@ fn behind_proxy() -> Options {
         trusted: TrustedProxies::new(["127.0.0.1/32"]).expect("a valid network"),
         ..Options::default()
     }
+}
+
+// Email sign-in.
+
+const EMAIL_FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+async fn email_app<S: Server>() -> S {
+    S::start(Options {
+        email: true,
+        ..Options::default()
+    })
+    .await
+}
+
+async fn email_ask(client: &Client, address: &str) -> Reply {
+    client
+        .send(
+            Method::POST,
+            "/login/email",
+            &[EMAIL_FORM],
+            format!("email={address}"),
+        )
+        .await
+}
+
+async fn email_code(client: &Client, address: &str, code: &str) -> Reply {
+    client
+        .send(
+            Method::POST,
+            "/login/email/code",
+            &[EMAIL_FORM],
+            format!("email={address}&code={code}&next=%2Faccount"),
+        )
+        .await
+}
+
+/// The mails sent so far, as (url, code), once the background send ran.
+async fn sent_mails<S: Server>(app: &S, expected: usize) -> Vec<(String, String)> {
+    for _ in 0..200 {
+        let sent: Vec<(String, String)> = app
+            .adapter()
+            .mails
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|mail| (mail.url.clone(), mail.code.as_str().to_owned()))
+            .collect();
+        if sent.len() >= expected {
+            return sent;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{expected} mails were not sent");
+}
+
+pub async fn email_known_and_unknown_addresses_are_answered_alike_and_only_a_user_gets_mail<
+    S: Server,
+>() {
+    let app: S = email_app().await;
+    let (alice, nobody) = (app.client(), app.client());
+    let known = email_ask(&alice, "alice%40example.com").await;
+    let unknown = email_ask(&nobody, "nobody%40example.com").await;
+    assert_eq!(known.status, 200);
+    assert_eq!(known.status, unknown.status);
+    assert_eq!(
+        known.text().replace("alice@example.com", "ADDRESS"),
+        unknown.text().replace("nobody@example.com", "ADDRESS")
+    );
+    let cookie_shape = |reply: &Reply| {
+        let set = reply.set_cookies().join("");
+        let value = set
+            .split(';')
+            .next()
+            .unwrap()
+            .split_once('=')
+            .unwrap()
+            .1
+            .len();
+        (
+            set.split(';')
+                .skip(1)
+                .map(str::trim)
+                .map(str::to_owned)
+                .collect::<Vec<_>>(),
+            value,
+        )
+    };
+    assert_eq!(cookie_shape(&known), cookie_shape(&unknown));
+    assert!(known.set_cookies().join("").contains("HttpOnly"));
+    assert!(known.set_cookies().join("").contains("SameSite=Lax"));
+    let sent = sent_mails(&app, 1).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        app.adapter().mails.lock().unwrap().len(),
+        1,
+        "no mail for an unknown address"
+    );
+    assert!(
+        sent[0].0.starts_with("https://app.example/login/email/"),
+        "{}",
+        sent[0].0
+    );
+}
+
+pub async fn email_the_link_signs_in_the_browser_that_asked_and_nothing_elsewhere<S: Server>() {
+    let app: S = email_app().await;
+    let asked = app.client();
+    email_ask(&asked, "alice%40example.com").await;
+    let (url, _) = sent_mails(&app, 1).await.remove(0);
+    // A mail scanner, another device: a page, no session, nothing used.
+    for elsewhere in [app.client(), app.client()] {
+        let reply = elsewhere.get(&url).await;
+        assert_eq!(reply.status, 200);
+        assert!(
+            reply.text().contains("Finish signing in where you asked"),
+            "{}",
+            reply.text()
+        );
+        assert!(elsewhere.cookie(COOKIE_NAME).is_none());
+        assert_eq!(elsewhere.get("/account").await.status, 303);
+    }
+    asked.get(&url).await.assert_redirect("/account");
+    assert_eq!(asked.get("/account").await.text(), "Hello, alice");
+    assert!(
+        asked.cookie("authlink_pending").is_none(),
+        "the pending cookie is cleared"
+    );
+}
+
+pub async fn email_the_code_finishes_in_the_browser_that_asked_and_uses_up_the_link<S: Server>() {
+    let app: S = email_app().await;
+    let asked = app.client();
+    email_ask(&asked, "alice%40example.com").await;
+    let (url, code) = sent_mails(&app, 1).await.remove(0);
+    // Opened on a phone first: nothing happens there.
+    assert_eq!(app.client().get(&url).await.status, 200);
+    let pending = asked.cookie("authlink_pending").unwrap();
+    email_code(&asked, "alice%40example.com", &code)
+        .await
+        .assert_redirect("/account");
+    assert_eq!(asked.get("/account").await.text(), "Hello, alice");
+    assert!(
+        asked.cookie("authlink_pending").is_none(),
+        "the pending cookie is cleared"
+    );
+    // The link is the same credential: even with the pending cookie put
+    // back, it is used.
+    let replayed = app.client();
+    replayed
+        .cookies
+        .lock()
+        .unwrap()
+        .insert("authlink_pending".to_owned(), pending);
+    replayed
+        .get(path_of(&url))
+        .await
+        .assert_redirect("/?error=used");
+}
+
+pub async fn email_the_fifth_wrong_code_voids_the_sign_in_and_its_right_code<S: Server>() {
+    let app: S = email_app().await;
+    let asked = app.client();
+    email_ask(&asked, "alice%40example.com").await;
+    let (url, code) = sent_mails(&app, 1).await.remove(0);
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    for _ in 0..4 {
+        let reply = email_code(&asked, "alice%40example.com", &wrong).await;
+        assert_eq!(reply.status, 400);
+        assert!(
+            reply.text().contains("That code is not right"),
+            "{}",
+            reply.text()
+        );
+    }
+    let fifth = email_code(&asked, "alice%40example.com", &wrong).await;
+    assert!(
+        fifth.text().contains("Too many wrong codes"),
+        "{}",
+        fifth.text()
+    );
+    email_code(&asked, "alice%40example.com", &code)
+        .await
+        .assert_redirect("/?error=used");
+    asked
+        .get(path_of(&url))
+        .await
+        .assert_redirect("/?error=used");
+    assert_eq!(asked.get("/account").await.status, 303, "nobody signed in");
+}
+
+pub async fn email_asking_is_limited_per_address_alike_for_every_address<S: Server>() {
+    let app: S = email_app().await;
+    for address in ["alice%40example.com", "nobody%40example.com"] {
+        for _ in 0..5 {
+            assert_eq!(email_ask(&app.client(), address).await.status, 200);
+        }
+        let limited = email_ask(&app.client(), address).await;
+        assert_eq!(limited.status, 429, "{address}");
+        assert!(limited.header("retry-after").is_some());
+    }
+    // Another user is not held back by them.
+    assert_eq!(
+        email_ask(&app.client(), "bob%40example.com").await.status,
+        200
+    );
+    assert_eq!(
+        sent_mails(&app, 6).await.len(),
+        6,
+        "five for alice, one for bob"
+    );
+}
+
+pub async fn email_cross_site_and_unreadable_posts_are_refused<S: Server>() {
+    let app: S = email_app().await;
+    let client = app.client();
+    let cross = client
+        .send(
+            Method::POST,
+            "/login/email",
+            &[EMAIL_FORM, ("sec-fetch-site", "cross-site")],
+            "email=alice%40example.com",
+        )
+        .await;
+    assert_eq!(cross.status, 403);
+    let twice = client
+        .send(
+            Method::POST,
+            "/login/email",
+            &[EMAIL_FORM],
+            "email=a%40b.c&email=d%40e.f",
+        )
+        .await;
+    assert_eq!(twice.status, 400);
+    let not_an_address = email_ask(&client, "not-an-address").await;
+    assert_eq!(not_an_address.status, 400);
+    let no_type = client
+        .send(
+            Method::POST,
+            "/login/email",
+            &[],
+            "email=alice%40example.com",
+        )
+        .await;
+    assert_eq!(no_type.status, 415);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(app.adapter().mails.lock().unwrap().is_empty());
+}
+
+pub async fn email_a_failing_mail_server_gets_every_address_the_retry_page<S: Server>() {
+    let app: S = email_app().await;
+    app.adapter()
+        .mail_fails
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    // The first request cannot know yet: the mail goes out after it.
+    assert_eq!(
+        email_ask(&app.client(), "alice%40example.com").await.status,
+        200
+    );
+    let mut retry = None;
+    for _ in 0..200 {
+        let reply = email_ask(&app.client(), "nobody%40example.com").await;
+        if reply.status == 503 {
+            retry = Some(reply);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let retry = retry.expect("the retry page once the mail failed");
+    assert!(retry.text().contains("try again"), "{}", retry.text());
+    assert_eq!(retry.header("retry-after"), Some("60"));
+    // Known and unknown addresses alike.
+    let known = email_ask(&app.client(), "bob%40example.com").await;
+    assert_eq!(known.status, 503);
+    assert_eq!(known.text(), retry.text());
 }

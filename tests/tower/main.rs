@@ -14,7 +14,6 @@ mod scenarios;
 mod axum_example;
 #[cfg(feature = "axum-login")]
 mod axum_login;
-mod email;
 mod endpoints;
 mod guard;
 #[cfg(feature = "metrics")]
