@@ -306,3 +306,67 @@ async fn the_demo_signs_in_by_mail_through_a_real_smtp_server() {
         .assert_redirect("/account");
     assert!(asked.get("/account").await.text().contains("Hello, alice"));
 }
+
+/// Email sign-in as a person does it in Chromium, the mail read from a
+/// real SMTP server: asked in one browser, the link opened in another
+/// (nothing happens, the link stays good) and then in the first (signed
+/// in); and asked in a third, finished there with the code after the link
+/// was opened elsewhere.
+#[tokio::test]
+async fn email_sign_in_in_chromium() {
+    use crate::browser_support::Browser;
+    use crate::demo_support;
+
+    let server = SmtpServer::start();
+    let demo = demo_support::start(&[("AUTHLINK_SMTP_URL", &server.url())]).await;
+    let login = format!("{}/login", demo.base);
+    let ask = async |browser: &mut Browser, address: &str| {
+        browser.open(&login, "/login").await;
+        browser
+            .type_into("form[action=\"/login/email\"] input[name=email]", address)
+            .await;
+        let page = browser
+            .click("form[action=\"/login/email\"] button", "/login/email")
+            .await;
+        assert!(page.text.contains("Check your mail"), "{page:?}");
+    };
+
+    let mut asked = Browser::launch().await;
+    let mut elsewhere = Browser::launch().await;
+    ask(&mut asked, "alice@example.com").await;
+    let (link, _) = sign_in_mail(&server, "alice@example.com").await;
+    let path = path_of_link(&link);
+    let page = elsewhere.open(&link, &path).await;
+    assert!(
+        page.text.contains("Finish signing in where you asked"),
+        "{page:?}"
+    );
+    assert!(
+        elsewhere
+            .cookies()
+            .await
+            .iter()
+            .all(|c| c.name != "demo_session")
+    );
+    let page = asked.open(&link, "/account").await;
+    assert!(page.text.contains("Hello, alice"), "{page:?}");
+
+    let mut by_code = Browser::launch().await;
+    ask(&mut by_code, "bob@example.com").await;
+    let (link, code) = sign_in_mail(&server, "bob@example.com").await;
+    let page = elsewhere.open(&link, &path_of_link(&link)).await;
+    assert!(
+        page.text.contains("Finish signing in where you asked"),
+        "{page:?}"
+    );
+    by_code.type_into("input[name=code]", &code).await;
+    let page = by_code
+        .click("form[action=\"/login/email/code\"] button", "/account")
+        .await;
+    assert!(page.text.contains("Hello, bob"), "{page:?}");
+}
+
+/// The path of an absolute link.
+fn path_of_link(link: &str) -> String {
+    crate::http_support::path_of(link).to_owned()
+}

@@ -111,6 +111,20 @@ impl Browser {
         self.settle(path).await
     }
 
+    /// Types `text` into the element `selector`, as a person would.
+    pub async fn type_into(&mut self, selector: &str, text: &str) {
+        self.tab
+            .find_element(selector)
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap()
+            .type_str(text)
+            .await
+            .unwrap();
+    }
+
     async fn settle(&mut self, path: &str) -> Page {
         let deadline = tokio::time::Instant::now() + PAGE_TIMEOUT;
         loop {
