@@ -39,6 +39,11 @@ fn quota(burst: u32, one_per: Duration) -> Quota {
 /// Past a limit the answer is `429` with `Retry-After`, the same for every
 /// address; the code limit pauses only the code path, so the owner still
 /// signs in by link.
+///
+/// A sign-in by mail opens a link session, as a webview link does: the
+/// guard keeps it to the whitelist (and [`Settings::also_allow`](crate::web::Settings::also_allow)),
+/// and the app's own login at [`Settings::login_url`](crate::web::Settings::login_url)
+/// steps it up. List there the pages a user signed in by mail may see.
 #[derive(Clone)]
 pub struct EmailSettings {
     pub(crate) mail: Arc<MailSignIn>,
