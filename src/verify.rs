@@ -186,7 +186,7 @@ macro_rules! link_accessors {
 link_accessors!(VerifiedLink);
 link_accessors!(ConsumedLink);
 
-fn decode_error(err: DecodeError) -> VerifyErrorKind {
+pub(crate) fn decode_error(err: DecodeError) -> VerifyErrorKind {
     match err {
         DecodeError::Malformed => VerifyErrorKind::Malformed,
         DecodeError::UnsupportedVersion => VerifyErrorKind::UnsupportedVersion,

@@ -22,12 +22,12 @@ use hmac::Mac as _;
 
 use super::pending::{NONCE_LEN, Pending};
 use crate::claims::{self, LINK_ID_LEN};
-use crate::codec::{self, DecodeError, MAX_CLAIMS_LEN, MAX_TOKEN_BYTES, TokenBuf, UnverifiedToken};
+use crate::codec::{self, MAX_CLAIMS_LEN, MAX_TOKEN_BYTES, TokenBuf, UnverifiedToken};
 use crate::error::{IssueError, VerifyErrorKind};
 use crate::keyring::{DerivedKey, DerivedKeys, MailKeys};
 use crate::policy::Policy;
 use crate::user::UserId;
-use crate::verify::{Authenticated, check_time};
+use crate::verify::{Authenticated, check_time, decode_error};
 
 /// What a mailed link says. Field order is part of the format.
 #[derive(Serialize, Deserialize)]
@@ -67,14 +67,6 @@ pub(crate) fn encode<U: UserId + ?Sized>(
         claims,
     )
     .map_err(|codec::TooLong| IssueError::TooLong)
-}
-
-fn decode_error(err: DecodeError) -> VerifyErrorKind {
-    match err {
-        DecodeError::Malformed => VerifyErrorKind::Malformed,
-        DecodeError::UnsupportedVersion => VerifyErrorKind::UnsupportedVersion,
-        DecodeError::BadTag => VerifyErrorKind::BadSignature,
-    }
 }
 
 /// Verifies a mailed link opened at `now` by a browser holding `pending`

@@ -59,22 +59,46 @@ impl fmt::Debug for Outgoing {
 #[derive(Debug)]
 pub struct MailerError {
     what: &'static str,
+    rejected: bool,
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
 impl MailerError {
-    /// An error saying `what` went wrong (a fixed text), caused by `source`.
+    /// The mail service could not be reached or did not answer: every mail
+    /// would fail now. The endpoints answer every address with the retry
+    /// page for a minute. `what` is a fixed text, caused by `source`.
     pub fn new(what: &'static str, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         Self {
             what,
+            rejected: false,
             source: Some(source.into()),
         }
     }
 
-    /// An error saying `what` went wrong, with no cause to carry.
+    /// As [`new`](Self::new), with no cause to carry.
     #[must_use]
     pub fn plain(what: &'static str) -> Self {
-        Self { what, source: None }
+        Self {
+            what,
+            rejected: false,
+            source: None,
+        }
+    }
+
+    /// This one mail was refused (its recipient, its content), while the
+    /// service works: logged and counted, but no reason to keep anyone
+    /// else from signing in, so a user whose address bounces cannot shut
+    /// email sign-in for everyone.
+    #[must_use]
+    pub fn rejected(mut self) -> Self {
+        self.rejected = true;
+        self
+    }
+
+    /// Whether only this mail was refused ([`rejected`](Self::rejected)).
+    #[must_use]
+    pub fn is_rejected(&self) -> bool {
+        self.rejected
     }
 }
 

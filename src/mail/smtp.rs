@@ -99,11 +99,10 @@ impl SmtpMailer {
     }
 
     fn message(&self, mail: &Outgoing) -> Result<Message, MailerError> {
-        let to: Mailbox = mail
-            .to
-            .as_str()
-            .parse()
-            .map_err(|err| MailerError::new("the address is not one SMTP takes", err))?;
+        let to: Mailbox =
+            mail.to.as_str().parse().map_err(|err| {
+                MailerError::new("the address is not one SMTP takes", err).rejected()
+            })?;
         Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -112,18 +111,21 @@ impl SmtpMailer {
                 self.text.text(mail),
                 self.text.html(mail),
             ))
-            .map_err(|err| MailerError::new("the mail could not be made", err))
+            .map_err(|err| MailerError::new("the mail could not be made", err).rejected())
     }
 }
 
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: Outgoing) -> Result<(), MailerError> {
         let message = self.message(&mail)?;
-        self.transport
-            .send(message)
-            .await
-            .map(drop)
-            .map_err(|err| MailerError::new("the SMTP server did not take the mail", err))
+        self.transport.send(message).await.map(drop).map_err(|err| {
+            // A 5xx answer refuses this mail (its recipient, say); a
+            // connection, TLS or timeout failure, or a 4xx, is the
+            // server's state, which every mail shares.
+            let permanent = err.is_permanent();
+            let err = MailerError::new("the SMTP server did not take the mail", err);
+            if permanent { err.rejected() } else { err }
+        })
     }
 }
 

@@ -59,6 +59,8 @@ pub struct TestAdapter {
     pub mails: Arc<Mutex<Vec<authlink::mail::Outgoing>>>,
     /// Whether the mailer fails, as a mail server that is down.
     pub mail_fails: Arc<AtomicBool>,
+    /// Whether the mailer refuses mail to bob alone.
+    pub mail_rejects_bob: Arc<AtomicBool>,
 }
 
 /// A mailer that keeps what it is given, for the test to read, or fails
@@ -66,6 +68,8 @@ pub struct TestAdapter {
 pub struct KeptMails {
     pub mails: Arc<Mutex<Vec<authlink::mail::Outgoing>>>,
     pub fails: Arc<AtomicBool>,
+    /// Refuses mail to bob alone, as a bouncing mailbox.
+    pub rejects_bob: Arc<AtomicBool>,
 }
 
 impl authlink::mail::Mailer for KeptMails {
@@ -77,6 +81,9 @@ impl authlink::mail::Mailer for KeptMails {
             return Err(authlink::mail::MailerError::plain(
                 "the mail server is down",
             ));
+        }
+        if mail.to.as_str().starts_with("bob@") && self.rejects_bob.load(Ordering::SeqCst) {
+            return Err(authlink::mail::MailerError::plain("mailbox unavailable").rejected());
         }
         self.mails.lock().unwrap().push(mail);
         Ok(())
@@ -165,6 +172,7 @@ pub fn settings_with_mails<C: ReplayCache + 'static>(
             KeptMails {
                 mails: Arc::clone(&adapter.mails),
                 fails: Arc::clone(&adapter.mail_fails),
+                rejects_bob: Arc::clone(&adapter.mail_rejects_bob),
             },
             "/account",
         )

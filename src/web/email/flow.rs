@@ -171,12 +171,9 @@ where
             return too_many(email, limited.retry_after_secs());
         }
     }
-    let user = match user_for_email(&address).await {
+    let user = match lookup(email, user_for_email, &address).await {
         Ok(user) => user,
-        Err(err) => {
-            tracing::error!(target: "authlink", outcome = "unavailable", error = %err, "user lookup failed");
-            return unavailable(email);
-        }
+        Err(answer) => return answer,
     };
     let started = match email.mail.start(&address, user.as_ref(), &target) {
         Ok(started) => started,
@@ -212,6 +209,21 @@ where
     )
 }
 
+/// The user of `address`, or the retry page when the app cannot tell.
+async fn lookup<U, F>(
+    email: &EmailSettings,
+    user_for_email: F,
+    address: &Address,
+) -> Result<Option<U>, Answer>
+where
+    F: AsyncFnOnce(&Address) -> Result<Option<U>, AppError>,
+{
+    user_for_email(address).await.map_err(|err| {
+        tracing::error!(target: "authlink", outcome = "unavailable", error = %err, "user lookup failed");
+        unavailable(email)
+    })
+}
+
 /// Hands `mail` to the mailer off the request path; a failure is logged,
 /// counted, and answers the next requests with the retry page.
 fn send(email: &EmailSettings, mail: Outgoing) {
@@ -220,13 +232,16 @@ fn send(email: &EmailSettings, mail: Outgoing) {
     let clock = std::sync::Arc::clone(&email.mail);
     tokio::spawn(async move {
         if let Err(err) = mailer.send_boxed(mail).await {
-            failed_at.store(
-                clock.authlink().now().unix_timestamp(),
-                std::sync::atomic::Ordering::Relaxed,
-            );
+            if !err.is_rejected() {
+                failed_at.store(
+                    clock.authlink().now().unix_timestamp(),
+                    std::sync::atomic::Ordering::Relaxed,
+                );
+            }
             tracing::error!(
                 target: "authlink",
                 outcome = "mail_failed",
+                rejected = err.is_rejected(),
                 error = %err,
                 cause = std::error::Error::source(&err).map(tracing::field::display),
                 "sign-in mail not sent",
@@ -376,12 +391,9 @@ where
     {
         return too_many(email, limited.retry_after_secs());
     }
-    let user = match user_for_email(&address).await {
+    let user = match lookup(email, user_for_email, &address).await {
         Ok(user) => user,
-        Err(err) => {
-            tracing::error!(target: "authlink", outcome = "unavailable", error = %err, "user lookup failed");
-            return unavailable(email);
-        }
+        Err(answer) => return answer,
     };
     let verified = match user {
         Some(user) => email
