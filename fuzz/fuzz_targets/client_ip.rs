@@ -105,11 +105,13 @@ fuzz_target!(|input: Input<'_>| {
             continue;
         };
         if is_read {
-            if let Ok(text) = value.to_str() {
-                listed.extend(addresses_in(text));
-                // A quoted string's escapes are undone before it is read.
-                listed.extend(addresses_in(&text.replace('\\', "")));
-            }
+            // Bytes outside ASCII split tokens as any other separator: the
+            // X-Forwarded-For reader takes the entries at its end whatever
+            // a client wrote before them.
+            let text = String::from_utf8_lossy(value.as_bytes());
+            listed.extend(addresses_in(&text));
+            // A quoted string's escapes are undone before it is read.
+            listed.extend(addresses_in(&text.replace('\\', "")));
             headers.append(read.clone(), value);
         } else {
             headers.append(other.clone(), value);
