@@ -1,32 +1,19 @@
-//! The demo web app: two users, bearer-token API callers, sessions in
-//! tower-sessions (in memory, or in Redis with `AUTHLINK_REDIS_URL`), the
-//! authlink endpoints, and a few pages behind the session guard.
+//! The demo's app, whichever stack serves it: its configuration, users,
+//! endpoint settings, limits, mailer and pages. `axum_app.rs` mounts it on
+//! axum and tower-sessions, `../demo_actix/actix_app.rs` on actix-web and
+//! actix-session; only the mounting differs.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use authlink::http::{Endpoints, LinkApp, PeerAddr, ResponseBody, TowerSessions, bearer_token};
 use authlink::limit::{BoxRateLimiter, NoLimit};
 use authlink::mail::{Address, MailPolicy, MailSignIn, Mailer, MailerError, Outgoing};
-use authlink::replay::{MemoryReplayCache, ReplayCache, ReusableLinks};
+use authlink::replay::{MemoryReplayCache, ReusableLinks};
 use authlink::web::{
-    AppError, ConsumeMode, CurrentUser, EmailSettings, ForwardedHeader, Settings, TrustedProxies,
+    AppSession, ConsumeMode, CurrentUser, EmailSettings, ForwardedHeader, Settings, TrustedProxies,
 };
 use authlink::{Authlink, FailureReason, KeyId, KeyRing, Policy, SecretKey, Whitelist};
-use axum::Router;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, RawQuery};
-use axum::routing::get;
-use http::{Request, Response, StatusCode};
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
-use tower::ServiceExt as _;
-use tower_sessions::{MemoryStore, Session, SessionStore};
 
 /// The name of the demo's session cookie.
 pub(crate) const COOKIE_NAME: &str = "demo_session";
@@ -184,26 +171,20 @@ pub(crate) fn authlink(config: &Config, secret: SecretKey, base: &str) -> Result
     .map_err(|err| format!("configuration: {err}"))
 }
 
-/// Who the demo's API callers are: the bearer tokens of [`USERS`].
-pub(crate) struct Demo;
+/// The user whose API token is `token`: the bearer tokens of [`USERS`].
+pub(crate) fn user_for_token(token: Option<&str>) -> Option<String> {
+    USERS
+        .iter()
+        .find(|(_, known)| Some(*known) == token)
+        .map(|(user, _)| (*user).to_owned())
+}
 
-impl LinkApp for Demo {
-    type User = String;
-
-    async fn api_user(&self, request: &mut http::request::Parts) -> Option<String> {
-        let token = bearer_token(&request.headers);
-        USERS
-            .iter()
-            .find(|(_, known)| Some(*known) == token)
-            .map(|(user, _)| (*user).to_owned())
-    }
-
-    async fn user_for_email(&self, address: &Address) -> Result<Option<String>, AppError> {
-        Ok(ADDRESSES
-            .iter()
-            .find(|(_, known)| *known == address.as_str())
-            .map(|(user, _)| (*user).to_owned()))
-    }
+/// The user whose email address is `address`.
+pub(crate) fn user_for_address(address: &Address) -> Option<String> {
+    ADDRESSES
+        .iter()
+        .find(|(_, known)| *known == address.as_str())
+        .map(|(user, _)| (*user).to_owned())
 }
 
 /// Where the demo's sign-in mails go: an SMTP server
@@ -249,33 +230,20 @@ impl Mailer for DemoMailer {
     }
 }
 
-type Sessions<Store> = TowerSessions<String, Store>;
-
-/// The whole app as one router: the endpoints, and the demo's pages behind
-/// the guard. `secure_cookie` is whether the session cookie keeps `Secure`.
-pub(crate) fn router<C, Store>(
-    authlink: Authlink,
-    base: &str,
-    cache: C,
-    store: Store,
-    limits: Limits,
+/// The endpoints' settings for links served at `base`
+/// (`http://127.0.0.1:8080`): single use in Redis with
+/// `AUTHLINK_REDIS_URL`, in memory otherwise, off with
+/// `AUTHLINK_SINGLE_USE=0`; the limits, proxies and mode of `config`; the
+/// password login page for link sessions to step up; and email sign-in.
+/// `secure_cookie` is whether cookies keep `Secure`.
+pub(crate) async fn settings(
     config: &Config,
+    secret: SecretKey,
+    base: &str,
     secure_cookie: bool,
-) -> Result<Router, String>
-where
-    C: ReplayCache + Send + Sync + 'static,
-    Store: SessionStore + Clone,
-{
-    let mut sessions = Sessions::new(store).cookie_name(COOKIE_NAME);
-    if !secure_cookie {
-        sessions = sessions.insecure_cookie();
-    }
-    let mode = if config.confirm {
-        ConsumeMode::PrefetchSafe
-    } else {
-        ConsumeMode::Direct
-    };
-    let authlink = std::sync::Arc::new(authlink);
+) -> Result<Settings, String> {
+    let limits = Limits::new(config, &secret).await?;
+    let authlink = std::sync::Arc::new(authlink(config, secret, base)?);
     let mut mail_policy = MailPolicy::default();
     mail_policy.url_template = format!("{base}/login/email/{{key}}")
         .parse()
@@ -286,10 +254,23 @@ where
     if !secure_cookie {
         email = email.insecure_cookie();
     }
-    let endpoint_settings = Settings::new(authlink)
+    let mode = if config.confirm {
+        ConsumeMode::PrefetchSafe
+    } else {
+        ConsumeMode::Direct
+    };
+    let settings = Settings::new(authlink)
         .and_then(|settings| settings.failure_url("/?error={reason}"))
-        .map_err(|err| err.to_string())?
-        .replay_cache(cache)
+        .map_err(|err| err.to_string())?;
+    let settings = match (&config.redis_url, config.single_use) {
+        (_, false) => settings.replay_cache(ReusableLinks),
+        (Some(url), true) => settings.replay_cache(redis_replay_cache(url).await?),
+        (None, true) => settings.replay_cache(match config.replay_capacity {
+            Some(capacity) => MemoryReplayCache::with_capacity(capacity),
+            None => MemoryReplayCache::new(),
+        }),
+    };
+    Ok(settings
         .create_limits(limits.create_user, limits.create_client)
         .consume_limit(limits.consume)
         .trusted_proxies(config.trusted.clone())
@@ -297,125 +278,26 @@ where
         // A user who arrived by link may log in with a password there.
         .login_url("/login")
         .map_err(|err| err.to_string())?
-        .email(email);
-    let endpoints = Endpoints::new(endpoint_settings, Demo, sessions);
-    let pages = Router::new()
-        .route("/", get(home))
-        .route("/login", get(login_page).post(password_login))
-        .route("/account", get(account))
-        .route("/account/settings", get(settings))
-        .route("/admin", get(admin))
-        .fallback(not_found);
-    #[cfg(feature = "metrics")]
-    let pages = {
-        let handle = prometheus()?;
-        pages.route("/metrics", get(move || metrics_text(handle.clone())))
-    };
-    Ok(endpoints.router(pages))
+        .email(email))
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, recording each
-/// connection's peer address for the endpoints.
-pub(crate) async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()>,
-) {
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(err) => {
-                    // Out of file descriptors and the like: wait, do not spin.
-                    tracing::warn!(error = %err, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => return,
-        };
-        let router = router.clone();
-        let service = service_fn(move |mut request: Request<Incoming>| {
-            request.extensions_mut().insert(PeerAddr(peer.ip()));
-            let router = router.clone();
-            async move { router.oneshot(request).await }
-        });
-        tokio::spawn(async move {
-            if let Err(err) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(error = %err, "connection ended with an error");
-            }
-        });
-    }
+#[cfg(feature = "redis")]
+async fn redis_replay_cache(
+    url: &str,
+) -> Result<authlink::replay::redis::RedisReplayCache, String> {
+    authlink::replay::redis::RedisReplayCache::connect(url)
+        .await
+        .map_err(|err| format!("AUTHLINK_REDIS_URL: {err}"))
 }
 
-/// Builds the app from `config` and serves it on `listener` until
-/// `shutdown`. Single use and sessions go through Redis when
-/// `AUTHLINK_REDIS_URL` is set, memory otherwise; single use is off when
-/// `AUTHLINK_SINGLE_USE=0`. The session cookie drops `Secure` only when the
-/// demo listens on a loopback address (plain HTTP on this machine), which
-/// `ready` is told along with the base URL once the configuration has been
-/// accepted.
-pub(crate) async fn run(
-    listener: TcpListener,
-    config: &Config,
-    secret: SecretKey,
-    ready: impl FnOnce(&str, bool),
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), String> {
-    let addr = listener.local_addr().map_err(|err| err.to_string())?;
-    let base = format!("http://{addr}");
-    let limits = Limits::new(config, &secret).await?;
-    let authlink = authlink(config, secret, &base)?;
-    let secure_cookie = !addr.ip().is_loopback();
-    let router = match &config.redis_url {
-        Some(url) => {
-            let (cache, store) = redis_backends(url).await?;
-            if config.single_use {
-                router(authlink, &base, cache, store, limits, config, secure_cookie)?
-            } else {
-                router(
-                    authlink,
-                    &base,
-                    ReusableLinks,
-                    store,
-                    limits,
-                    config,
-                    secure_cookie,
-                )?
-            }
-        }
-        None => {
-            let store = MemoryStore::default();
-            if config.single_use {
-                let cache = match config.replay_capacity {
-                    Some(capacity) => MemoryReplayCache::with_capacity(capacity),
-                    None => MemoryReplayCache::new(),
-                };
-                router(authlink, &base, cache, store, limits, config, secure_cookie)?
-            } else {
-                router(
-                    authlink,
-                    &base,
-                    ReusableLinks,
-                    store,
-                    limits,
-                    config,
-                    secure_cookie,
-                )?
-            }
-        }
-    };
-    ready(&base, secure_cookie);
-    serve(listener, router, shutdown).await;
-    Ok(())
+#[cfg(not(feature = "redis"))]
+async fn redis_replay_cache(_url: &str) -> Result<ReusableLinks, String> {
+    // Config::from_vars refuses the variable in such a build already.
+    Err("AUTHLINK_REDIS_URL needs `--features redis`".to_owned())
 }
 
 /// The create and consume rate limits.
-pub(crate) struct Limits {
+struct Limits {
     create_user: BoxRateLimiter,
     create_client: BoxRateLimiter,
     consume: BoxRateLimiter,
@@ -461,7 +343,7 @@ impl Limits {
     }
 
     /// No limits (`AUTHLINK_LINKS_PER_MINUTE=0`).
-    pub(crate) fn off() -> Self {
+    fn off() -> Self {
         Self {
             create_user: BoxRateLimiter::new(NoLimit),
             create_client: BoxRateLimiter::new(NoLimit),
@@ -470,65 +352,10 @@ impl Limits {
     }
 }
 
-/// Single use and sessions in the Redis at `url`.
-#[cfg(feature = "redis")]
-async fn redis_backends(
-    url: &str,
-) -> Result<
-    (
-        authlink::replay::redis::RedisReplayCache,
-        tower_sessions_redis_store::RedisStore<tower_sessions_redis_store::fred::prelude::Pool>,
-    ),
-    String,
-> {
-    use tower_sessions_redis_store::fred::prelude::{
-        ClientLike as _, Config, ConnectionConfig, PerformanceConfig, Pool, ReconnectPolicy,
-    };
-    let cache = authlink::replay::redis::RedisReplayCache::connect(url)
-        .await
-        .map_err(|err| format!("AUTHLINK_REDIS_URL: {err}"))?;
-    // fred's defaults wait for ever on a command and never reconnect: while
-    // Redis is down, sign-ins would hang instead of failing fast (503), and
-    // after a restart sessions would stay broken. Give up on a command after
-    // a second, try it once, and reconnect every half second for ever.
-    let performance = PerformanceConfig {
-        default_command_timeout: Duration::from_secs(1),
-        ..PerformanceConfig::default()
-    };
-    let connection = ConnectionConfig {
-        connection_timeout: Duration::from_secs(1),
-        internal_command_timeout: Duration::from_secs(1),
-        max_command_attempts: 1,
-        ..ConnectionConfig::default()
-    };
-    let reconnect = ReconnectPolicy::new_constant(0, 500);
-    let pool = Config::from_url(url)
-        .and_then(|config| {
-            Pool::new(
-                config,
-                Some(performance),
-                Some(connection),
-                Some(reconnect),
-                2,
-            )
-        })
-        .map_err(|err| format!("AUTHLINK_REDIS_URL: {err}"))?;
-    pool.init()
-        .await
-        .map_err(|err| format!("AUTHLINK_REDIS_URL: {err}"))?;
-    Ok((cache, tower_sessions_redis_store::RedisStore::new(pool)))
-}
-
-#[cfg(not(feature = "redis"))]
-async fn redis_backends(_url: &str) -> Result<(ReusableLinks, MemoryStore), String> {
-    // Config::from_vars refuses the variable in such a build already.
-    Err("AUTHLINK_REDIS_URL needs `--features redis`".to_owned())
-}
-
 /// The process's Prometheus recorder, installed once: every demo app in the
 /// process (tests start several) renders the same counters.
 #[cfg(feature = "metrics")]
-fn prometheus() -> Result<metrics_exporter_prometheus::PrometheusHandle, String> {
+pub(crate) fn prometheus() -> Result<metrics_exporter_prometheus::PrometheusHandle, String> {
     use std::sync::Mutex;
 
     use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -561,27 +388,139 @@ fn prometheus() -> Result<metrics_exporter_prometheus::PrometheusHandle, String>
     Ok(handle)
 }
 
-/// `GET /metrics`: the counters and latency histogram in Prometheus text.
-/// Serve it to the scraper only (here: anyone who reaches the demo).
+/// The content type of the demo's pages.
+pub(crate) const HTML: &str = "text/html; charset=utf-8";
+
+/// The content type of `GET /metrics`.
 #[cfg(feature = "metrics")]
-async fn metrics_text(
-    handle: metrics_exporter_prometheus::PrometheusHandle,
-) -> Response<ResponseBody> {
-    let mut response = Response::new(ResponseBody::from(handle.render()));
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-    );
-    response
+pub(crate) const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The start of either demo's `main`: logs to the console, reads the
+/// environment, and listens on `AUTHLINK_DEMO_ADDR`.
+pub(crate) async fn start() -> Result<(Config, SecretKey, tokio::net::TcpListener), String> {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_target(false)
+        .init();
+    let config = Config::from_vars(|name| std::env::var(name).ok())?;
+    let secret = match &config.secret {
+        Some(secret) => secret.clone(),
+        None => {
+            eprintln!(
+                "warning: AUTHLINK_SECRET is not set; using a random key, so links stop working \
+                 when the demo restarts (set it to a base64 key of at least 32 bytes to keep them)"
+            );
+            SecretKey::generate()
+        }
+    };
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|err| format!("cannot listen on {}: {err}", config.addr))?;
+    Ok((config, secret, listener))
+}
+
+/// What either demo prints once it serves at `base`, with whether the
+/// session cookie keeps `Secure`.
+pub(crate) fn ready(config: &Config) -> impl FnOnce(&str, bool) + '_ {
+    move |base, secure_cookie| {
+        println!("{}", instructions(config, base));
+        if secure_cookie {
+            println!(
+                "session cookie: Secure (serve the demo behind HTTPS, or browsers will not send it back)"
+            );
+        } else {
+            println!(
+                "session cookie: Secure is OFF, because the demo listens on a loopback address over \
+                 plain HTTP; never do this for a site reached over a network"
+            );
+        }
+    }
+}
+
+/// Completes on Ctrl-C; never when its handler cannot be installed.
+pub(crate) async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// The exit of either demo's `main`.
+pub(crate) fn exit(outcome: Result<(), String>) -> std::process::ExitCode {
+    match outcome {
+        Ok(()) => {
+            println!("authlink demo: stopped");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("authlink demo: {message}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn instructions(config: &Config, base: &str) -> String {
+    let trusted = if config.trusted.is_empty() {
+        "none".to_owned()
+    } else {
+        "set".to_owned()
+    };
+    format!(
+        "authlink demo listening on {base}
+  users: alice, bob (API tokens alice-api-token, bob-api-token)
+  links live {ttl} s, single use: {single}, prefetch-safe: {confirm}, trusted proxies: {trusted}
+  links per user a minute: {rate}
+  link sessions may visit: {whitelist}
+
+Try it:
+  # 1. the app asks for a link (as alice)
+  curl -si -X POST {base}/api/authlink \\
+       -H 'Authorization: Bearer alice-api-token' \\
+       -H 'Content-Type: application/json' -d '{{\"url\": \"/account\"}}'
+  # 2. open the Location in a browser, or follow it with curl:
+  curl -si -c jar.txt '<Location>'
+  curl -s -b jar.txt {base}/account        # Hello, alice
+  curl -si -b jar.txt {base}/admin          # 403 for link sessions
+Or sign in by mail (alice@example.com, bob@example.com): open {base}/login,
+  \"Email me a link\"; the mail is {mail}.
+Stop with Ctrl-C.",
+        ttl = config.ttl.as_secs(),
+        // The Redis URL may hold a password: say only that it is in use.
+        single = match (config.single_use, &config.redis_url) {
+            (false, _) => "no",
+            (true, None) => "yes (in memory)",
+            (true, Some(_)) => "yes (Redis)",
+        },
+        confirm = if config.confirm { "yes" } else { "no" },
+        rate = match config.links_per_minute {
+            Some(rate) => rate.to_string(),
+            None => "no limit".to_owned(),
+        },
+        whitelist = WHITELIST.join(" "),
+        // The SMTP URL may hold a password: say only that it is in use.
+        mail = if config.smtp_url.is_some() {
+            "sent by SMTP"
+        } else {
+            "printed here"
+        },
+    )
+}
+
+/// One of the demo's own pages, whichever stack serves it.
+pub(crate) enum Page {
+    /// An HTML page with this status.
+    Html(u16, String),
+    /// `303 See Other` to one of the demo's own pages.
+    SeeOther(&'static str),
 }
 
 /// Who is logged in, and whether through a link.
-async fn current(session: &Session) -> Option<(String, bool)> {
+async fn current(session: &impl AppSession) -> Option<(String, bool)> {
     let current = CurrentUser::<String>::of(session).await.ok()??;
     Some((current.user, current.via_link))
 }
 
-async fn home(RawQuery(query): RawQuery) -> Response<ResponseBody> {
+/// `GET /`, with the message of `?error=` when the query has one.
+pub(crate) fn home(query: Option<&str>) -> Page {
     let error = query
         .iter()
         .flat_map(|query| query.split('&'))
@@ -595,7 +534,7 @@ async fn home(RawQuery(query): RawQuery) -> Response<ResponseBody> {
         None => String::new(),
     };
     page(
-        StatusCode::OK,
+        200,
         "authlink demo",
         &format!(
             "{message}<p>Ask for a link with <code>POST /api/authlink</code>, or \
@@ -604,9 +543,10 @@ async fn home(RawQuery(query): RawQuery) -> Response<ResponseBody> {
     )
 }
 
-async fn login_page() -> Response<ResponseBody> {
+/// `GET /login`.
+pub(crate) fn login_page() -> Page {
     page(
-        StatusCode::OK,
+        200,
         "Log in",
         "<form method=\"post\" action=\"/login\"><label>User \
          <select name=\"user\"><option>alice</option><option>bob</option></select></label> \
@@ -617,36 +557,32 @@ async fn login_page() -> Response<ResponseBody> {
     )
 }
 
+/// The password login's form.
 #[derive(serde::Deserialize)]
-struct LoginForm {
+pub(crate) struct LoginForm {
     user: String,
 }
 
-async fn password_login(
-    session: Session,
-    form: Result<Form<LoginForm>, FormRejection>,
-) -> Response<ResponseBody> {
-    let user = form.ok().map(|Form(form)| form.user);
+/// `POST /login` with the form, or `None` when it did not parse.
+pub(crate) async fn password_login(session: &impl AppSession, form: Option<LoginForm>) -> Page {
+    let user = form.map(|form| form.user);
     let Some((user, _)) = USERS
         .iter()
         .find(|(known, _)| Some(*known) == user.as_deref())
     else {
-        return page(StatusCode::BAD_REQUEST, "Log in", "<p>Unknown user.</p>");
+        return page(400, "Log in", "<p>Unknown user.</p>");
     };
-    match CurrentUser::log_in_unrestricted(&session, &(*user).to_owned()).await {
-        Ok(()) => see_other("/account"),
-        Err(_) => page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Log in",
-            "<p>Sessions are unavailable.</p>",
-        ),
+    match CurrentUser::log_in_unrestricted(session, &(*user).to_owned()).await {
+        Ok(()) => Page::SeeOther("/account"),
+        Err(_) => page(503, "Log in", "<p>Sessions are unavailable.</p>"),
     }
 }
 
-async fn account(session: Session) -> Response<ResponseBody> {
-    match current(&session).await {
+/// `GET /account`.
+pub(crate) async fn account(session: &impl AppSession) -> Page {
+    match current(session).await {
         Some((user, via_link)) => page(
-            StatusCode::OK,
+            200,
             "Account",
             &format!(
                 "<p>Hello, {}</p><p>Signed in {}.</p><p><a href=\"/account/settings\">Settings</a> · <a href=\"/admin\">Admin</a></p>",
@@ -658,69 +594,47 @@ async fn account(session: Session) -> Response<ResponseBody> {
                 },
             ),
         ),
-        None => see_other("/login"),
+        None => Page::SeeOther("/login"),
     }
 }
 
-async fn settings(session: Session) -> Response<ResponseBody> {
-    match current(&session).await {
+/// `GET /account/settings`.
+pub(crate) async fn settings_page(session: &impl AppSession) -> Page {
+    match current(session).await {
         Some((user, _)) => page(
-            StatusCode::OK,
+            200,
             "Settings",
             &format!("<p>Settings of {}</p>", escape(&user)),
         ),
-        None => see_other("/login"),
+        None => Page::SeeOther("/login"),
     }
 }
 
-async fn admin(session: Session) -> Response<ResponseBody> {
-    match current(&session).await {
+/// `GET /admin`, which the guard keeps from link sessions.
+pub(crate) async fn admin(session: &impl AppSession) -> Page {
+    match current(session).await {
         Some((user, _)) => page(
-            StatusCode::OK,
+            200,
             "Admin",
             &format!("<p>Admin page for {}</p>", escape(&user)),
         ),
-        None => see_other("/login"),
+        None => Page::SeeOther("/login"),
     }
 }
 
-async fn not_found() -> Response<ResponseBody> {
-    page(
-        StatusCode::NOT_FOUND,
-        "Not found",
-        "<p>There is no such page.</p>",
-    )
+/// Any other path.
+pub(crate) fn not_found() -> Page {
+    page(404, "Not found", "<p>There is no such page.</p>")
 }
 
-fn page(status: StatusCode, title: &str, content: &str) -> Response<ResponseBody> {
-    html(
+fn page(status: u16, title: &str, content: &str) -> Page {
+    Page::Html(
         status,
         format!(
             "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
          <body><h1>{title}</h1>\n{content}\n</body></html>\n"
         ),
     )
-}
-
-fn html(status: StatusCode, body: String) -> Response<ResponseBody> {
-    let mut response = Response::new(ResponseBody::from(body));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    response
-}
-
-/// `303 See Other` to one of the demo's own pages.
-fn see_other(location: &'static str) -> Response<ResponseBody> {
-    let mut response = Response::new(ResponseBody::default());
-    *response.status_mut() = StatusCode::SEE_OTHER;
-    response.headers_mut().insert(
-        http::header::LOCATION,
-        http::HeaderValue::from_static(location),
-    );
-    response
 }
 
 fn escape(text: &str) -> String {

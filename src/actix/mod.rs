@@ -59,6 +59,32 @@ pub use endpoints::{ActixApp, ActixEndpoints};
 pub use guard::{ActixGuard, ActixGuardService};
 pub use session::Rejection;
 
+/// The token of `request`'s `Authorization: Bearer <token>` header, for
+/// [`ActixApp::api_user`]: as `authlink::http::bearer_token` reads it (the
+/// scheme in any case; `None` for a missing header, another scheme, an
+/// empty token or a value that is not visible ASCII).
+///
+/// ```
+/// use actix_web::test::TestRequest;
+/// use authlink::actix::bearer_token;
+///
+/// let request = TestRequest::default()
+///     .insert_header(("authorization", "bearer alice-api-token"))
+///     .to_http_request();
+/// assert_eq!(bearer_token(&request), Some("alice-api-token"));
+/// let basic = TestRequest::default()
+///     .insert_header(("authorization", "Basic YWxpY2U6"))
+///     .to_http_request();
+/// assert_eq!(bearer_token(&basic), None);
+/// ```
+#[must_use]
+pub fn bearer_token(request: &HttpRequest) -> Option<&str> {
+    let value = request
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?;
+    crate::web::bearer::bearer_token(value.as_bytes())
+}
+
 /// The client address of `request`: its peer address, or behind the
 /// `trusted` proxies the address their header reports (see
 /// [`crate::web::client_ip`]). `None` when it cannot be told.

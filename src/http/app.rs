@@ -29,10 +29,7 @@ use crate::web::LinkUser;
 /// ```
 #[must_use]
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+    crate::web::bearer::bearer_token(headers.get(AUTHORIZATION)?.as_bytes())
 }
 
 /// The app's side of the endpoints: only what only the app knows.

@@ -21,6 +21,7 @@
 
 mod answer;
 mod app_error;
+pub(crate) mod bearer;
 mod client_ip;
 mod confirm;
 mod consume;

@@ -18,6 +18,7 @@
 use crate::browser_support;
 use crate::demo_support;
 use crate::http_support;
+use demo_support::Stack;
 
 use browser_support::Browser;
 use http_support::Client;
@@ -45,8 +46,8 @@ async fn other_site(link: &str) -> (String, tokio::task::JoinHandle<()>) {
     (format!("http://{addr}/"), server)
 }
 
-async fn webview_flow(vars: &[(&str, &str)]) {
-    let demo = demo_support::start(vars).await;
+async fn webview_flow(stack: Stack, vars: &[(&str, &str)]) {
+    let demo = stack.start(vars).await;
     let api = Client::new(demo.addr);
     let location = api
         .create("alice-api-token", r#"{"url": "/account"}"#)
@@ -136,9 +137,8 @@ async fn prefetch_safe_from_another_site(
 
 /// The same prefetch-safe link opened directly (as a webview or a pasted
 /// link is: `Sec-Fetch-Site: none`) signs in with no click.
-#[tokio::test]
-async fn prefetch_safe_link_opened_directly_signs_in_without_a_click() {
-    let demo = demo_support::start(&[("AUTHLINK_CONFIRM", "1")]).await;
+async fn prefetch_safe_link_opened_directly_signs_in_without_a_click(stack: Stack) {
+    let demo = stack.start(&[("AUTHLINK_CONFIRM", "1")]).await;
     let location = Client::new(demo.addr)
         .create("alice-api-token", r#"{"url": "/account"}"#)
         .await
@@ -148,12 +148,16 @@ async fn prefetch_safe_link_opened_directly_signs_in_without_a_click() {
     assert!(page.text.contains("Hello, alice"), "{page:?}");
 }
 
-#[tokio::test]
-async fn direct_mode_in_chromium() {
-    webview_flow(&[]).await;
+async fn direct_mode_in_chromium(stack: Stack) {
+    webview_flow(stack, &[]).await;
 }
 
-#[tokio::test]
-async fn prefetch_safe_mode_in_chromium() {
-    webview_flow(&[("AUTHLINK_CONFIRM", "1")]).await;
+async fn prefetch_safe_mode_in_chromium(stack: Stack) {
+    webview_flow(stack, &[("AUTHLINK_CONFIRM", "1")]).await;
 }
+
+crate::on_both_demos!(
+    prefetch_safe_link_opened_directly_signs_in_without_a_click,
+    direct_mode_in_chromium,
+    prefetch_safe_mode_in_chromium,
+);

@@ -3,6 +3,7 @@
 
 use crate::demo_support;
 use crate::http_support;
+use demo_support::Stack;
 
 use std::time::Duration as StdDuration;
 
@@ -27,9 +28,8 @@ async fn password_login(client: &Client, user: &str) -> Reply {
         .await
 }
 
-#[tokio::test]
-async fn created_body_echoes_the_target_as_django_authlink_does() {
-    let demo = demo_support::start(&[]).await;
+async fn created_body_echoes_the_target_as_django_authlink_does(stack: Stack) {
+    let demo = stack.start(&[]).await;
     let reply = Client::new(demo.addr)
         .create("alice-api-token", r#"{"url": "/account/settings?tab=2"}"#)
         .await;
@@ -43,9 +43,8 @@ async fn created_body_echoes_the_target_as_django_authlink_does() {
 
 /// A link session is refused `/admin`, logs in with a password on the
 /// login page the guard leaves open, and then reaches `/admin`.
-#[tokio::test]
-async fn a_link_session_steps_up_with_a_password_login() {
-    let demo = demo_support::start(&[]).await;
+async fn a_link_session_steps_up_with_a_password_login(stack: Stack) {
+    let demo = stack.start(&[]).await;
     let client = Client::new(demo.addr);
     let location = link(&client, "alice-api-token").await;
     client.get(&location).await.assert_redirect("/account");
@@ -61,9 +60,8 @@ async fn a_link_session_steps_up_with_a_password_login() {
 
 /// A browser signed in with a password that opens a used link stays
 /// signed in: the refusal touches no session.
-#[tokio::test]
-async fn a_password_session_survives_opening_a_used_link() {
-    let demo = demo_support::start(&[]).await;
+async fn a_password_session_survives_opening_a_used_link(stack: Stack) {
+    let demo = stack.start(&[]).await;
     let client = Client::new(demo.addr);
     let location = link(&client, "alice-api-token").await;
     Client::new(demo.addr)
@@ -86,9 +84,8 @@ async fn a_password_session_survives_opening_a_used_link() {
     assert_eq!(client.get("/admin").await.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn webview_flow_with_link_session() {
-    let demo = demo_support::start(&[]).await;
+async fn webview_flow_with_link_session(stack: Stack) {
+    let demo = stack.start(&[]).await;
     let client = Client::new(demo.addr);
     let location = link(&client, "alice-api-token").await;
     assert!(
@@ -127,9 +124,8 @@ async fn webview_flow_with_link_session() {
     );
 }
 
-#[tokio::test]
-async fn bob_and_bad_tokens() {
-    let demo = demo_support::start(&[]).await;
+async fn bob_and_bad_tokens(stack: Stack) {
+    let demo = stack.start(&[]).await;
     let client = Client::new(demo.addr);
     let location = link(&client, "bob-api-token").await;
     client.get(&location).await.assert_redirect("/account");
@@ -146,9 +142,8 @@ async fn bob_and_bad_tokens() {
     );
 }
 
-#[tokio::test]
-async fn password_sessions() {
-    let demo = demo_support::start(&[]).await;
+async fn password_sessions(stack: Stack) {
+    let demo = stack.start(&[]).await;
     let client = Client::new(demo.addr);
     client.get("/account").await.assert_redirect("/login");
     client.get("/admin").await.assert_redirect("/login");
@@ -171,9 +166,8 @@ async fn password_sessions() {
     assert_eq!(client.get("/admin").await.status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn failure_page_messages() {
-    let demo = demo_support::start(&[]).await;
+async fn failure_page_messages(stack: Stack) {
+    let demo = stack.start(&[]).await;
     let client = Client::new(demo.addr);
     for (code, message) in [
         ("expired", "Link has expired."),
@@ -205,9 +199,8 @@ async fn failure_page_messages() {
         .assert_redirect("/?error=client_mismatch");
 }
 
-#[tokio::test]
-async fn expiry_from_ttl_setting() {
-    let demo = demo_support::start(&[("AUTHLINK_TTL_SECONDS", "1")]).await;
+async fn expiry_from_ttl_setting(stack: Stack) {
+    let demo = stack.start(&[("AUTHLINK_TTL_SECONDS", "1")]).await;
     let client = Client::new(demo.addr);
     let location = link(&client, "alice-api-token").await;
     // Links carry whole seconds: two seconds later a 1 s link has expired.
@@ -218,9 +211,8 @@ async fn expiry_from_ttl_setting() {
         .assert_redirect("/?error=expired");
 }
 
-#[tokio::test]
-async fn single_use_off() {
-    let demo = demo_support::start(&[("AUTHLINK_SINGLE_USE", "0")]).await;
+async fn single_use_off(stack: Stack) {
+    let demo = stack.start(&[("AUTHLINK_SINGLE_USE", "0")]).await;
     let client = Client::new(demo.addr);
     let location = link(&client, "alice-api-token").await;
     for _ in 0..2 {
@@ -236,9 +228,8 @@ async fn single_use_off() {
     }
 }
 
-#[tokio::test]
-async fn confirm_mode() {
-    let demo = demo_support::start(&[("AUTHLINK_CONFIRM", "1")]).await;
+async fn confirm_mode(stack: Stack) {
+    let demo = stack.start(&[("AUTHLINK_CONFIRM", "1")]).await;
     let client = Client::new(demo.addr);
     let location = link(&client, "alice-api-token").await;
     let page = client.get(&location).await;
@@ -271,10 +262,10 @@ async fn confirm_mode() {
     assert!(client.get("/account").await.text().contains("Hello, alice"));
 }
 
-#[tokio::test]
-async fn trusted_proxies_setting() {
-    let demo =
-        demo_support::start(&[("AUTHLINK_TRUSTED_PROXIES", "127.0.0.1/32, 10.0.0.0/8")]).await;
+async fn trusted_proxies_setting(stack: Stack) {
+    let demo = stack
+        .start(&[("AUTHLINK_TRUSTED_PROXIES", "127.0.0.1/32, 10.0.0.0/8")])
+        .await;
     let client = Client::new(demo.addr);
     let location = client
         .create_with(
@@ -297,13 +288,13 @@ async fn trusted_proxies_setting() {
 /// Behind an RFC 7239 proxy on loopback: a stolen link, sent with the
 /// victim's address and any value the proxy then appends the thief's
 /// address to, logs no one in; the owner still signs in with it.
-#[tokio::test]
-async fn forwarded_header_setting() {
-    let demo = demo_support::start(&[
-        ("AUTHLINK_TRUSTED_PROXIES", "127.0.0.1"),
-        ("AUTHLINK_FORWARDED_HEADER", "forwarded"),
-    ])
-    .await;
+async fn forwarded_header_setting(stack: Stack) {
+    let demo = stack
+        .start(&[
+            ("AUTHLINK_TRUSTED_PROXIES", "127.0.0.1"),
+            ("AUTHLINK_FORWARDED_HEADER", "forwarded"),
+        ])
+        .await;
     let client = Client::new(demo.addr);
     let owner = [("forwarded", "for=198.51.100.77")];
     let location = client
@@ -327,20 +318,19 @@ async fn forwarded_header_setting() {
         .assert_redirect("/account");
 }
 
-#[tokio::test]
-async fn fixed_secret_keeps_links_across_restarts() {
+async fn fixed_secret_keeps_links_across_restarts(stack: Stack) {
     let secret = authlink::SecretKey::generate().to_base64();
-    let first = demo_support::start(&[("AUTHLINK_SECRET", &secret)]).await;
+    let first = stack.start(&[("AUTHLINK_SECRET", &secret)]).await;
     let client = Client::new(first.addr);
     let location = link(&client, "alice-api-token").await;
     let path = http_support::path_of(&location).to_owned();
     drop(first);
-    let second = demo_support::start(&[("AUTHLINK_SECRET", &secret)]).await;
+    let second = stack.start(&[("AUTHLINK_SECRET", &secret)]).await;
     Client::new(second.addr)
         .get(&path)
         .await
         .assert_redirect("/account");
-    let other = demo_support::start(&[]).await;
+    let other = stack.start(&[]).await;
     Client::new(other.addr)
         .get(&path)
         .await
@@ -398,37 +388,37 @@ fn environment_errors_name_the_variable() {
     }
 }
 
-#[tokio::test]
-async fn out_of_range_ttl_is_refused_at_start() {
+async fn out_of_range_ttl_is_refused_at_start(stack: Stack) {
     let config = demo_support::config(&[("AUTHLINK_TTL_SECONDS", "0")]).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let err = demo_support::app::run(
-        listener,
-        &config,
-        authlink::SecretKey::generate(),
-        |_, _| {},
-        async {},
-    )
-    .await
-    .unwrap_err();
+    let err = stack
+        .run(
+            listener,
+            &config,
+            authlink::SecretKey::generate(),
+            |_, _| {},
+            async {},
+        )
+        .await
+        .unwrap_err();
     assert!(err.contains("ttl"), "{err}");
 }
 
-#[tokio::test]
-async fn secure_is_off_only_by_name_for_loopback_and_said_at_start() {
+async fn secure_is_off_only_by_name_for_loopback_and_said_at_start(stack: Stack) {
     let config = demo_support::config(&[]).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (told, heard) = tokio::sync::oneshot::channel();
     let server = tokio::spawn(async move {
-        demo_support::app::run(
-            listener,
-            &config,
-            authlink::SecretKey::generate(),
-            move |_, secure| told.send(secure).unwrap(),
-            std::future::pending(),
-        )
-        .await
+        stack
+            .run(
+                listener,
+                &config,
+                authlink::SecretKey::generate(),
+                move |_, secure| told.send(secure).unwrap(),
+                std::future::pending(),
+            )
+            .await
     });
     assert!(!heard.await.unwrap(), "the demo keeps Secure on loopback");
     let client = Client::new(addr);
@@ -443,3 +433,21 @@ async fn secure_is_off_only_by_name_for_loopback_and_said_at_start() {
     assert!(!cookie.contains("Secure"), "{cookie}");
     server.abort();
 }
+
+crate::on_both_demos!(
+    created_body_echoes_the_target_as_django_authlink_does,
+    a_link_session_steps_up_with_a_password_login,
+    a_password_session_survives_opening_a_used_link,
+    webview_flow_with_link_session,
+    bob_and_bad_tokens,
+    password_sessions,
+    failure_page_messages,
+    expiry_from_ttl_setting,
+    single_use_off,
+    confirm_mode,
+    trusted_proxies_setting,
+    forwarded_header_setting,
+    fixed_secret_keeps_links_across_restarts,
+    out_of_range_ttl_is_refused_at_start,
+    secure_is_off_only_by_name_for_loopback_and_said_at_start,
+);

@@ -5,6 +5,7 @@
 
 use crate::demo_support;
 use crate::http_support;
+use demo_support::Stack;
 
 use authlink::SecretKey;
 use http::StatusCode;
@@ -76,15 +77,14 @@ async fn refused_as_rate_limited(node: &demo_support::Demo, link: &str) {
     browser.get("/account").await.assert_redirect("/login");
 }
 
-#[tokio::test]
-async fn one_user_past_the_limits_is_refused_while_another_logs_in() {
+async fn one_user_past_the_limits_is_refused_while_another_logs_in(stack: Stack) {
     let secret = SecretKey::generate().to_base64();
     let rate = PER_MINUTE.to_string();
     let vars = [
         ("AUTHLINK_SECRET", secret.as_str()),
         ("AUTHLINK_LINKS_PER_MINUTE", rate.as_str()),
     ];
-    let demo = demo_support::start(&vars).await;
+    let demo = stack.start(&vars).await;
     let api = Client::new(demo.addr);
 
     // Create: alice's burst passes, the next link is refused.
@@ -129,9 +129,8 @@ async fn one_user_past_the_limits_is_refused_while_another_logs_in() {
     }
 }
 
-#[tokio::test]
-async fn zero_turns_the_limits_off() {
-    let demo = demo_support::start(&[("AUTHLINK_LINKS_PER_MINUTE", "0")]).await;
+async fn zero_turns_the_limits_off(stack: Stack) {
+    let demo = stack.start(&[("AUTHLINK_LINKS_PER_MINUTE", "0")]).await;
     let api = Client::new(demo.addr);
     for _ in 0..30 {
         let link = api.create("alice-api-token", ACCOUNT).await.created_link();
@@ -139,13 +138,13 @@ async fn zero_turns_the_limits_off() {
     }
 }
 
-#[tokio::test]
-async fn a_full_replay_cache_refuses_with_the_capacity_the_environment_sets() {
-    let demo = demo_support::start(&[
-        ("AUTHLINK_REPLAY_CAPACITY", "2"),
-        ("AUTHLINK_LINKS_PER_MINUTE", "0"),
-    ])
-    .await;
+async fn a_full_replay_cache_refuses_with_the_capacity_the_environment_sets(stack: Stack) {
+    let demo = stack
+        .start(&[
+            ("AUTHLINK_REPLAY_CAPACITY", "2"),
+            ("AUTHLINK_LINKS_PER_MINUTE", "0"),
+        ])
+        .await;
     let api = Client::new(demo.addr);
     for _ in 0..2 {
         let link = api.create("alice-api-token", ACCOUNT).await.created_link();
@@ -182,8 +181,7 @@ fn bad_knobs_are_refused_with_the_variable_named() {
 /// Two demo nodes on one Redis share the limits: alice's allowance is spent
 /// across both, bob's link logs in on either.
 #[cfg(feature = "redis")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_nodes_on_redis_share_one_allowance() {
+async fn two_nodes_on_redis_share_one_allowance(stack: Stack) {
     use crate::redis_server::RedisServer;
 
     let redis = RedisServer::start();
@@ -195,8 +193,8 @@ async fn two_nodes_on_redis_share_one_allowance() {
         ("AUTHLINK_REDIS_URL", url.as_str()),
         ("AUTHLINK_LINKS_PER_MINUTE", rate.as_str()),
     ];
-    let first = demo_support::start(&vars).await;
-    let second = demo_support::start(&vars).await;
+    let first = stack.start(&vars).await;
+    let second = stack.start(&vars).await;
     let (api_first, api_second) = (Client::new(first.addr), Client::new(second.addr));
 
     // Create: alice's allowance is spent on both nodes together.
@@ -222,3 +220,12 @@ async fn two_nodes_on_redis_share_one_allowance() {
     refused_as_rate_limited(&second, http_support::path_of(&links[PER_MINUTE + 1])).await;
     logs_in(&first, &bob, "bob").await;
 }
+
+crate::on_both_demos!(
+    one_user_past_the_limits_is_refused_while_another_logs_in,
+    zero_turns_the_limits_off,
+    a_full_replay_cache_refuses_with_the_capacity_the_environment_sets,
+);
+
+#[cfg(feature = "redis")]
+crate::on_both_demos!(two_nodes_on_redis_share_one_allowance,);

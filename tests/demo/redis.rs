@@ -5,6 +5,7 @@
 
 use crate::demo_support;
 use crate::http_support;
+use demo_support::Stack;
 
 use std::time::Duration;
 
@@ -53,8 +54,7 @@ async fn consume_with_redis_down_is_503_and_sets_no_session() {
     again.get(&link).await.assert_redirect("/?error=used");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_demo_nodes_share_sessions_and_single_use_through_redis() {
+async fn two_demo_nodes_share_sessions_and_single_use_through_redis(stack: Stack) {
     let redis = RedisServer::start();
     let url = redis.url();
     let secret = authlink::SecretKey::generate().to_base64();
@@ -62,8 +62,8 @@ async fn two_demo_nodes_share_sessions_and_single_use_through_redis() {
         ("AUTHLINK_SECRET", secret.as_str()),
         ("AUTHLINK_REDIS_URL", url.as_str()),
     ];
-    let first = demo_support::start(&vars).await;
-    let second = demo_support::start(&vars).await;
+    let first = stack.start(&vars).await;
+    let second = stack.start(&vars).await;
 
     // Issued and consumed on the first node...
     let browser = Client::new(first.addr);
@@ -92,3 +92,5 @@ async fn two_demo_nodes_share_sessions_and_single_use_through_redis() {
         .await
         .assert_redirect("/?error=used");
 }
+
+crate::on_both_demos!(two_demo_nodes_share_sessions_and_single_use_through_redis,);

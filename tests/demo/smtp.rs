@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use authlink::mail::{Address, Mailer as _, Outgoing, SmtpMailer};
 
+use crate::demo_support::Stack;
+
 /// aiosmtpd with its Mailbox handler, killed when dropped.
 pub(crate) struct SmtpServer {
     child: Child,
@@ -253,14 +255,12 @@ pub(crate) async fn sign_in_mail(server: &SmtpServer, to: &str) -> (String, Stri
 /// The demo with mail through a real SMTP server: a known and an unknown
 /// address answered alike and only one mail; the link opened in another
 /// browser changes nothing; the code finishes in the browser that asked.
-#[tokio::test]
-async fn the_demo_signs_in_by_mail_through_a_real_smtp_server() {
-    use crate::demo_support;
+async fn the_demo_signs_in_by_mail_through_a_real_smtp_server(stack: Stack) {
     use crate::http_support::{Client, path_of};
     use http::Method;
 
     let server = SmtpServer::start();
-    let demo = demo_support::start(&[("AUTHLINK_SMTP_URL", &server.url())]).await;
+    let demo = stack.start(&[("AUTHLINK_SMTP_URL", &server.url())]).await;
     let form = [("content-type", "application/x-www-form-urlencoded")];
     let ask = async |client: &Client, address: &str| {
         client
@@ -312,13 +312,11 @@ async fn the_demo_signs_in_by_mail_through_a_real_smtp_server() {
 /// (nothing happens, the link stays good) and then in the first (signed
 /// in); and asked in a third, finished there with the code after the link
 /// was opened elsewhere.
-#[tokio::test]
-async fn email_sign_in_in_chromium() {
+async fn email_sign_in_in_chromium(stack: Stack) {
     use crate::browser_support::Browser;
-    use crate::demo_support;
 
     let server = SmtpServer::start();
-    let demo = demo_support::start(&[("AUTHLINK_SMTP_URL", &server.url())]).await;
+    let demo = stack.start(&[("AUTHLINK_SMTP_URL", &server.url())]).await;
     let login = format!("{}/login", demo.base);
     let ask = async |browser: &mut Browser, address: &str| {
         browser.open(&login, "/login").await;
@@ -370,3 +368,8 @@ async fn email_sign_in_in_chromium() {
 fn path_of_link(link: &str) -> String {
     crate::http_support::path_of(link).to_owned()
 }
+
+crate::on_both_demos!(
+    the_demo_signs_in_by_mail_through_a_real_smtp_server,
+    email_sign_in_in_chromium,
+);
