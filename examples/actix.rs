@@ -138,7 +138,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .configure(pages)
             .wrap(endpoints.guard())
             // Outermost, so the guard and the endpoints see the session.
-            .wrap(sessions(key.clone(), false))
+            .wrap(endpoints.sessions(sessions(key.clone(), false)))
     })
     .bind(("127.0.0.1", 3000))?
     .run()

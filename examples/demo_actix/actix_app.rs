@@ -124,7 +124,7 @@ where
         let app = App::new()
             .wrap(endpoints.guard())
             // Outside the guard: actix runs the last `wrap` first.
-            .wrap(sessions())
+            .wrap(endpoints.sessions(sessions()))
             .configure(endpoints.routes())
             .configure(pages);
         #[cfg(feature = "metrics")]
@@ -198,10 +198,30 @@ fn respond(page: Page) -> HttpResponse {
     }
 }
 
-/// Sessions in the Redis at `url`.
+/// Sessions in the Redis at `url`, through a pool of connections.
 #[cfg(feature = "redis")]
 async fn redis_store(url: &str) -> Result<actix_session::storage::RedisSessionStore, String> {
-    actix_session::storage::RedisSessionStore::new(url)
+    use std::time::Duration;
+
+    use deadpool_redis::{Config, PoolConfig, Runtime, Timeouts};
+    // actix-session's own connection (a redis 0.32 connection manager)
+    // retries a lost Redis with back-offs of up to a minute: while Redis is
+    // down, sign-ins would hang for minutes instead of failing fast (503).
+    // A pool opens a fresh connection instead, and gives up after a second.
+    let mut config = Config::from_url(url);
+    let second = Some(Duration::from_secs(1));
+    config.pool = Some(PoolConfig {
+        timeouts: Timeouts {
+            wait: second,
+            create: second,
+            recycle: second,
+        },
+        ..PoolConfig::default()
+    });
+    let pool = config
+        .create_pool(Some(Runtime::Tokio1))
+        .map_err(|err| format!("AUTHLINK_REDIS_URL (sessions): {err}"))?;
+    actix_session::storage::RedisSessionStore::new_pooled(pool)
         .await
         .map_err(|err| format!("AUTHLINK_REDIS_URL (sessions): {err}"))
 }

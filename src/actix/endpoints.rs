@@ -5,13 +5,15 @@ use std::fmt;
 use std::future::{Future, ready};
 use std::sync::Arc;
 
-use actix_session::SessionExt as _;
+use actix_session::SessionMiddleware;
+use actix_session::storage::SessionStore;
 use actix_web::web::{Payload, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::guard::ActixGuard;
 use super::response::into_response;
 use super::session::ActixLogin;
+use super::sessions::ActixSessions;
 use crate::issue::Link;
 use crate::mail::Address;
 use crate::web::LinkUser;
@@ -169,11 +171,46 @@ impl<A: ActixApp> ActixEndpoints<A> {
         }
     }
 
-    /// The session guard middleware, to `wrap` the app's pages inside the
-    /// app's `SessionMiddleware`.
+    /// The session guard middleware, to `wrap` the app's pages inside
+    /// [`sessions`](Self::sessions).
     #[must_use]
     pub fn guard(&self) -> ActixGuard {
         ActixGuard::new(Arc::clone(&self.config))
+    }
+
+    /// The app's actix-session middleware as the endpoints and the guard
+    /// need it: wrap the whole `App` in it, as the last `wrap`. A request
+    /// that did not pass it is answered `500` with one log line naming this
+    /// fix, and a session store failing after a sign-in gives the link
+    /// back (see [`ActixSessions`]).
+    ///
+    /// ```
+    /// # use authlink::{actix::{ActixApp, ActixEndpoints}, web::Settings, *};
+    /// # struct App;
+    /// # impl ActixApp for App { type User = String;
+    /// #     async fn api_user(&self, _: &actix_web::HttpRequest) -> Option<String> { None } }
+    /// # let authlink = Authlink::new(KeyRing::from(SecretKey::generate()), "app", Policy::default())?;
+    /// # let endpoints = ActixEndpoints::new(Settings::with_origin(authlink, "https://app.example")?, App);
+    /// use actix_session::{SessionMiddleware, storage::CookieSessionStore};
+    /// use actix_web::cookie::{Key, SameSite};
+    ///
+    /// let key = Key::generate();
+    /// let app = actix_web::App::new()
+    ///     .configure(endpoints.routes())
+    ///     .wrap(endpoints.guard())
+    ///     .wrap(endpoints.sessions(
+    ///         SessionMiddleware::builder(CookieSessionStore::default(), key)
+    ///             .cookie_same_site(SameSite::Lax)
+    ///             .build(),
+    ///     ));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn sessions<Store: SessionStore>(
+        &self,
+        middleware: SessionMiddleware<Store>,
+    ) -> ActixSessions<Store> {
+        ActixSessions::new(middleware, Arc::clone(&self.config))
     }
 
     /// The create endpoint: the answers of the tower adapter's
@@ -225,7 +262,7 @@ impl<A: ActixApp> ActixEndpoints<A> {
         let answer = if path == email.request_path {
             email_flow::ask(config, email, &request, read_body, user_for_email).await
         } else {
-            let mut session = ActixLogin(request.get_session());
+            let mut session = ActixLogin::of(&request);
             if path == email.code_path() {
                 email_flow::code(
                     config,
@@ -233,11 +270,11 @@ impl<A: ActixApp> ActixEndpoints<A> {
                     &request,
                     read_body,
                     user_for_email,
-                    Some(&mut session),
+                    session.as_mut(),
                 )
                 .await
             } else {
-                email_flow::open::<A::User, _, _>(config, email, &request, Some(&mut session)).await
+                email_flow::open::<A::User, _, _>(config, email, &request, session.as_mut()).await
             }
         };
         into_response(answer)
@@ -246,10 +283,10 @@ impl<A: ActixApp> ActixEndpoints<A> {
     /// The consume endpoint: the answers of the tower adapter's
     /// `http::ConsumeService`, whose docs list them.
     pub async fn consume(&self, request: HttpRequest) -> HttpResponse {
-        let mut session = ActixLogin(request.get_session());
+        let mut session = ActixLogin::of(&request);
         let app = &*self.app;
         let stamp_of = async |user: &A::User| app.user_stamp(user).await;
-        let answer = pipeline::consume(&self.config, &request, Some(&mut session), stamp_of).await;
+        let answer = pipeline::consume(&self.config, &request, session.as_mut(), stamp_of).await;
         into_response(answer)
     }
 }

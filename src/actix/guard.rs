@@ -12,8 +12,10 @@ use actix_web::{Error, HttpMessage as _};
 
 use super::response::into_response;
 use super::session::via_link;
+use super::sessions::{InSessions, missing};
 use crate::web::Settings;
 use crate::web::pipeline;
+use crate::web::pipeline::misconfigured;
 
 /// The session guard (django-authlink's `AuthLinkWhitelistMiddleware`) as
 /// actix-web middleware, from [`ActixEndpoints::guard`](super::ActixEndpoints::guard): a session
@@ -23,7 +25,7 @@ use crate::web::pipeline;
 /// Link sessions may see the policy's whitelist, the paths of
 /// [`Settings::also_allow`](crate::web::Settings::also_allow), the failure URL's path and the
 /// endpoints' own paths, matched as received, without decoding. Wrap it
-/// inside the app's `SessionMiddleware`.
+/// inside [`ActixEndpoints::sessions`](super::ActixEndpoints::sessions).
 #[derive(Clone)]
 pub struct ActixGuard {
     settings: Arc<Settings>,
@@ -89,6 +91,11 @@ where
         Box::pin(async move {
             // The pages' user extractors answer with the app's Responses.
             request.extensions_mut().insert(Arc::clone(&settings));
+            if InSessions::of(request.request()).is_none() {
+                missing();
+                let response = into_response(misconfigured(&settings)).map_into_right_body();
+                return Ok(request.into_response(response));
+            }
             let session = request.get_session();
             let is_link_session = async || via_link(&session);
             if let Some(answer) = pipeline::guard(&settings, request.path(), is_link_session).await

@@ -12,18 +12,20 @@
 //! - [`ActixEndpoints`]: trusted proxies, the failure URL, the mode, the
 //!   replay cache and the limits, set once; [`routes`](ActixEndpoints::routes)
 //!   mounts both endpoints (and email sign-in's three when the settings
-//!   have it) and [`guard`](ActixEndpoints::guard) is the middleware for the
-//!   app's pages.
+//!   have it), [`guard`](ActixEndpoints::guard) is the middleware for the
+//!   app's pages and [`sessions`](ActixEndpoints::sessions) wraps the app's
+//!   `SessionMiddleware`.
 //! - [`CurrentUser`](crate::web::CurrentUser): who an actix-session belongs
 //!   to; the app's password login and logout on the same keys.
 //! - [`client_ip`]: the client address from the peer address and trusted
 //!   proxies' headers, never from `realip_remote_addr()`, which believes
 //!   forwarding headers from anyone.
 //!
-//! # Sessions: `SessionMiddleware` outside, `SameSite=Lax`
+//! # Sessions: `ActixEndpoints::sessions` outside, `SameSite=Lax`
 //!
-//! The app's own actix-session `SessionMiddleware` carries the sessions:
-//! wrap the whole `App` in it, outside [`guard`](ActixEndpoints::guard)
+//! The app's own actix-session `SessionMiddleware` carries the sessions,
+//! handed to [`ActixEndpoints::sessions`] and wrapped around the whole
+//! `App` as its last `wrap`, outside [`guard`](ActixEndpoints::guard)
 //! (actix runs the last `wrap` first). Its cookie attributes are the app's
 //! configuration: keep `Secure` (actix-session's default) and set
 //! `cookie_same_site(SameSite::Lax)`. `Lax` is required: a link opened from
@@ -31,15 +33,23 @@
 //! after it must carry the new session's cookie; `Strict` would drop it,
 //! and the user would land logged out.
 //!
+//! [`ActixSessions`] is what lets the endpoints and the guard know the
+//! sessions are there: without it actix-session hands out a detached
+//! session that is never stored, so a link would log no one in and be
+//! spent. A request that did not pass it (routes mounted without it, or the
+//! guard outside it) is answered `500` with one `ERROR` line naming the
+//! fix. And because actix-session stores the session when the response
+//! passes its middleware, after the handler, [`ActixSessions`] gives the
+//! link back when a server-side store (Redis) fails then: the browser gets
+//! the answer to an unavailable store (default `503` with `Retry-After`),
+//! and the same link works once the store is back, as on the tower stack
+//! (which stores the session within the handler).
+//!
 //! A login through a link renews the session id, clears the session and
 //! stores the user under `authlink.user` and the marker under
 //! `authlink.via_link`. It never calls `purge()` first: actix-session ignores
 //! every `insert` after a purge, so "log out, then log in" would silently
-//! log no one in. actix-session stores the session when the response
-//! passes its middleware, after the handler: a server-side session store
-//! that fails then leaves the user logged out with the link spent (the
-//! tower adapter stores within the handler and releases the link when the
-//! store fails). The cookie store cannot fail that way.
+//! log no one in.
 //!
 
 mod endpoints;
@@ -47,6 +57,7 @@ mod guard;
 mod request;
 mod response;
 mod session;
+mod sessions;
 
 use std::net::IpAddr;
 
@@ -58,6 +69,7 @@ use crate::web::pipeline::WebRequest as _;
 pub use endpoints::{ActixApp, ActixEndpoints};
 pub use guard::{ActixGuard, ActixGuardService};
 pub use session::Rejection;
+pub use sessions::{ActixSessions, ActixSessionsService};
 
 /// The token of `request`'s `Authorization: Bearer <token>` header, for
 /// [`ActixApp::api_user`]: as `authlink::http::bearer_token` reads it (the

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use actix_session::{Session, SessionExt as _};
@@ -12,12 +13,15 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::response::into_response;
+use super::sessions::{InSessions, MISSING, missing};
+use crate::replay::ReplayKey;
 use crate::web::flow::LoginSession;
+use crate::web::pipeline::misconfigured;
 use crate::web::session::sealed::Sealed;
 use crate::web::session::signed_in;
 use crate::web::{
-    Answer, AppError, AppSession, CurrentUser, LinkUser, PasswordUser, Settings, USER_KEY,
-    VIA_LINK_KEY,
+    Answer, AppError, AppSession, CurrentUser, LinkUser, Messages, PasswordUser, Settings,
+    USER_KEY, VIA_LINK_KEY,
 };
 
 /// actix-session's `Session` as [`CurrentUser`](crate::web::CurrentUser)
@@ -61,16 +65,37 @@ fn start<U: Serialize>(session: &Session, user: &U, via_link: bool) -> Result<()
     Ok(())
 }
 
-/// The request's session as the shared consume step sees it.
-pub(super) struct ActixLogin(pub(super) Session);
+/// The request's session as the shared consume step sees it, with the
+/// marker of [`ActixSessions`](super::ActixSessions) that keeps the link a
+/// sign-in used up until the session is stored.
+pub(super) struct ActixLogin {
+    session: Session,
+    marker: Rc<InSessions>,
+}
+
+impl ActixLogin {
+    /// The session of `request`, or `None` when it did not pass
+    /// [`ActixSessions`](super::ActixSessions).
+    pub(super) fn of(request: &HttpRequest) -> Option<Self> {
+        let marker = InSessions::of(request)?;
+        Some(Self {
+            session: request.get_session(),
+            marker,
+        })
+    }
+}
 
 impl<U: Serialize> LoginSession<U> for ActixLogin {
+    const MISSING: &'static str = MISSING;
+
     async fn is_link_session(&mut self) -> Result<bool, AppError> {
-        via_link(&self.0)
+        via_link(&self.session)
     }
 
-    async fn log_in(&mut self, user: &U) -> Result<(), AppError> {
-        start(&self.0, user, true)
+    async fn log_in(&mut self, user: &U, spent: ReplayKey) -> Result<(), AppError> {
+        start(&self.session, user, true)?;
+        self.marker.spent(spent);
+        Ok(())
     }
 }
 
@@ -128,8 +153,16 @@ impl<U: LinkUser> FromRequest for PasswordUser<U> {
 }
 
 fn extract<U: LinkUser>(request: &HttpRequest, password_only: bool) -> Extracted<CurrentUser<U>> {
-    let session = request.get_session();
     let settings = request.extensions().get::<Arc<Settings>>().cloned();
+    if InSessions::of(request).is_none() {
+        missing();
+        let answer = match settings.as_deref() {
+            Some(settings) => misconfigured(settings),
+            None => Answer::text(500, Messages::default().sign_in_failed),
+        };
+        return Box::pin(std::future::ready(Err(Rejection(answer))));
+    }
+    let session = request.get_session();
     Box::pin(async move {
         signed_in(&session, settings.as_deref(), password_only)
             .await

@@ -12,6 +12,7 @@ use super::app::LinkApp;
 use super::response::{ResponseBody, into_response};
 use super::sessions::LinkSessions;
 use super::shared::{BoxFuture, Shared};
+use crate::replay::ReplayKey;
 use crate::web::AppError;
 use crate::web::flow::LoginSession;
 use crate::web::pipeline;
@@ -97,11 +98,15 @@ pub(crate) struct TowerLogin<'a, S: LinkSessions> {
 }
 
 impl<S: LinkSessions> LoginSession<S::User> for TowerLogin<'_, S> {
+    const MISSING: &'static str =
+        "put the session layer around the endpoints, or make LinkSessions::provide do it";
+
     async fn is_link_session(&mut self) -> Result<bool, AppError> {
         self.sessions.is_link_session(&self.handle).await
     }
 
-    async fn log_in(&mut self, user: &S::User) -> Result<(), AppError> {
+    // The session is stored before this returns: a failure is seen here.
+    async fn log_in(&mut self, user: &S::User, _spent: ReplayKey) -> Result<(), AppError> {
         self.sessions.log_in(&mut self.handle, user).await
     }
 }

@@ -14,6 +14,7 @@ use super::settings::Settings;
 use super::user::LinkUser;
 use crate::error::{FailureReason, VerifyError};
 use crate::issue::Link;
+use crate::replay::{ReplayCache as _, ReplayKey};
 use crate::verify::ConsumedLink;
 
 /// The session of the browser opening a link, as an adapter provides it.
@@ -21,10 +22,46 @@ use crate::verify::ConsumedLink;
 /// Implementations log in with a fresh session id, and drop whatever the
 /// session held before.
 pub(crate) trait LoginSession<U> {
+    /// What to do when a request reaches an endpoint without a session:
+    /// the fix the log line names.
+    const MISSING: &'static str;
     /// Whether the session was established by consuming a link.
     fn is_link_session(&mut self) -> impl Future<Output = Result<bool, AppError>>;
-    /// Ends the browser's session and logs `user` in through a link.
-    fn log_in(&mut self, user: &U) -> impl Future<Output = Result<(), AppError>>;
+    /// Ends the browser's session and logs `user` in through a link, which
+    /// used up `spent`. A session stored after the response (actix-session)
+    /// keeps `spent`, to give the link back when the store then fails.
+    fn log_in(&mut self, user: &U, spent: ReplayKey) -> impl Future<Output = Result<(), AppError>>;
+}
+
+/// Says, once, that a request reached an endpoint without a session, and
+/// the fix `L` names.
+pub(crate) fn missing_session<U, L: LoginSession<U>>() {
+    tracing::error!(
+        target: "authlink",
+        outcome = "misconfigured",
+        "no session in the request: {}",
+        L::MISSING,
+    );
+}
+
+/// Gives `spent` back after the login it was used for could not be stored
+/// (`err`), so a failing session store burns no link.
+pub(crate) async fn give_back(config: &Settings, spent: ReplayKey, err: impl fmt::Display) {
+    tracing::error!(
+        target: "authlink",
+        outcome = "login_failed",
+        error = %err,
+        "link released, login failed",
+    );
+    if let Err(err) = config.replay.release(spent).await {
+        tracing::error!(
+            target: "authlink",
+            outcome = "release_failed",
+            error = %err,
+            "link stays used after a failed login",
+        );
+    }
+    count_refusal(FailureReason::Unavailable);
 }
 
 /// How a consume ended.
@@ -77,12 +114,7 @@ where
         Err(err) => return refused(err, start),
     };
     let Some(session) = session else {
-        tracing::error!(
-            target: "authlink",
-            outcome = "misconfigured",
-            "no session in the request: put the session layer around the consume \
-             endpoint, or make LinkSessions::provide do it",
-        );
+        missing_session::<U, L>();
         return Consumed::SignInFailed;
     };
     let consumed = config
@@ -118,23 +150,8 @@ where
     // A session store that is down is an outage like the replay cache's:
     // 503 with Retry-After, so clients and monitors see a temporary refusal
     // rather than a server bug, and the link works once the store is back.
-    if let Err(err) = session.log_in(link.user()).await {
-        tracing::error!(
-            target: "authlink",
-            user = ?link.user(),
-            outcome = "login_failed",
-            error = %err,
-            "link released, login failed",
-        );
-        if let Err(err) = config.authlink.release(link, &config.replay).await {
-            tracing::error!(
-                target: "authlink",
-                outcome = "release_failed",
-                error = %err,
-                "link stays used after a failed login",
-            );
-        }
-        count_refusal(FailureReason::Unavailable);
+    if let Err(err) = session.log_in(link.user(), link.replay_key()).await {
+        give_back(config, link.replay_key(), &err).await;
         return Consumed::Refused(FailureReason::Unavailable);
     }
     count(&Ok::<(), VerifyError>(()), start);

@@ -170,7 +170,7 @@ where
     let answer = match consume_step(settings.mode, settings.confirm, &facts) {
         ConsumeStep::Consume if request.peer().is_none() => {
             missing_peer::<R>();
-            Answer::text(500, settings.messages.sign_in_failed.clone())
+            misconfigured(settings)
         }
         ConsumeStep::Consume => {
             let key = request.path().rsplit('/').next().unwrap_or_default();
@@ -178,9 +178,7 @@ where
             match flow::consume_link(settings, key, ip, session, stamp_of).await {
                 Consumed::LoggedIn(target) => settings.responses.success(&target),
                 Consumed::Refused(reason) => failure(settings, reason),
-                Consumed::SignInFailed => {
-                    Answer::text(500, settings.messages.sign_in_failed.clone())
-                }
+                Consumed::SignInFailed => misconfigured(settings),
             }
         }
         ConsumeStep::Confirm(page) => Answer::html(200, page.html(&settings.messages))
@@ -198,6 +196,23 @@ where
     answer
         .with_header("cache-control", "no-store")
         .with_header("referrer-policy", "no-referrer")
+}
+
+/// The answer to a sign-in whose session could not be stored once the
+/// response was made (actix-session stores it after the handler): the link
+/// was given back, so the answer is the one to an unavailable store.
+#[cfg_attr(not(feature = "actix"), allow(dead_code))]
+pub(crate) fn unstored(settings: &Settings) -> Answer {
+    failure(settings, FailureReason::Unavailable)
+        .with_header("cache-control", "no-store")
+        .with_header("referrer-policy", "no-referrer")
+}
+
+/// The answer to a request that reached the guard, a user extractor or an
+/// endpoint without the session it needs (the server's mistake, logged with
+/// its fix where it is found).
+pub(crate) fn misconfigured(settings: &Settings) -> Answer {
+    Answer::text(500, settings.messages.sign_in_failed.clone())
 }
 
 /// The answer to a link that logged no one in, carrying the reason.

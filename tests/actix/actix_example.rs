@@ -27,7 +27,7 @@ fn serve() -> (std::net::SocketAddr, actix_web::dev::ServerHandle) {
                     .configure(routes.clone())
                     .configure(example::pages)
                     .wrap(endpoints.guard())
-                    .wrap(example::sessions(key.clone(), false))
+                    .wrap(endpoints.sessions(example::sessions(key.clone(), false)))
             })
             .workers(1)
             .listen(listener)

@@ -88,12 +88,14 @@ async fn an_app_handler_issues_with_one_call() {
                 }),
             )
             .wrap(
-                SessionMiddleware::builder(
-                    CookieSessionStore::default(),
-                    actix_web::cookie::Key::from(&[7u8; 64]),
-                )
-                .cookie_secure(false)
-                .build(),
+                endpoints.sessions(
+                    SessionMiddleware::builder(
+                        CookieSessionStore::default(),
+                        actix_web::cookie::Key::from(&[7u8; 64]),
+                    )
+                    .cookie_secure(false)
+                    .build(),
+                ),
             ),
     )
     .await;

@@ -9,8 +9,14 @@ mod actix_support;
 mod fixtures;
 #[path = "../support/http_support.rs"]
 mod http_support;
+#[path = "../support/log_capture.rs"]
+mod log_capture;
+#[cfg(feature = "redis")]
+#[path = "../support/redis_server.rs"]
+mod redis_server;
 #[path = "../support/scenarios.rs"]
 mod scenarios;
 
 mod actix_example;
 mod adapter;
+mod sessions;

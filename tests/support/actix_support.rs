@@ -130,7 +130,7 @@ impl ActixTestApp {
                             web::get().to(|me: PasswordUser<String>| async move { me.user }),
                         )
                         .wrap(endpoints.guard())
-                        .wrap(sessions)
+                        .wrap(endpoints.sessions(sessions))
                 };
                 let server = HttpServer::new(make_app.clone())
                     .workers(1)

@@ -8,6 +8,8 @@
 mod fixtures;
 #[path = "../support/http_support.rs"]
 mod http_support;
+#[path = "../support/log_capture.rs"]
+mod log_capture;
 #[path = "../support/scenarios.rs"]
 mod scenarios;
 

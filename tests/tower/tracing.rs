@@ -4,37 +4,14 @@
 
 use crate::http_support;
 
-use std::io;
-use std::sync::{Arc, Mutex};
-
 use crate::fixtures::secret;
+use crate::log_capture::Capture;
 use http_support::{Options, TestApp};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn logs_carry_outcomes_but_no_secrets() {
     let capture = Capture::default();
-    let writer = capture.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .init();
+    tracing::subscriber::set_global_default(capture.subscriber()).unwrap();
 
     let app = TestApp::start(Options {
         trusted: "127.0.0.1/32".parse().unwrap(),
@@ -92,7 +69,7 @@ async fn logs_carry_outcomes_but_no_secrets() {
             .unwrap();
     assert_eq!(response.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
 
-    let log = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let log = capture.text();
     assert!(
         log.contains("ERROR")
             && log.contains("into_make_service_with_connect_info::<SocketAddr>()"),

@@ -17,7 +17,7 @@ use crate::web::app_error::AppError;
 use crate::web::consume::{ConsumeRequest, is_cross_site};
 use crate::web::create::CreateRefusal;
 use crate::web::flow::{self as web_flow, Consumed, LoginSession};
-use crate::web::pipeline::WebRequest;
+use crate::web::pipeline::{self, WebRequest};
 use crate::web::settings::Settings;
 use crate::web::user::LinkUser;
 
@@ -266,7 +266,7 @@ fn finished(settings: &Settings, email: &EmailSettings, consumed: Consumed) -> A
                 .failure(reason, &url, &settings.messages)
                 .with_reason(reason)
         }
-        Consumed::SignInFailed => Answer::text(500, settings.messages.sign_in_failed.clone()),
+        Consumed::SignInFailed => pipeline::misconfigured(settings),
     };
     answer
         .with_header("cache-control", "no-store")
@@ -287,7 +287,7 @@ where
     L: LoginSession<U>,
 {
     let Some(session) = session else {
-        return finished(settings, email, no_session());
+        return finished(settings, email, no_session::<U, L>());
     };
     let consumed = match link.check_stamp(None) {
         Ok(link) => settings.authlink.consume(link, &settings.replay).await,
@@ -300,12 +300,8 @@ where
     finished(settings, email, consumed)
 }
 
-fn no_session() -> Consumed {
-    tracing::error!(
-        target: "authlink",
-        outcome = "misconfigured",
-        "no session in the request: put the session layer around the email endpoints",
-    );
+fn no_session<U, L: LoginSession<U>>() -> Consumed {
+    web_flow::missing_session::<U, L>();
     Consumed::SignInFailed
 }
 
