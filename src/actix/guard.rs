@@ -10,8 +10,9 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, HttpMessage as _};
 
+use super::identity;
 use super::response::into_response;
-use super::session::via_link;
+use super::session::is_link_session;
 use super::sessions::{InSessions, missing};
 use crate::web::Settings;
 use crate::web::pipeline;
@@ -91,22 +92,23 @@ where
         Box::pin(async move {
             // The pages' user extractors answer with the app's Responses.
             request.extensions_mut().insert(Arc::clone(&settings));
-            if InSessions::of(request.request()).is_none() {
+            let Some(marker) = InSessions::of(request.request()) else {
                 missing();
                 let response = into_response(misconfigured(&settings)).map_into_right_body();
                 return Ok(request.into_response(response));
-            }
+            };
             let session = request.get_session();
-            let is_link_session = async || via_link(&session);
+            let is_link_session = async || is_link_session(request.request(), &session, &marker);
             if let Some(answer) = pipeline::guard(&settings, request.path(), is_link_session).await
             {
                 let response = into_response(answer).map_into_right_body();
                 return Ok(request.into_response(response));
             }
-            service
-                .call(request)
-                .await
-                .map(ServiceResponse::map_into_left_body)
+            let response = service.call(request).await?;
+            if marker.identity {
+                identity::after_handler(&session, marker.signed_in_by_link());
+            }
+            Ok(response.map_into_left_body())
         })
     }
 }

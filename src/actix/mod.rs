@@ -54,6 +54,7 @@
 
 mod endpoints;
 mod guard;
+mod identity;
 mod request;
 mod response;
 mod session;
@@ -69,7 +70,7 @@ use crate::web::pipeline::WebRequest as _;
 pub use endpoints::{ActixApp, ActixEndpoints};
 pub use guard::{ActixGuard, ActixGuardService};
 pub use session::Rejection;
-pub use sessions::{ActixSessions, ActixSessionsService};
+pub use sessions::{ActixSessions, ActixSessionsService, Passthrough};
 
 /// The token of `request`'s `Authorization: Bearer <token>` header, for
 /// [`ActixApp::api_user`]: as `authlink::http::bearer_token` reads it (the

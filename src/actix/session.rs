@@ -12,6 +12,7 @@ use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, Respon
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::identity;
 use super::response::into_response;
 use super::sessions::{InSessions, MISSING, missing};
 use crate::replay::ReplayKey;
@@ -53,6 +54,21 @@ pub(super) fn via_link(session: &Session) -> Result<bool, AppError> {
         .unwrap_or(false))
 }
 
+/// Whether the session of `request` is a link session; with actix-identity
+/// inside the sessions, only while the identity is the link's user.
+pub(super) fn is_link_session(
+    request: &HttpRequest,
+    session: &Session,
+    marker: &InSessions,
+) -> Result<bool, AppError> {
+    let via_link = via_link(session)?;
+    if marker.identity {
+        identity::is_link_session(request, session, via_link)
+    } else {
+        Ok(via_link)
+    }
+}
+
 /// A new login: renew and clear, never purge, after which actix-session
 /// would drop the inserts.
 fn start<U: Serialize>(session: &Session, user: &U, via_link: bool) -> Result<(), AppError> {
@@ -69,6 +85,7 @@ fn start<U: Serialize>(session: &Session, user: &U, via_link: bool) -> Result<()
 /// marker of [`ActixSessions`](super::ActixSessions) that keeps the link a
 /// sign-in used up until the session is stored.
 pub(super) struct ActixLogin {
+    request: HttpRequest,
     session: Session,
     marker: Rc<InSessions>,
 }
@@ -79,6 +96,7 @@ impl ActixLogin {
     pub(super) fn of(request: &HttpRequest) -> Option<Self> {
         let marker = InSessions::of(request)?;
         Some(Self {
+            request: request.clone(),
             session: request.get_session(),
             marker,
         })
@@ -89,11 +107,14 @@ impl<U: Serialize> LoginSession<U> for ActixLogin {
     const MISSING: &'static str = MISSING;
 
     async fn is_link_session(&mut self) -> Result<bool, AppError> {
-        via_link(&self.session)
+        is_link_session(&self.request, &self.session, &self.marker)
     }
 
     async fn log_in(&mut self, user: &U, spent: ReplayKey) -> Result<(), AppError> {
         start(&self.session, user, true)?;
+        if self.marker.identity {
+            identity::log_in(&self.request, user)?;
+        }
         self.marker.spent(spent);
         Ok(())
     }
@@ -163,6 +184,12 @@ fn extract<U: LinkUser>(request: &HttpRequest, password_only: bool) -> Extracted
         return Box::pin(std::future::ready(Err(Rejection(answer))));
     }
     let session = request.get_session();
+    if let Some(marker) = InSessions::of(request).filter(|marker| marker.identity) {
+        // Drops authlink's keys when the identity has left them behind.
+        if let Err(err) = is_link_session(request, &session, &marker) {
+            tracing::error!(target: "authlink", error = %err, "session unreadable");
+        }
+    }
     Box::pin(async move {
         signed_in(&session, settings.as_deref(), password_only)
             .await

@@ -28,6 +28,9 @@ use crate::web::pipeline;
 #[derive(Default)]
 pub(super) struct InSessions {
     spent: Cell<Option<ReplayKey>>,
+    /// Whether actix-identity's middleware is inside the sessions (see
+    /// [`ActixSessions::with_identity`]).
+    pub(super) identity: bool,
 }
 
 impl InSessions {
@@ -40,6 +43,11 @@ impl InSessions {
     /// Keeps `spent` until the session holding its login is stored.
     pub(super) fn spent(&self, spent: ReplayKey) {
         self.spent.set(Some(spent));
+    }
+
+    /// Whether this request signed a link's user in.
+    pub(super) fn signed_in_by_link(&self) -> bool {
+        self.spent.get().is_some()
     }
 }
 
@@ -72,56 +80,123 @@ pub(super) fn missing() {
 ///   given back and the browser gets the answer to an unavailable store
 ///   (default `503` with `Retry-After`): the same link works once the
 ///   store is back.
-pub struct ActixSessions<Store: SessionStore> {
-    inner: Rc<SessionMiddleware<Store>>,
+///
+/// `Inner` is what runs between the sessions and the app: nothing
+/// ([`Passthrough`]), or actix-identity's `IdentityMiddleware` after
+/// [`with_identity`](Self::with_identity).
+pub struct ActixSessions<Store: SessionStore, Inner = Passthrough> {
+    sessions: Rc<SessionMiddleware<Store>>,
+    inner: Rc<Inner>,
+    identity: bool,
     settings: Arc<Settings>,
 }
 
+/// No middleware between the sessions and the app: actix-web's no-op
+/// middleware (no relation to actix-identity).
+pub type Passthrough = actix_web::middleware::Identity;
+
 impl<Store: SessionStore> ActixSessions<Store> {
-    pub(super) fn new(inner: SessionMiddleware<Store>, settings: Arc<Settings>) -> Self {
+    pub(super) fn new(sessions: SessionMiddleware<Store>, settings: Arc<Settings>) -> Self {
         Self {
-            inner: Rc::new(inner),
+            sessions: Rc::new(sessions),
+            inner: Rc::new(Passthrough::default()),
+            identity: false,
             settings,
+        }
+    }
+
+    /// Puts actix-identity's middleware inside the sessions, in the order
+    /// it needs, and logs link sessions in through `Identity::login` as
+    /// well (feature `actix-identity`): an app on actix-identity sees them
+    /// as its own logins, while the guard keeps them to the whitelist.
+    ///
+    /// The identity is the user id's text: a string as it is, a number in
+    /// decimal, a `Uuid` hyphenated, any other id its JSON. A session the
+    /// app logs in through `Identity::login` in a request that signed in no
+    /// link is no longer a link session; neither is one whose identity is
+    /// gone (`Identity::logout`) or belongs to another user. actix-identity
+    /// tells no one of a login, but every `Identity::login` renews the
+    /// session, and that is what the guard sees: a page that renews a link
+    /// session for another reason (`Session::renew`) lifts its restriction
+    /// too, so renew only on a login. The guard must wrap the app's login
+    /// handler, and [`Settings::login_url`](crate::web::Settings::login_url)
+    /// lets link sessions reach it.
+    ///
+    /// With it, who is signed in is the `Identity`'s; the
+    /// [`CurrentUser`](crate::web::CurrentUser) extractor sees link
+    /// sessions only.
+    #[cfg(feature = "actix-identity")]
+    #[must_use]
+    pub fn with_identity(
+        self,
+        identity: actix_identity::IdentityMiddleware,
+    ) -> ActixSessions<Store, actix_identity::IdentityMiddleware> {
+        ActixSessions {
+            sessions: self.sessions,
+            inner: Rc::new(identity),
+            identity: true,
+            settings: self.settings,
         }
     }
 }
 
-impl<Store: SessionStore> Clone for ActixSessions<Store> {
+impl<Store: SessionStore, Inner> Clone for ActixSessions<Store, Inner> {
     fn clone(&self) -> Self {
         Self {
+            sessions: Rc::clone(&self.sessions),
             inner: Rc::clone(&self.inner),
+            identity: self.identity,
             settings: Arc::clone(&self.settings),
         }
     }
 }
 
-impl<Store: SessionStore> fmt::Debug for ActixSessions<Store> {
+impl<Store: SessionStore, Inner> fmt::Debug for ActixSessions<Store, Inner> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ActixSessions").finish_non_exhaustive()
+        f.debug_struct("ActixSessions")
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
     }
 }
 
-impl<S, B, Store> Transform<S, ServiceRequest> for ActixSessions<Store>
+/// What `Inner` makes of the app's service `S`.
+type InnerOf<Inner, S> = <Inner as Transform<S, ServiceRequest>>::Transform;
+
+/// The sessions' transform around that.
+type SessionsAround<Store, Inner, S> =
+    <SessionMiddleware<Store> as Transform<InnerOf<Inner, S>, ServiceRequest>>::Transform;
+
+impl<S, B, Store, Inner> Transform<S, ServiceRequest> for ActixSessions<Store, Inner>
 where
     Store: SessionStore + 'static,
-    SessionMiddleware<Store>:
-        Transform<S, ServiceRequest, Response = ServiceResponse<B>, Error = Error, InitError = ()>,
-    <SessionMiddleware<Store> as Transform<S, ServiceRequest>>::Transform: 'static,
-    <SessionMiddleware<Store> as Transform<S, ServiceRequest>>::Future: 'static,
+    Inner: Transform<S, ServiceRequest, Error = Error, InitError = ()> + 'static,
+    Inner::Future: 'static,
+    SessionMiddleware<Store>: Transform<
+            InnerOf<Inner, S>,
+            ServiceRequest,
+            Response = ServiceResponse<B>,
+            Error = Error,
+            InitError = (),
+        >,
+    SessionsAround<Store, Inner, S>: 'static,
+    <SessionMiddleware<Store> as Transform<InnerOf<Inner, S>, ServiceRequest>>::Future: 'static,
 {
     type Response = ServiceResponse<B>;
     type Error = Error;
-    type Transform =
-        ActixSessionsService<<SessionMiddleware<Store> as Transform<S, ServiceRequest>>::Transform>;
+    type Transform = ActixSessionsService<SessionsAround<Store, Inner, S>>;
     type InitError = ();
     type Future = Pin<Box<dyn Future<Output = Result<Self::Transform, ()>>>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
         let inner = self.inner.new_transform(service);
+        let sessions = Rc::clone(&self.sessions);
+        let identity = self.identity;
         let settings = Arc::clone(&self.settings);
         Box::pin(async move {
+            let inner = sessions.new_transform(inner.await?).await?;
             Ok(ActixSessionsService {
-                inner: Rc::new(inner.await?),
+                inner: Rc::new(inner),
+                identity,
                 settings,
             })
         })
@@ -131,6 +206,7 @@ where
 /// The service [`ActixSessions`] puts around the app's.
 pub struct ActixSessionsService<S> {
     inner: Rc<S>,
+    identity: bool,
     settings: Arc<Settings>,
 }
 
@@ -152,7 +228,10 @@ where
     actix_web::dev::forward_ready!(inner);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let marker = Rc::new(InSessions::default());
+        let marker = Rc::new(InSessions {
+            spent: Cell::new(None),
+            identity: self.identity,
+        });
         request.extensions_mut().insert(Rc::clone(&marker));
         let inner = Rc::clone(&self.inner);
         let settings = Arc::clone(&self.settings);

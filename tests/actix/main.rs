@@ -18,5 +18,10 @@ mod redis_server;
 mod scenarios;
 
 mod actix_example;
+#[cfg(feature = "actix-identity")]
+mod actix_identity_example;
 mod adapter;
+#[cfg(feature = "actix-identity")]
+mod identity;
+mod in_process;
 mod sessions;

@@ -6,14 +6,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use actix_session::storage::{CookieSessionStore, SessionStore};
-use actix_session::{SessionMiddleware, config::CookieContentSecurity};
-use actix_web::cookie::Key;
-use actix_web::dev::{Service, ServiceResponse};
+use actix_session::storage::CookieSessionStore;
+use actix_web::dev::Service;
 use actix_web::{App, HttpRequest, test, web};
-use authlink::actix::{ActixApp, ActixEndpoints};
-use authlink::web::{CurrentUser, Messages, Settings};
+use authlink::actix::ActixApp;
+use authlink::web::Messages;
 
+use crate::in_process::{Alice, account, answer, endpoints, get, get_with_cookie, link, sessions};
 use crate::log_capture::Capture;
 
 /// The lines that say the server is misconfigured.
@@ -24,103 +23,6 @@ fn misconfigured(capture: &Capture) -> Vec<String> {
         .filter(|line| line.contains("misconfigured"))
         .map(str::to_owned)
         .collect()
-}
-
-fn endpoints<A: ActixApp>(app: A) -> ActixEndpoints<A> {
-    let clock = crate::fixtures::clock();
-    let settings =
-        Settings::with_origin(crate::fixtures::engine(&clock), crate::http_support::ORIGIN)
-            .unwrap()
-            .failure_url("/?error={reason}")
-            .unwrap();
-    ActixEndpoints::new(settings, app)
-}
-
-fn sessions<Store: SessionStore>(store: Store) -> SessionMiddleware<Store> {
-    SessionMiddleware::builder(store, Key::from(&[7u8; 64]))
-        .cookie_secure(false)
-        .cookie_content_security(CookieContentSecurity::Private)
-        .build()
-}
-
-async fn account(me: CurrentUser<String>) -> String {
-    format!("Hello, {}", me.user)
-}
-
-/// A link for alice to `/account`, bound to 127.0.0.1.
-fn link<A: ActixApp<User = String>>(endpoints: &ActixEndpoints<A>) -> String {
-    let request = test::TestRequest::default()
-        .peer_addr(([127, 0, 0, 1], 40_000).into())
-        .to_http_request();
-    let link =
-        futures::executor::block_on(endpoints.issue(&request, &"alice".to_owned(), "/account"))
-            .unwrap();
-    crate::http_support::path_of(&link.url).to_owned()
-}
-
-fn get(path: &str) -> test::TestRequest {
-    test::TestRequest::get()
-        .uri(path)
-        .peer_addr(([127, 0, 0, 1], 40_000).into())
-}
-
-fn get_with_cookie(path: &str, cookie: &str) -> test::TestRequest {
-    get(path).insert_header(("cookie", cookie))
-}
-
-/// A response as the client sees it.
-struct Answered {
-    status: u16,
-    body: String,
-    cookies: Vec<String>,
-    location: Option<String>,
-}
-
-impl Answered {
-    /// The first cookie set, as a request sends it back.
-    fn cookie(&self) -> String {
-        self.cookies[0].split(';').next().unwrap().to_owned()
-    }
-}
-
-/// A response, or the error the service returned as actix's server turns
-/// it into a response.
-async fn answer<B: actix_web::body::MessageBody + 'static>(
-    result: Result<ServiceResponse<B>, actix_web::Error>,
-) -> Answered {
-    let response = match result {
-        Ok(response) => response.into_parts().1.map_into_boxed_body(),
-        Err(err) => err.error_response(),
-    };
-    let header = |name| {
-        response
-            .headers()
-            .get_all(name)
-            .map(|value| value.to_str().unwrap().to_owned())
-            .collect::<Vec<_>>()
-    };
-    let cookies = header("set-cookie");
-    let location = header("location").pop();
-    let status = response.status().as_u16();
-    let body = actix_web::body::to_bytes(response.into_body())
-        .await
-        .unwrap_or_default();
-    Answered {
-        status,
-        body: String::from_utf8_lossy(&body).into_owned(),
-        cookies,
-        location,
-    }
-}
-
-struct Alice;
-
-impl ActixApp for Alice {
-    type User = String;
-
-    async fn api_user(&self, _request: &HttpRequest) -> Option<String> {
-        None
-    }
 }
 
 #[actix_web::test]
