@@ -52,7 +52,9 @@ pub(crate) fn endpoints(
     )?;
     let settings = Settings::with_origin(authlink, "http://127.0.0.1:3000")?
         .failure_url("/?error={reason}")?
-        .login_url("/login")?;
+        .login_url("/login")?
+        // A link session may log out too.
+        .also_allow(Whitelist::new(["^/logout$"])?);
     Ok(ActixEndpoints::new(settings, LinkApp))
 }
 

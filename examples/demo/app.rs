@@ -118,7 +118,7 @@ impl Config {
         if let Some(url) = var("AUTHLINK_REDIS_URL").filter(|url| !url.trim().is_empty()) {
             if !cfg!(feature = "redis") {
                 return Err("AUTHLINK_REDIS_URL: this build has no Redis support; \
-                            run with `cargo run --example demo --features redis`"
+                            run the demo with `--features redis`"
                     .to_owned());
             }
             config.redis_url = Some(url.trim().to_owned());
@@ -132,7 +132,7 @@ impl Config {
         if let Some(url) = var("AUTHLINK_SMTP_URL").filter(|url| !url.trim().is_empty()) {
             if !cfg!(feature = "smtp") {
                 return Err("AUTHLINK_SMTP_URL: this build has no SMTP support; \
-                            run with `cargo run --example demo --features smtp`"
+                            run the demo with `--features smtp`"
                     .to_owned());
             }
             config.smtp_url = Some(url.trim().to_owned());

@@ -263,6 +263,9 @@ impl<A: ActixApp> ActixEndpoints<A> {
             email_flow::ask(config, email, &request, read_body, user_for_email).await
         } else {
             let mut session = ActixLogin::of(&request);
+            if session.as_ref().is_some_and(ActixLogin::unguarded) {
+                return into_response(pipeline::misconfigured(config));
+            }
             if path == email.code_path() {
                 email_flow::code(
                     config,
@@ -284,6 +287,9 @@ impl<A: ActixApp> ActixEndpoints<A> {
     /// `http::ConsumeService`, whose docs list them.
     pub async fn consume(&self, request: HttpRequest) -> HttpResponse {
         let mut session = ActixLogin::of(&request);
+        if session.as_ref().is_some_and(ActixLogin::unguarded) {
+            return into_response(pipeline::misconfigured(&self.config));
+        }
         let app = &*self.app;
         let stamp_of = async |user: &A::User| app.user_stamp(user).await;
         let answer = pipeline::consume(&self.config, &request, session.as_mut(), stamp_of).await;

@@ -5,14 +5,14 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use actix_session::SessionExt as _;
+use actix_session::{Session, SessionExt as _};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::{Error, HttpMessage as _};
+use actix_web::{Error, HttpMessage as _, HttpRequest};
 
 use super::identity;
 use super::response::into_response;
-use super::session::is_link_session;
+use super::session::{is_link_session, via_link};
 use super::sessions::{InSessions, missing};
 use crate::web::Settings;
 use crate::web::pipeline;
@@ -63,6 +63,26 @@ where
     }
 }
 
+/// With an identity, after the app's handler: a link session renewed on the
+/// app's login page (by `Identity::login`) ends, and authlink's keys are
+/// settled with an identity the handler changed (`Identity::logout`).
+fn after_handler(
+    request: &HttpRequest,
+    session: &Session,
+    marker: &InSessions,
+    settings: &Settings,
+) {
+    let Ok(via_link) = via_link(session) else {
+        return;
+    };
+    if !marker.signed_in_by_link() && settings.guard_paths().is_login(request.path()) {
+        identity::after_login_page(session, via_link);
+    }
+    if let Err(err) = identity::settle(request, session, via_link) {
+        tracing::error!(target: "authlink", error = %err, "session unreadable");
+    }
+}
+
 /// The service [`ActixGuard`] wraps around the app's.
 pub struct ActixGuardService<S> {
     service: Rc<S>,
@@ -93,12 +113,21 @@ where
             // The pages' user extractors answer with the app's Responses.
             request.extensions_mut().insert(Arc::clone(&settings));
             let Some(marker) = InSessions::of(request.request()) else {
-                missing();
+                missing(request.request());
                 let response = into_response(misconfigured(&settings)).map_into_right_body();
                 return Ok(request.into_response(response));
             };
+            marker.guarded.set(true);
             let session = request.get_session();
-            let is_link_session = async || is_link_session(request.request(), &session, &marker);
+            // With an identity, authlink's keys are settled with it on every
+            // request, before any handler reads them.
+            let settled = marker
+                .identity
+                .then(|| is_link_session(request.request(), &session, &marker));
+            let is_link_session = async || match settled {
+                Some(settled) => settled,
+                None => is_link_session(request.request(), &session, &marker),
+            };
             if let Some(answer) = pipeline::guard(&settings, request.path(), is_link_session).await
             {
                 let response = into_response(answer).map_into_right_body();
@@ -106,7 +135,7 @@ where
             }
             let response = service.call(request).await?;
             if marker.identity {
-                identity::after_handler(&session, marker.signed_in_by_link());
+                after_handler(response.request(), &session, &marker, &settings);
             }
             Ok(response.map_into_left_body())
         })

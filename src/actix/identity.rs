@@ -1,7 +1,9 @@
-//! Link sessions alongside actix-identity (feature `actix-identity`): a
-//! link logs its user in through `Identity::login` too, and authlink's keys
-//! follow the identity, so that the app's own `Identity::login` on top of a
-//! link session ends the link restriction and `Identity::logout` ends both.
+//! Link sessions alongside actix-identity (`ActixSessions::with_identity`,
+//! feature `actix-identity`): a link logs its user in through
+//! `Identity::login` too, and authlink's keys follow the identity, so that
+//! the app's own `Identity::login` on its login page ends the link
+//! restriction and `Identity::logout` ends both. The helpers compile
+//! without the feature too, where nothing calls them with an identity.
 
 use actix_session::{Session, SessionStatus};
 use actix_web::HttpRequest;
@@ -9,54 +11,61 @@ use serde::Serialize;
 
 use crate::web::{AppError, USER_KEY, VIA_LINK_KEY};
 
-/// Logs `user` in through `Identity::login` as well, under the text of its
-/// id (a string as it is, a number in decimal, anything else its JSON).
+/// The identity text of a user id: a string as it is, a number in decimal,
+/// anything else its JSON.
+pub(super) fn text_of<U: Serialize>(user: &U) -> Result<String, AppError> {
+    Ok(match serde_json::to_value(user).map_err(AppError::new)? {
+        serde_json::Value::String(text) => text,
+        other => other.to_string(),
+    })
+}
+
+/// Logs the identity `id` in through `Identity::login`.
 #[cfg(feature = "actix-identity")]
-pub(super) fn log_in<U: Serialize>(request: &HttpRequest, user: &U) -> Result<(), AppError> {
+pub(super) fn log_in(request: &HttpRequest, id: String) -> Result<(), AppError> {
     use actix_web::HttpMessage as _;
-    actix_identity::Identity::login(&request.extensions(), text_of(user)?)
+    actix_identity::Identity::login(&request.extensions(), id)
         .map(drop)
         .map_err(AppError::new)
 }
 
 #[cfg(not(feature = "actix-identity"))]
-pub(super) fn log_in<U: Serialize>(_request: &HttpRequest, _user: &U) -> Result<(), AppError> {
-    // Only `ActixSessions::with_identity`, behind the feature, asks for it.
+pub(super) fn log_in(_request: &HttpRequest, _id: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Whether the session of `request`, marked `via_link`, is a link session
-/// while its identity is still the link's user. When the identity is gone
-/// (`Identity::logout` keeping other keys) or is another user's,
-/// authlink's keys are dropped: the link session is over.
-pub(super) fn is_link_session(
+/// Settles authlink's keys with the identity, before and after the app's
+/// handler, and says whether the session (marked `via_link` or not) is a
+/// link session. authlink's user stays only while the identity agrees: a
+/// link session whose identity logged out, expired or is another user's is
+/// over, and so is a login of authlink's own that another identity
+/// replaced.
+pub(super) fn settle(
     request: &HttpRequest,
     session: &Session,
     via_link: bool,
 ) -> Result<bool, AppError> {
-    if !via_link {
-        return Ok(false);
-    }
-    let user = session
+    let Some(user) = session
         .get::<serde_json::Value>(USER_KEY)
-        .map_err(AppError::new)?;
-    let identity = identity_of(request);
-    let same = match (&user, &identity) {
-        (Some(user), Some(identity)) => text_of(user)? == *identity,
-        _ => false,
+        .map_err(AppError::new)?
+    else {
+        return Ok(false);
     };
-    if !same {
+    let identity = identity_of(request);
+    let agrees = identity.as_deref() == Some(text_of(&user)?.as_str());
+    let keep = agrees || (!via_link && identity.is_none());
+    if !keep {
         session.remove(USER_KEY);
         session.remove(VIA_LINK_KEY);
     }
-    Ok(same)
+    Ok(via_link && keep)
 }
 
-/// After the app's handler: a session it renewed (as `Identity::login`
-/// does) in a request that signed in no link is the app's own login now,
-/// no longer a link session.
-pub(super) fn after_handler(session: &Session, signed_in_by_link: bool) {
-    if !signed_in_by_link && session.status() == SessionStatus::Renewed {
+/// After the handler of the app's login page: a link session renewed
+/// there (as `Identity::login` renews it) in a request that signed in no
+/// link is the app's own login now, no longer a link session.
+pub(super) fn after_login_page(session: &Session, via_link: bool) {
+    if via_link && session.status() == SessionStatus::Renewed {
         session.remove(USER_KEY);
         session.remove(VIA_LINK_KEY);
     }
@@ -71,12 +80,4 @@ fn identity_of(request: &HttpRequest) -> Option<String> {
 #[cfg(not(feature = "actix-identity"))]
 fn identity_of(_request: &HttpRequest) -> Option<String> {
     None
-}
-
-/// The identity text of a user id.
-fn text_of<U: Serialize>(user: &U) -> Result<String, AppError> {
-    Ok(match serde_json::to_value(user).map_err(AppError::new)? {
-        serde_json::Value::String(text) => text,
-        other => other.to_string(),
-    })
 }

@@ -38,7 +38,9 @@
 //! session that is never stored, so a link would log no one in and be
 //! spent. A request that did not pass it (routes mounted without it, or the
 //! guard outside it) is answered `500` with one `ERROR` line naming the
-//! fix. And because actix-session stores the session when the response
+//! fix by the consume and email sign-in endpoints, the guard and the user
+//! extractors (the create endpoint and asking for a mail need no session;
+//! `CurrentUser::of` on a detached session reads no one). And because actix-session stores the session when the response
 //! passes its middleware, after the handler, [`ActixSessions`] gives the
 //! link back when a server-side store (Redis) fails then: the browser gets
 //! the answer to an unavailable store (default `503` with `Retry-After`),

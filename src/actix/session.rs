@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 use super::identity;
 use super::response::into_response;
-use super::sessions::{InSessions, MISSING, missing};
+use super::sessions::{InSessions, MISSING, missing, unguarded_identity};
 use crate::replay::ReplayKey;
 use crate::web::flow::LoginSession;
 use crate::web::pipeline::misconfigured;
@@ -63,7 +63,7 @@ pub(super) fn is_link_session(
 ) -> Result<bool, AppError> {
     let via_link = via_link(session)?;
     if marker.identity {
-        identity::is_link_session(request, session, via_link)
+        identity::settle(request, session, via_link)
     } else {
         Ok(via_link)
     }
@@ -103,6 +103,14 @@ impl ActixLogin {
     }
 }
 
+impl ActixLogin {
+    /// Whether this sign-in missed the guard it needs with an identity;
+    /// said with the fix.
+    pub(super) fn unguarded(&self) -> bool {
+        unguarded_identity(&self.marker)
+    }
+}
+
 impl<U: Serialize> LoginSession<U> for ActixLogin {
     const MISSING: &'static str = MISSING;
 
@@ -111,9 +119,15 @@ impl<U: Serialize> LoginSession<U> for ActixLogin {
     }
 
     async fn log_in(&mut self, user: &U, spent: ReplayKey) -> Result<(), AppError> {
+        // The identity's text first: nothing is touched when it fails.
+        let id = if self.marker.identity {
+            Some(identity::text_of(user)?)
+        } else {
+            None
+        };
         start(&self.session, user, true)?;
-        if self.marker.identity {
-            identity::log_in(&self.request, user)?;
+        if let Some(id) = id {
+            identity::log_in(&self.request, id)?;
         }
         self.marker.spent(spent);
         Ok(())
@@ -176,7 +190,7 @@ impl<U: LinkUser> FromRequest for PasswordUser<U> {
 fn extract<U: LinkUser>(request: &HttpRequest, password_only: bool) -> Extracted<CurrentUser<U>> {
     let settings = request.extensions().get::<Arc<Settings>>().cloned();
     if InSessions::of(request).is_none() {
-        missing();
+        missing(request);
         let answer = match settings.as_deref() {
             Some(settings) => misconfigured(settings),
             None => Answer::text(500, Messages::default().sign_in_failed),

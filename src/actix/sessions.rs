@@ -31,6 +31,8 @@ pub(super) struct InSessions {
     /// Whether actix-identity's middleware is inside the sessions (see
     /// [`ActixSessions::with_identity`]).
     pub(super) identity: bool,
+    /// Whether the guard saw the request.
+    pub(super) guarded: Cell<bool>,
 }
 
 impl InSessions {
@@ -58,12 +60,33 @@ pub(super) const MISSING: &str = "wrap the whole App in \
 
 /// Says, once for the request, that it reached the guard or a user
 /// extractor without [`ActixSessions`] around it.
-pub(super) fn missing() {
+pub(super) fn missing(request: &HttpRequest) {
+    struct Said;
+    if request.extensions().contains::<Said>() {
+        return;
+    }
+    request.extensions_mut().insert(Said);
     tracing::error!(
         target: "authlink",
         outcome = "misconfigured",
         "no session in the request: {MISSING}",
     );
+}
+
+/// Whether a request that would sign someone in through actix-identity
+/// missed the guard, which alone keeps such a login to the whitelist (the
+/// app's `Identity` sees it as a full login); said with the fix.
+pub(super) fn unguarded_identity(marker: &InSessions) -> bool {
+    if !marker.identity || marker.guarded.get() {
+        return false;
+    }
+    tracing::error!(
+        target: "authlink",
+        outcome = "misconfigured",
+        "no guard around this sign-in: with ActixSessions::with_identity, wrap the whole App \
+         in ActixEndpoints::guard(), inside ActixEndpoints::sessions",
+    );
+    true
 }
 
 /// The app's actix-session `SessionMiddleware`, from
@@ -111,21 +134,24 @@ impl<Store: SessionStore> ActixSessions<Store> {
     /// as its own logins, while the guard keeps them to the whitelist.
     ///
     /// The identity is the user id's text: a string as it is, a number in
-    /// decimal, a `Uuid` hyphenated, any other id its JSON. A session the
-    /// app logs in through `Identity::login` in a request that signed in no
-    /// link is no longer a link session; neither is one whose identity is
-    /// gone (`Identity::logout`) or belongs to another user. actix-identity
+    /// decimal, a `Uuid` hyphenated, any other id its JSON. actix-identity
     /// tells no one of a login, but every `Identity::login` renews the
-    /// session, and that is what the guard sees: a page that renews a link
-    /// session for another reason (`Session::renew`) lifts its restriction
-    /// too, so renew only on a login. The guard must wrap the app's login
-    /// handler, and [`Settings::login_url`](crate::web::Settings::login_url)
-    /// lets link sessions reach it.
+    /// session: a link session renewed by the handler of the app's login
+    /// page ([`Settings::login_url`](crate::web::Settings::login_url), which
+    /// link sessions may reach) in a request that signed in no link is the
+    /// app's own login and no longer a link session. A renewal anywhere else
+    /// changes nothing. On every request the guard also ends a link session
+    /// whose identity is gone (`Identity::logout`, whichever its logout
+    /// behaviour, or a deadline) or belongs to another user.
     ///
-    /// With it, who is signed in is the `Identity`'s; the
-    /// [`CurrentUser`](crate::web::CurrentUser) extractor sees link
-    /// sessions only.
+    /// The guard must wrap the whole `App` (inside the sessions): a link
+    /// sign-in that did not pass it is refused with `500` and the fix in the
+    /// log, since the app's `Identity` would see that login as a full one.
+    /// Who is signed in is then the `Identity`'s; authlink's keys, which
+    /// [`CurrentUser`](crate::web::CurrentUser) reads, never contradict it
+    /// (they are dropped when they would).
     #[cfg(feature = "actix-identity")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "actix-identity")))]
     #[must_use]
     pub fn with_identity(
         self,
@@ -231,6 +257,7 @@ where
         let marker = Rc::new(InSessions {
             spent: Cell::new(None),
             identity: self.identity,
+            guarded: Cell::new(false),
         });
         request.extensions_mut().insert(Rc::clone(&marker));
         let inner = Rc::clone(&self.inner);

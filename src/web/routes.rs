@@ -87,6 +87,11 @@ pub(crate) struct GuardPaths<'a> {
 }
 
 impl GuardPaths<'_> {
+    /// Whether `path` is the app's login page ([`Settings::login_url`](super::Settings::login_url)).
+    pub(crate) fn is_login(&self, path: &str) -> bool {
+        self.login_url.is_some_and(|url| path == failure_path(url))
+    }
+
     /// Whether a link session may see `path`: the policy's whitelist, the
     /// app's extra paths, the failure URL's path, and the endpoints' own
     /// paths (so that a link session can open another link). `path` is
@@ -97,7 +102,7 @@ impl GuardPaths<'_> {
             || self.also_allow.allows(path)
             || path == failure_path(self.failure_url)
             || path == self.create_path
-            || self.login_url.is_some_and(|url| path == failure_path(url))
+            || self.is_login(path)
             || path
                 .strip_prefix(self.consume_prefix)
                 .is_some_and(|key| !key.contains('/'))
