@@ -16,6 +16,11 @@
 //! | [`MAILS_FAILED`] `authlink_mails_failed_total` | counter | |
 //! | [`CONSUME_SECONDS`] `authlink_consume_seconds` | histogram | `outcome`: `logged_in` or `refused` |
 //!
+//! `authlink_logins_total` counts a login once it is in the session. On
+//! actix-web the session is stored after the response is made; when that
+//! store fails, `ActixSessions` gives the link back and counts it under
+//! `authlink_links_refused_total{reason="unavailable"}` as well.
+//!
 //! Label values come from fixed sets only: never a key, a secret, a user id
 //! or a client address, so neither an attacker nor the user count can grow
 //! the number of series.
