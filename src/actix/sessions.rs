@@ -18,7 +18,7 @@ use actix_web::{Error, HttpMessage as _, HttpRequest};
 use super::response::into_response;
 use crate::replay::ReplayKey;
 use crate::web::Settings;
-use crate::web::flow::give_back;
+use crate::web::flow::{give_back, missing_session};
 use crate::web::pipeline;
 
 /// What the endpoints and the guard find in a request that passed
@@ -66,11 +66,7 @@ pub(super) fn missing(request: &HttpRequest) {
         return;
     }
     request.extensions_mut().insert(Said);
-    tracing::error!(
-        target: "authlink",
-        outcome = "misconfigured",
-        "no session in the request: {MISSING}",
-    );
+    missing_session(MISSING);
 }
 
 /// Whether a request that would sign someone in through actix-identity

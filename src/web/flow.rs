@@ -33,14 +33,13 @@ pub(crate) trait LoginSession<U> {
     fn log_in(&mut self, user: &U, spent: ReplayKey) -> impl Future<Output = Result<(), AppError>>;
 }
 
-/// Says, once, that a request reached an endpoint without a session, and
-/// the fix `L` names.
-pub(crate) fn missing_session<U, L: LoginSession<U>>() {
+/// Says that a request reached an endpoint, the guard or a user extractor
+/// without a session, and `fix`: the one log event for it on every stack.
+pub(crate) fn missing_session(fix: &str) {
     tracing::error!(
         target: "authlink",
         outcome = "misconfigured",
-        "no session in the request: {}",
-        L::MISSING,
+        "no session in the request: {fix}",
     );
 }
 
@@ -114,7 +113,7 @@ where
         Err(err) => return refused(err, start),
     };
     let Some(session) = session else {
-        missing_session::<U, L>();
+        missing_session(L::MISSING);
         return Consumed::SignInFailed;
     };
     let consumed = config

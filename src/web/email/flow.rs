@@ -301,7 +301,7 @@ where
 }
 
 fn no_session<U, L: LoginSession<U>>() -> Consumed {
-    web_flow::missing_session::<U, L>();
+    web_flow::missing_session(L::MISSING);
     Consumed::SignInFailed
 }
 
