@@ -8,7 +8,7 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use authlink::limit::{BoxRateLimiter, NoLimit};
-use authlink::mail::{Address, MailPolicy, MailSignIn, Mailer, MailerError, Outgoing};
+use authlink::mail::{Address, MailPolicy, MailSignIn, Mailer, MailerError, Outgoing, escape_html};
 use authlink::replay::{MemoryReplayCache, ReusableLinks};
 use authlink::web::{
     AppSession, ConsumeMode, CurrentUser, EmailSettings, ForwardedHeader, Settings, TrustedProxies,
@@ -586,7 +586,7 @@ pub(crate) async fn account(session: &impl AppSession) -> Page {
             "Account",
             &format!(
                 "<p>Hello, {}</p><p>Signed in {}.</p><p><a href=\"/account/settings\">Settings</a> · <a href=\"/admin\">Admin</a></p>",
-                escape(&user),
+                escape_html(&user),
                 if via_link {
                     "with a link"
                 } else {
@@ -604,7 +604,7 @@ pub(crate) async fn settings_page(session: &impl AppSession) -> Page {
         Some((user, _)) => page(
             200,
             "Settings",
-            &format!("<p>Settings of {}</p>", escape(&user)),
+            &format!("<p>Settings of {}</p>", escape_html(&user)),
         ),
         None => Page::SeeOther("/login"),
     }
@@ -616,7 +616,7 @@ pub(crate) async fn admin(session: &impl AppSession) -> Page {
         Some((user, _)) => page(
             200,
             "Admin",
-            &format!("<p>Admin page for {}</p>", escape(&user)),
+            &format!("<p>Admin page for {}</p>", escape_html(&user)),
         ),
         None => Page::SeeOther("/login"),
     }
@@ -635,11 +635,4 @@ fn page(status: u16, title: &str, content: &str) -> Page {
          <body><h1>{title}</h1>\n{content}\n</body></html>\n"
         ),
     )
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
